@@ -1,0 +1,83 @@
+// The contract every backend implements: a few generic primitives that the tensor layer composes into all ops.
+namespace DotGrad.Backends;
+
+/// <summary>Distributions for <see cref="IBackend.FillRandom"/>.</summary>
+public enum RandomKind
+{
+    /// <summary>Uniform on [a, b).</summary>
+    Uniform,
+    /// <summary>Normal with mean a and standard deviation b.</summary>
+    Normal,
+    /// <summary>Integers uniform on [a, b).</summary>
+    Integer,
+}
+
+/// <summary>
+/// A backend: storage allocation and the primitive kernels. Every operand is a <see cref="Strided"/> view.
+/// Conventions: outputs are written, never accumulated into, unless the name says so (<see cref="ScatterAdd"/>);
+/// elementwise inputs already have the output's shape (broadcasting is done by the caller with stride-0 views);
+/// the caller has validated shapes, dtypes and devices, so backends check only what they alone can see
+/// (index values). Kernels may be asynchronous on devices with queues; <see cref="Read"/> synchronises.
+/// </summary>
+public interface IBackend
+{
+    Device Device { get; }
+
+    /// <summary>A new storage of <paramref name="length"/> elements, zero-filled when asked.</summary>
+    Storage Allocate(DType dtype, int length, bool zero = false);
+
+    /// <summary>Copies raw little-endian element bytes from the host into the start of a storage.</summary>
+    void Write(Storage destination, ReadOnlySpan<byte> source);
+
+    /// <summary>Copies the first <c>destination.Length</c> bytes of a storage to the host (waits for pending work).</summary>
+    void Read(Storage source, Span<byte> destination);
+
+    /// <summary>y = value, converted to y's dtype.</summary>
+    void Fill(Strided y, double value);
+
+    /// <summary>y = x elementwise, converting between dtypes when they differ (float to int truncates toward zero).</summary>
+    void Copy(Strided x, Strided y);
+
+    void Unary<TOp>(Strided x, Strided y) where TOp : struct, IUnaryOperator<TOp>;
+
+    void Binary<TOp>(Strided a, Strided b, Strided y) where TOp : struct, IBinaryOperator<TOp>;
+
+    /// <summary>Bool y = a ? b.</summary>
+    void Compare<TOp>(Strided a, Strided b, Strided y) where TOp : struct, ICompareOperator<TOp>;
+
+    /// <summary>y = cond ? a : b, with a Bool cond.</summary>
+    void Where(Strided cond, Strided a, Strided b, Strided y);
+
+    /// <summary>Reduces x over <paramref name="axes"/> into y, which has x's rank with size 1 on those axes.</summary>
+    void Reduce<TOp>(Strided x, Strided y, int[] axes) where TOp : struct, IReduceOperator<TOp>;
+
+    /// <summary>
+    /// Max (or min) along one axis with its position: values and Int32 indices have x's rank with size 1 on the axis.
+    /// Ties go to the first position; a NaN counts as the largest (and smallest) value, as in PyTorch.
+    /// </summary>
+    void ArgReduce(Strided x, Strided values, Strided indices, int axis, bool max);
+
+    /// <summary>Numerically stable softmax (or log-softmax) along one axis: the maximum is subtracted first.</summary>
+    void Softmax(Strided x, Strided y, int axis, bool log);
+
+    /// <summary>
+    /// Batched matrix product c[b] = a[b] @ b[b] for rank-3 views a [B, M, K], b [B, K, N], c [B, M, N].
+    /// Any strides are allowed on a and b (a transposed operand needs no copy; stride 0 broadcasts a batch).
+    /// </summary>
+    void MatMul(Strided a, Strided b, Strided c);
+
+    /// <summary>y = x.index_select(axis, index): y has x's shape with index.Count on the axis.</summary>
+    void IndexSelect(Strided x, int axis, Strided index, Strided y);
+
+    /// <summary>y[..., i, ...] = x[..., index[..., i, ...], ...] along axis; index and y share a shape.</summary>
+    void Gather(Strided x, int axis, Strided index, Strided y);
+
+    /// <summary>y[..., index[..., i, ...], ...] += src[..., i, ...] along axis; index and src share a shape.</summary>
+    void ScatterAdd(Strided y, int axis, Strided index, Strided src);
+
+    /// <summary>
+    /// Fills a contiguous y with counter-based random numbers: element i uses Philox counter (offset + i) under
+    /// the key <paramref name="seed"/>, so every backend produces the same numbers for the same seed.
+    /// </summary>
+    void FillRandom(Strided y, RandomKind kind, double a, double b, ulong seed, ulong offset);
+}

@@ -1,0 +1,223 @@
+// Unary elementwise operators: math definition (scalar), vectorized span form, OpenCL C expression.
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+
+namespace DotGrad.Backends;
+
+public readonly struct NegOp : IUnaryOperator<NegOp>
+{
+    public static string Name => "neg";
+    public static string OpenCL => "-x";
+    public static float Invoke(float x) => -x;
+    public static double Invoke(double x) => -x;
+    public static bool SupportsInt32 => true;
+    public static int Invoke(int x) => -x;
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Negate(x, y);
+    public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Negate(x, y);
+}
+
+public readonly struct AbsOp : IUnaryOperator<AbsOp>
+{
+    public static string Name => "abs";
+    public static string OpenCL => "fabs(x)";
+    public static float Invoke(float x) => MathF.Abs(x);
+    public static double Invoke(double x) => Math.Abs(x);
+    public static bool SupportsInt32 => true;
+    public static int Invoke(int x) => x < 0 ? -x : x; // like PyTorch, abs(int.MinValue) wraps
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Abs(x, y);
+    public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Abs(x, y);
+}
+
+/// <summary>sign(x) in {-1, 0, 1}; NaN stays NaN (TensorPrimitives.Sign throws on NaN, so no span override).</summary>
+public readonly struct SignOp : IUnaryOperator<SignOp>
+{
+    public static string Name => "sign";
+    public static string OpenCL => "(x > (T)0 ? (T)1 : (x < (T)0 ? (T)-1 : x))";
+    public static float Invoke(float x) => x > 0 ? 1f : x < 0 ? -1f : x;
+    public static double Invoke(double x) => x > 0 ? 1.0 : x < 0 ? -1.0 : x;
+    public static bool SupportsInt32 => true;
+    public static int Invoke(int x) => Math.Sign(x);
+}
+
+public readonly struct ExpOp : IUnaryOperator<ExpOp>
+{
+    public static string Name => "exp";
+    public static string OpenCL => "exp(x)";
+    public static float Invoke(float x) => MathF.Exp(x);
+    public static double Invoke(double x) => Math.Exp(x);
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Exp(x, y);
+    public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Exp(x, y);
+}
+
+public readonly struct LogOp : IUnaryOperator<LogOp>
+{
+    public static string Name => "log";
+    public static string OpenCL => "log(x)";
+    public static float Invoke(float x) => MathF.Log(x);
+    public static double Invoke(double x) => Math.Log(x);
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Log(x, y);
+    public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Log(x, y);
+}
+
+public readonly struct SqrtOp : IUnaryOperator<SqrtOp>
+{
+    public static string Name => "sqrt";
+    public static string OpenCL => "sqrt(x)";
+    public static float Invoke(float x) => MathF.Sqrt(x);
+    public static double Invoke(double x) => Math.Sqrt(x);
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Sqrt(x, y);
+    public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Sqrt(x, y);
+}
+
+/// <summary>1/sqrt(x), computed exactly (not with the hardware estimate, whose 12-bit precision would fail gradient checks).</summary>
+public readonly struct RsqrtOp : IUnaryOperator<RsqrtOp>
+{
+    public static string Name => "rsqrt";
+    public static string OpenCL => "rsqrt(x)";
+    public static float Invoke(float x) => 1f / MathF.Sqrt(x);
+    public static double Invoke(double x) => 1.0 / Math.Sqrt(x);
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.ReciprocalSqrt(x, y);
+    public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.ReciprocalSqrt(x, y);
+}
+
+public readonly struct ReciprocalOp : IUnaryOperator<ReciprocalOp>
+{
+    public static string Name => "reciprocal";
+    public static string OpenCL => "((T)1 / x)";
+    public static float Invoke(float x) => 1f / x;
+    public static double Invoke(double x) => 1.0 / x;
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Reciprocal(x, y);
+    public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Reciprocal(x, y);
+}
+
+public readonly struct SquareOp : IUnaryOperator<SquareOp>
+{
+    public static string Name => "square";
+    public static string OpenCL => "(x * x)";
+    public static float Invoke(float x) => x * x;
+    public static double Invoke(double x) => x * x;
+    public static bool SupportsInt32 => true;
+    public static int Invoke(int x) => x * x;
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Multiply(x, x, y);
+    public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Multiply(x, x, y);
+}
+
+public readonly struct SinOp : IUnaryOperator<SinOp>
+{
+    public static string Name => "sin";
+    public static string OpenCL => "sin(x)";
+    public static float Invoke(float x) => MathF.Sin(x);
+    public static double Invoke(double x) => Math.Sin(x);
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Sin(x, y);
+    public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Sin(x, y);
+}
+
+public readonly struct CosOp : IUnaryOperator<CosOp>
+{
+    public static string Name => "cos";
+    public static string OpenCL => "cos(x)";
+    public static float Invoke(float x) => MathF.Cos(x);
+    public static double Invoke(double x) => Math.Cos(x);
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Cos(x, y);
+    public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Cos(x, y);
+}
+
+public readonly struct TanhOp : IUnaryOperator<TanhOp>
+{
+    public static string Name => "tanh";
+    public static string OpenCL => "tanh(x)";
+    public static float Invoke(float x) => MathF.Tanh(x);
+    public static double Invoke(double x) => Math.Tanh(x);
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Tanh(x, y);
+    public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Tanh(x, y);
+}
+
+/// <summary>1 / (1 + exp(-x)); for very negative x, exp(-x) overflows to +inf and the result is 0, as it should be.</summary>
+public readonly struct SigmoidOp : IUnaryOperator<SigmoidOp>
+{
+    public static string Name => "sigmoid";
+    public static string OpenCL => "((T)1 / ((T)1 + exp(-x)))";
+    public static float Invoke(float x) => 1f / (1f + MathF.Exp(-x));
+    public static double Invoke(double x) => 1.0 / (1.0 + Math.Exp(-x));
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Sigmoid(x, y);
+    public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Sigmoid(x, y);
+}
+
+/// <summary>max(x, 0); NaN propagates, like PyTorch.</summary>
+public readonly struct ReluOp : IUnaryOperator<ReluOp>
+{
+    public static string Name => "relu";
+    public static string OpenCL => "(x > (T)0 ? x : (isnan(x) ? x : (T)0))";
+    public static float Invoke(float x) => x > 0 ? x : float.IsNaN(x) ? x : 0f;
+    public static double Invoke(double x) => x > 0 ? x : double.IsNaN(x) ? x : 0.0;
+    public static bool SupportsInt32 => true;
+    public static int Invoke(int x) => x > 0 ? x : 0;
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
+    public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Max(x, 0.0, y);
+}
+
+public readonly struct ErfOp : IUnaryOperator<ErfOp>
+{
+    public static string Name => "erf";
+    public static string OpenCL => "erf(x)";
+    public static float Invoke(float x) => SpecialFunctions.Erf(x);
+    public static double Invoke(double x) => SpecialFunctions.Erf(x);
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => SpecialFunctions.Erf(x, y);
+    public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => SpecialFunctions.Erf(x, y);
+}
+
+/// <summary>
+/// Exact GELU, PyTorch's default <c>gelu(x, approximate='none')</c>: x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)).
+/// The double form goes through erfc so the negative tail keeps its relative precision.
+/// </summary>
+public readonly struct GeluOp : IUnaryOperator<GeluOp>, IVectorFunction<GeluOp>
+{
+    private const float InvSqrt2 = 0.70710678118654752f;
+    public static string Name => "gelu";
+    public static string OpenCL => "((T)0.5 * x * erfc(-x * (T)0.70710678118654752))";
+    public static float Invoke(float x) => 0.5f * x * (1f + SpecialFunctions.Erf(x * InvSqrt2));
+    public static double Invoke(double x) => 0.5 * x * SpecialFunctions.Erfc(-x * 0.70710678118654752);
+    public static Vector256<float> Invoke(Vector256<float> x) =>
+        Vector256.Create(0.5f) * x * (Vector256<float>.One + SpecialFunctions.Erf(x * Vector256.Create(InvSqrt2)));
+    public static Vector512<float> Invoke(Vector512<float> x) =>
+        Vector512.Create(0.5f) * x * (Vector512<float>.One + SpecialFunctions.Erf(x * Vector512.Create(InvSqrt2)));
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => VectorMap.Apply<GeluOp>(x, y);
+}
+
+/// <summary>
+/// Tanh-approximated GELU, PyTorch's <c>gelu(x, approximate='tanh')</c> and flax's default:
+/// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). Computed as x * sigmoid(2u), the same number
+/// (0.5 (1 + tanh u) = sigmoid(2u)) without a vector tanh.
+/// </summary>
+public readonly struct GeluTanhOp : IUnaryOperator<GeluTanhOp>, IVectorFunction<GeluTanhOp>
+{
+    private const float C = 0.7978845608028654f; // sqrt(2/pi)
+    private const float K = 0.044715f;
+    public static string Name => "gelu_tanh";
+    public static string OpenCL => "((T)0.5 * x * ((T)1 + tanh((T)0.7978845608028654 * (x + (T)0.044715 * x * x * x))))";
+    public static float Invoke(float x) => 0.5f * x * (1f + MathF.Tanh(C * (x + K * x * x * x)));
+    public static double Invoke(double x) => 0.5 * x * (1.0 + Math.Tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+    public static Vector256<float> Invoke(Vector256<float> x)
+    {
+        var u2 = Vector256.Create(2 * C) * (x + Vector256.Create(K) * x * x * x);
+        return x / (Vector256<float>.One + Vector256.Exp(-u2));
+    }
+    public static Vector512<float> Invoke(Vector512<float> x)
+    {
+        var u2 = Vector512.Create(2 * C) * (x + Vector512.Create(K) * x * x * x);
+        return x / (Vector512<float>.One + Vector512.Exp(-u2));
+    }
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => VectorMap.Apply<GeluTanhOp>(x, y);
+}
+
+/// <summary>SiLU (swish): x * sigmoid(x) = x / (1 + exp(-x)).</summary>
+public readonly struct SiluOp : IUnaryOperator<SiluOp>, IVectorFunction<SiluOp>
+{
+    public static string Name => "silu";
+    public static string OpenCL => "(x / ((T)1 + exp(-x)))";
+    public static float Invoke(float x) => x / (1f + MathF.Exp(-x));
+    public static double Invoke(double x) => x / (1.0 + Math.Exp(-x));
+    public static Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + Vector256.Exp(-x));
+    public static Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + Vector512.Exp(-x));
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => VectorMap.Apply<SiluOp>(x, y);
+}

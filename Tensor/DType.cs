@@ -1,0 +1,38 @@
+// Element types a tensor can hold, and what each one costs and allows.
+namespace DotGrad;
+
+/// <summary>
+/// The element type of a tensor. Float32 is the working type, Float64 is for gradient checks and references,
+/// Int32 holds token ids, labels and indices, Bool holds masks (the result of comparisons).
+/// BFloat16 and Float16 are storage formats: they can be created, viewed, copied and cast, and arithmetic
+/// on them asks for a cast to Float32 first (unlike PyTorch, which computes in them directly).
+/// </summary>
+public enum DType
+{
+    Float32,
+    Float64,
+    Int32,
+    BFloat16,
+    Float16,
+    Bool,
+}
+
+public static class DTypeExtensions
+{
+    /// <summary>Bytes per element.</summary>
+    public static int ElementSize(this DType dtype) => dtype switch
+    {
+        DType.Float32 or DType.Int32 => 4,
+        DType.Float64 => 8,
+        DType.BFloat16 or DType.Float16 => 2,
+        DType.Bool => 1,
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown dtype"),
+    };
+
+    /// <summary>True for every floating-point type, storage-only ones included.</summary>
+    public static bool IsFloatingPoint(this DType dtype) =>
+        dtype is DType.Float32 or DType.Float64 or DType.BFloat16 or DType.Float16;
+
+    /// <summary>True for the types kernels compute in directly: Float32, Float64 and Int32.</summary>
+    public static bool IsComputable(this DType dtype) => dtype is DType.Float32 or DType.Float64 or DType.Int32;
+}
