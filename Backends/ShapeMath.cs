@@ -99,4 +99,14 @@ public static class ShapeMath
         for (int k = 0; k < strides.Length; k++) result[k] = outStrides[k].ToArray();
         return (outShape.ToArray(), result);
     }
+
+    /// <summary>True when <paramref name="from"/> broadcasts to exactly <paramref name="to"/>.</summary>
+    public static bool CanBroadcastTo(ReadOnlySpan<int> from, ReadOnlySpan<int> to)
+    {
+        if (from.Length > to.Length) return false;
+        int lead = to.Length - from.Length;
+        for (int i = 0; i < from.Length; i++)
+            if (from[i] != to[lead + i] && from[i] != 1) return false;
+        return true;
+    }
 }

@@ -1,0 +1,142 @@
+// Movement functions that copy: cat, stack, pad, repeat, tril/triu. (split and chunk are views: narrow.)
+using DotGrad.Backends;
+
+namespace DotGrad.Autograd.Functions;
+
+/// <summary>Concatenation along an existing dim (<c>torch.cat</c>). d/dx_i = the slice of dY that x_i filled.</summary>
+public sealed class Cat
+{
+    public static Tensor Forward(IReadOnlyList<Tensor> tensors, int dim)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        if (tensors.Count == 0) throw new ArgumentException("cat: expected at least one tensor, got none");
+        var first = tensors[0];
+        if (first.Rank == 0) throw new ArgumentException("cat: zero-dimensional tensors cannot be concatenated; use Stack");
+        int axis = ShapeMath.NormalizeDim(dim, first.Rank, "cat");
+        var dtype = first.DType;
+        int total = 0;
+        for (int i = 0; i < tensors.Count; i++)
+        {
+            var t = tensors[i];
+            Kernels.CheckSameDevice("cat", first, t);
+            if (t.Rank != first.Rank)
+                throw new ArgumentException($"cat: tensor {i} has rank {t.Rank} (shape {ShapeMath.Format(t.ShapeRef)}) but tensor 0 has rank {first.Rank} (shape {ShapeMath.Format(first.ShapeRef)})");
+            for (int d = 0; d < first.Rank; d++)
+                if (d != axis && t.ShapeRef[d] != first.ShapeRef[d])
+                    throw new ArgumentException($"cat: sizes must match except in dim {axis}; tensor {i} has shape {ShapeMath.Format(t.ShapeRef)}, tensor 0 has {ShapeMath.Format(first.ShapeRef)}");
+            dtype = t.DType == dtype ? dtype : Kernels.Promote("cat", dtype, t.DType);
+            total += t.ShapeRef[axis];
+        }
+        var shape = (int[])first.ShapeRef.Clone();
+        shape[axis] = total;
+        var y = Tensor.Empty(shape, dtype, first.Device);
+        int start = 0;
+        foreach (var t in tensors)
+        {
+            int len = t.ShapeRef[axis];
+            using var slot = y.Narrow(axis, start, len);
+            Kernels.CopyInto(slot, t, "cat");
+            start += len;
+        }
+        return y;
+    }
+}
+
+/// <summary>Joins tensors of one shape along a new dim (<c>torch.stack</c>): unsqueeze each, then cat.</summary>
+public sealed class Stack
+{
+    public static Tensor Forward(IReadOnlyList<Tensor> tensors, int dim)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        if (tensors.Count == 0) throw new ArgumentException("stack: expected at least one tensor, got none");
+        for (int i = 1; i < tensors.Count; i++)
+            if (!tensors[i].ShapeRef.SequenceEqual(tensors[0].ShapeRef))
+                throw new ArgumentException($"stack: expected tensors of one shape; tensor 0 has {ShapeMath.Format(tensors[0].ShapeRef)}, tensor {i} has {ShapeMath.Format(tensors[i].ShapeRef)}");
+        int axis = ShapeMath.NormalizeDim(dim, tensors[0].Rank + 1, "stack");
+        var views = tensors.Select(t => t.Unsqueeze(axis)).ToList();
+        try { return Cat.Forward(views, axis); }
+        finally { views.ForEach(v => v.Dispose()); }
+    }
+}
+
+/// <summary>
+/// Constant padding (<c>torch.nn.functional.pad</c>, mode 'constant'): the pads hold (before, after)
+/// pairs starting from the LAST dim. Negative pads crop. d/dx = the matching slice of dY.
+/// </summary>
+public sealed class Pad
+{
+    public static Tensor Forward(Tensor x, int[] pads, double value)
+    {
+        ArgumentNullException.ThrowIfNull(pads);
+        if (pads.Length % 2 != 0 || pads.Length / 2 > x.Rank)
+            throw new ArgumentException($"pad: expected an even number of pads, at most 2 per dim ({2 * x.Rank} for shape {ShapeMath.Format(x.ShapeRef)}), got {pads.Length}");
+        var shape = (int[])x.ShapeRef.Clone();
+        for (int i = 0; i < pads.Length / 2; i++)
+        {
+            int d = x.Rank - 1 - i;
+            shape[d] += pads[2 * i] + pads[2 * i + 1];
+            if (shape[d] < 0)
+                throw new ArgumentException($"pad: pads ({pads[2 * i]}, {pads[2 * i + 1]}) on dim {d} of size {x.ShapeRef[d]} give a negative size {shape[d]}");
+        }
+        var y = Tensor.Full(shape, value, x.DType, x.Device);
+        var src = x;
+        var dst = y;
+        var owned = new List<Tensor>();
+        for (int i = 0; i < pads.Length / 2; i++)
+        {
+            int d = x.Rank - 1 - i, before = pads[2 * i], after = pads[2 * i + 1];
+            int len = x.ShapeRef[d] - Math.Max(-before, 0) - Math.Max(-after, 0);
+            if (len <= 0) { owned.ForEach(t => t.Dispose()); return y; }
+            src = src.Narrow(d, Math.Max(-before, 0), len);
+            dst = dst.Narrow(d, Math.Max(before, 0), len);
+            owned.Add(src);
+            owned.Add(dst);
+        }
+        Kernels.CopyInto(dst, src, "pad");
+        owned.ForEach(t => t.Dispose());
+        return y;
+    }
+}
+
+/// <summary>
+/// Tiles the tensor (<c>Tensor.repeat</c>): dim i repeated reps[i] times; extra leading reps add dims.
+/// d/dx = dY summed over the copies.
+/// </summary>
+public sealed class Repeat
+{
+    public static Tensor Forward(Tensor x, int[] reps)
+    {
+        ArgumentNullException.ThrowIfNull(reps);
+        if (reps.Length < x.Rank)
+            throw new ArgumentException($"repeat: expected at least {x.Rank} repeat counts for shape {ShapeMath.Format(x.ShapeRef)}, got {ShapeMath.Format(reps)}");
+        if (reps.Any(r => r < 0)) throw new ArgumentException($"repeat: counts must be non-negative, got {ShapeMath.Format(reps)}");
+        int lead = reps.Length - x.Rank;
+        var shape = Enumerable.Repeat(1, lead).Concat(x.ShapeRef).ToArray();
+        // View x as [1, s0, 1, s1, ...], expand to [r0, s0, r1, s1, ...], and copy out as [r0*s0, r1*s1, ...].
+        var interleaved = shape.SelectMany(s => new[] { 1, s }).ToArray();
+        var expanded = shape.SelectMany((s, i) => new[] { reps[i], s }).ToArray();
+        using var v = x.Reshape(interleaved);
+        using var e = v.Expand(expanded);
+        using var c = e.Contiguous();
+        return c.Reshape(shape.Select((s, i) => s * reps[i]).ToArray());
+    }
+}
+
+/// <summary>Lower (tril) or upper (triu) triangle of the last two dims, the rest zeroed; diagonal k shifts the edge.</summary>
+public sealed class Triangle
+{
+    public static Tensor Forward(Tensor x, int diagonal, bool lower)
+    {
+        string op = lower ? "tril" : "triu";
+        if (x.Rank < 2) throw new ArgumentException($"{op}: expected a tensor of rank >= 2, got shape {ShapeMath.Format(x.ShapeRef)}");
+        int rows = x.ShapeRef[^2], cols = x.ShapeRef[^1];
+        using var r = Tensor.Arange(0, rows, 1, DType.Int32, x.Device);
+        using var c = Tensor.Arange(0, cols, 1, DType.Int32, x.Device);
+        using var rr = r.Unsqueeze(1);
+        using var offset = Kernels.Binary<SubOp>(c, rr); // [rows, cols]: col - row
+        using var k = Tensor.Scalar(diagonal, DType.Int32, x.Device);
+        using var keep = lower ? Kernels.Compare<LeOp>(offset, k) : Kernels.Compare<GeOp>(offset, k);
+        using var zero = Tensor.Scalar(0, x.DType, x.Device);
+        return Kernels.Where(keep, x, zero);
+    }
+}

@@ -1,0 +1,308 @@
+// The checked path from a tensor operation to a backend kernel: validation, dtype promotion, broadcasting,
+// output allocation. Autograd functions call these for their forward (and later backward) computations.
+using DotGrad.Backends;
+
+namespace DotGrad;
+
+/// <summary>Validated entry points to the backend primitives, one per primitive family.</summary>
+internal static class Kernels
+{
+    public static void CheckSameDevice(string op, Tensor a, Tensor b)
+    {
+        if (a.Device != b.Device)
+            throw new ArgumentException($"{op}: expected all tensors on one device, got {a.Device} and {b.Device}; move one with .To(device)");
+    }
+
+    /// <summary>Throws for the storage-only dtypes, naming the op and the fix.</summary>
+    public static void CheckComputable(string op, DType dtype)
+    {
+        if (dtype is DType.BFloat16 or DType.Float16)
+            throw new ArgumentException($"{op}: dtype {dtype} is a storage format here; convert with .To(DType.Float32) before computing");
+    }
+
+    public static void CheckFloating(string op, Tensor x)
+    {
+        CheckComputable(op, x.DType);
+        if (x.DType is not (DType.Float32 or DType.Float64))
+            throw new ArgumentException($"{op}: expected a floating-point tensor (Float32 or Float64), got {x.DType}; convert with .To(DType.Float32)");
+    }
+
+    /// <summary>The dtype two operands compute in: Bool &lt; Int32 &lt; Float32 &lt; Float64, like PyTorch's promotion.</summary>
+    public static DType Promote(string op, DType a, DType b)
+    {
+        CheckComputable(op, a);
+        CheckComputable(op, b);
+        static int Rank(DType d) => d switch { DType.Bool => 0, DType.Int32 => 1, DType.Float32 => 2, _ => 3 };
+        return Rank(a) >= Rank(b) ? a : b;
+    }
+
+    /// <summary>A rank-0 tensor for a C# number used beside <paramref name="like"/>: it takes the tensor's dtype,
+    /// except that a fractional number beside an integer tensor is Float32 (as PyTorch's wrapped numbers do).</summary>
+    public static Tensor ScalarLike(Tensor like, double value)
+    {
+        var dtype = like.DType;
+        if (dtype is DType.Int32 or DType.Bool)
+            dtype = value == Math.Floor(value) && Math.Abs(value) <= int.MaxValue ? DType.Int32 : DType.Float32;
+        return Tensor.Scalar(value, dtype, like.Device);
+    }
+
+    public static Tensor Unary<TOp>(Tensor x) where TOp : struct, IUnaryOperator<TOp>
+    {
+        CheckComputable(TOp.Name, x.DType);
+        var dtype = x.DType == DType.Bool ? DType.Int32 : x.DType;
+        if (dtype == DType.Int32 && !TOp.SupportsInt32) dtype = DType.Float32; // exp(int) is float, as in PyTorch
+        using var input = x.To(dtype);
+        var y = Tensor.Empty(input.ShapeRef, input.DType, input.Device);
+        input.Backend.Unary<TOp>(input.Data, y.Data);
+        return y;
+    }
+
+    /// <summary>a op b with broadcasting; <paramref name="floatOnly"/> promotes integer operands to Float32 (true division).</summary>
+    public static Tensor Binary<TOp>(Tensor a, Tensor b, bool floatOnly = false) where TOp : struct, IBinaryOperator<TOp>
+    {
+        CheckSameDevice(TOp.Name, a, b);
+        var dtype = Promote(TOp.Name, a.DType, b.DType);
+        if (dtype == DType.Bool) dtype = DType.Int32;
+        if (dtype == DType.Int32 && (floatOnly || !TOp.SupportsInt32)) dtype = DType.Float32;
+        var shape = ShapeMath.Broadcast(a.ShapeRef, b.ShapeRef, TOp.Name);
+        using var ac = a.To(dtype);
+        using var bc = b.To(dtype);
+        using var ae = ac.Expand(shape);
+        using var be = bc.Expand(shape);
+        var y = Tensor.Empty(shape, dtype, a.Device);
+        a.Backend.Binary<TOp>(ae.Data, be.Data, y.Data);
+        return y;
+    }
+
+    public static Tensor Compare<TOp>(Tensor a, Tensor b) where TOp : struct, ICompareOperator<TOp>
+    {
+        CheckSameDevice(TOp.Name, a, b);
+        var dtype = Promote(TOp.Name, a.DType, b.DType);
+        var shape = ShapeMath.Broadcast(a.ShapeRef, b.ShapeRef, TOp.Name);
+        using var ac = a.To(dtype);
+        using var bc = b.To(dtype);
+        using var ae = ac.Expand(shape);
+        using var be = bc.Expand(shape);
+        var y = Tensor.Empty(shape, DType.Bool, a.Device);
+        a.Backend.Compare<TOp>(ae.Data, be.Data, y.Data);
+        return y;
+    }
+
+    public static Tensor Where(Tensor condition, Tensor a, Tensor b)
+    {
+        if (condition.DType != DType.Bool)
+            throw new ArgumentException($"where: expected a Bool condition, got {condition.DType}; build one with a comparison such as x > 0");
+        CheckSameDevice("where", condition, a);
+        CheckSameDevice("where", a, b);
+        var dtype = Promote("where", a.DType, b.DType);
+        var shape = ShapeMath.Broadcast(ShapeMath.Broadcast(condition.ShapeRef, a.ShapeRef, "where"), b.ShapeRef, "where");
+        using var ac = a.To(dtype);
+        using var bc = b.To(dtype);
+        using var ce = condition.Expand(shape);
+        using var ae = ac.Expand(shape);
+        using var be = bc.Expand(shape);
+        var y = Tensor.Empty(shape, dtype, a.Device);
+        a.Backend.Where(ce.Data, ae.Data, be.Data, y.Data);
+        return y;
+    }
+
+    /// <summary>Normalised, de-duplicated, sorted reduction axes; null means every axis.</summary>
+    public static int[] ReductionAxes(string op, int rank, int[]? dims)
+    {
+        if (dims is null) return Enumerable.Range(0, rank).ToArray();
+        var axes = new SortedSet<int>();
+        foreach (var d in dims)
+            if (!axes.Add(ShapeMath.NormalizeDim(d, rank, op)))
+                throw new ArgumentException($"{op}: dim {d} appears more than once in {ShapeMath.Format(dims)}");
+        return rank == 0 ? [] : axes.ToArray();
+    }
+
+    /// <summary>x's shape with size 1 on the axes.</summary>
+    public static int[] KeepDimShape(int[] shape, int[] axes)
+    {
+        var result = (int[])shape.Clone();
+        foreach (var a in axes) result[a] = 1;
+        return result;
+    }
+
+    /// <summary>Drops the reduced axes from a keepdim-shaped result (a view).</summary>
+    public static Tensor DropAxes(Tensor y, int[] axes)
+    {
+        var shape = y.ShapeRef.Where((_, i) => Array.IndexOf(axes, i) < 0).ToArray();
+        var strides = y.StridesRef.Where((_, i) => Array.IndexOf(axes, i) < 0).ToArray();
+        using (y) return y.AsStrided(shape, strides, y.Offset);
+    }
+
+    public static Tensor Reduce<TOp>(Tensor x, int[]? dims, bool keepDim) where TOp : struct, IReduceOperator<TOp>
+    {
+        CheckComputable(TOp.Name, x.DType);
+        var axes = ReductionAxes(TOp.Name, x.Rank, dims);
+        using var input = x.To(x.DType == DType.Bool ? DType.Int32 : x.DType);
+        if (typeof(TOp) != typeof(SumOp))
+            foreach (var a in axes)
+                if (x.ShapeRef[a] == 0)
+                    throw new ArgumentException($"{TOp.Name}: cannot reduce over dim {a} of size 0 in shape {ShapeMath.Format(x.ShapeRef)} (there is no identity); the sum of nothing is 0, but the {TOp.Name} of nothing is undefined");
+        var y = Tensor.Empty(KeepDimShape(x.ShapeRef, axes), input.DType, x.Device);
+        x.Backend.Reduce<TOp>(input.Data, y.Data, axes);
+        return keepDim ? y : DropAxes(y, axes);
+    }
+
+    public static (Tensor Values, Tensor Indices) ArgReduce(string op, Tensor x, int dim, bool keepDim, bool max)
+    {
+        CheckComputable(op, x.DType);
+        using var input = x.To(x.DType == DType.Bool ? DType.Int32 : x.DType);
+        var source = input.Rank == 0 ? input.Reshape(1) : input;
+        int axis = ShapeMath.NormalizeDim(dim, source.Rank, op);
+        if (source.ShapeRef[axis] == 0)
+            throw new ArgumentException($"{op}: cannot reduce over dim {axis} of size 0 in shape {ShapeMath.Format(x.ShapeRef)}");
+        var shape = KeepDimShape(source.ShapeRef, [axis]);
+        var values = Tensor.Empty(shape, source.DType, x.Device);
+        var indices = Tensor.Empty(shape, DType.Int32, x.Device);
+        x.Backend.ArgReduce(source.Data, values.Data, indices.Data, axis, max);
+        if (x.Rank == 0) return (values.Reshape(), indices.Reshape());
+        return keepDim ? (values, indices) : (DropAxes(values, [axis]), DropAxes(indices, [axis]));
+    }
+
+    public static Tensor Softmax(Tensor x, int dim, bool log)
+    {
+        string op = log ? "log_softmax" : "softmax";
+        CheckFloating(op, x);
+        var source = x.Rank == 0 ? x.Reshape(1) : x;
+        int axis = ShapeMath.NormalizeDim(dim, source.Rank, op);
+        var y = Tensor.Empty(source.ShapeRef, x.DType, x.Device);
+        x.Backend.Softmax(source.Data, y.Data, axis, log);
+        return x.Rank == 0 ? y.Reshape() : y;
+    }
+
+    public static Tensor MatMul(Tensor a, Tensor b)
+    {
+        const string op = "matmul";
+        CheckSameDevice(op, a, b);
+        if (a.Rank == 0 || b.Rank == 0)
+            throw new ArgumentException($"{op}: both arguments need at least 1 dim, got shapes {ShapeMath.Format(a.ShapeRef)} and {ShapeMath.Format(b.ShapeRef)}");
+        var dtype = Promote(op, a.DType, b.DType);
+        if (dtype is not (DType.Float32 or DType.Float64))
+            throw new ArgumentException($"{op}: expected Float32 or Float64 operands, got {a.DType} and {b.DType}");
+        // A vector operand becomes a one-row (or one-column) matrix, and that dim is dropped from the result.
+        using var ac = a.To(dtype);
+        using var bc = b.To(dtype);
+        using var A = a.Rank == 1 ? ac.Unsqueeze(0) : ac.AsStrided(ac.ShapeRef, ac.StridesRef, ac.Offset); // [..., M, K]
+        using var B = b.Rank == 1 ? bc.Unsqueeze(-1) : bc.AsStrided(bc.ShapeRef, bc.StridesRef, bc.Offset); // [..., K, N]
+        int M = A.ShapeRef[^2], K = A.ShapeRef[^1], N = B.ShapeRef[^1];
+        if (B.ShapeRef[^2] != K)
+            throw new ArgumentException($"{op}: shapes {ShapeMath.Format(a.ShapeRef)} and {ShapeMath.Format(b.ShapeRef)} cannot be multiplied ({K} columns vs {B.ShapeRef[^2]} rows)");
+        var batch = ShapeMath.Broadcast(A.ShapeRef[..^2], B.ShapeRef[..^2], op);
+        using var Ae = A.Expand([.. batch, M, K]);
+        using var Be = B.Expand([.. batch, K, N]);
+        var C = Tensor.Empty([.. batch, M, N], dtype, a.Device);
+        int batchCount = ShapeMath.Count(batch);
+        using var C3 = C.AsStrided([batchCount, M, N], [M * N, N, 1], 0);
+        // A weight shared by the whole batch ([B, T, C] @ [C, D]): one tall GEMM [B*T, C] @ [C, D] beats B small ones.
+        if (batchCount > 1 && Be.StridesRef[..^2].All(s => s == 0) && FoldRows(Ae) is { } tall)
+        {
+            using (tall)
+            using (var B3 = Be.AsStrided([1, K, N], [0, Be.StridesRef[^2], Be.StridesRef[^1]], Be.Offset))
+            using (var Ctall = C.AsStrided([1, batchCount * M, N], [0, N, 1], 0))
+                a.Backend.MatMul(tall.Data, B3.Data, Ctall.Data);
+        }
+        else
+        {
+            using var A3 = FoldBatch(Ae);
+            using var B3 = FoldBatch(Be);
+            a.Backend.MatMul(A3.Data, B3.Data, C3.Data);
+        }
+        if (a.Rank == 1 && b.Rank == 1) return DropAxes(C, [C.Rank - 2, C.Rank - 1]);
+        if (a.Rank == 1) return DropAxes(C, [C.Rank - 2]);
+        if (b.Rank == 1) return DropAxes(C, [C.Rank - 1]);
+        return C;
+    }
+
+    /// <summary>[b1, ..., bn, R, C] as [b1*...*bn, R, C]: a view when the batch dims merge into one stride, else a copy.</summary>
+    private static Tensor FoldBatch(Tensor t)
+    {
+        int r = t.Rank;
+        var batch = t.ShapeRef[..(r - 2)];
+        var (merged, strides) = ShapeMath.Coalesce(batch, t.StridesRef[..(r - 2)]);
+        int count = ShapeMath.Count(batch);
+        if (merged.Length <= 1)
+            return t.AsStrided([count, t.ShapeRef[^2], t.ShapeRef[^1]], [merged.Length == 0 ? 0 : strides[0][0], t.StridesRef[^2], t.StridesRef[^1]], t.Offset);
+        using var c = t.Contiguous();
+        return c.AsStrided([count, t.ShapeRef[^2], t.ShapeRef[^1]], [t.ShapeRef[^2] * t.ShapeRef[^1], t.ShapeRef[^1], 1], c.Offset);
+    }
+
+    /// <summary>[b1, ..., bn, M, K] as [1, b1*...*bn*M, K] when the batch and row dims merge into one stride; else null.</summary>
+    private static Tensor? FoldRows(Tensor t)
+    {
+        int r = t.Rank;
+        var (merged, strides) = ShapeMath.Coalesce(t.ShapeRef[..(r - 1)], t.StridesRef[..(r - 1)]);
+        if (merged.Length > 1) return null;
+        int rows = ShapeMath.Count(t.ShapeRef[..(r - 1)]);
+        return t.AsStrided([1, rows, t.ShapeRef[^1]], [0, merged.Length == 0 ? 0 : strides[0][0], t.StridesRef[^1]], t.Offset);
+    }
+
+    /// <summary>Copies <paramref name="src"/> into the view <paramref name="dst"/>, broadcasting and converting the dtype.</summary>
+    public static void CopyInto(Tensor dst, Tensor src, string op)
+    {
+        CheckSameDevice(op, dst, src);
+        if (!ShapeMath.CanBroadcastTo(src.ShapeRef, dst.ShapeRef))
+            throw new ArgumentException($"{op}: a value of shape {ShapeMath.Format(src.ShapeRef)} cannot be broadcast to the target shape {ShapeMath.Format(dst.ShapeRef)}");
+        using var e = src.Expand(dst.ShapeRef);
+        dst.Backend.Copy(e.Data, dst.Data);
+    }
+
+    public static Tensor IndexSelect(Tensor x, int dim, Tensor index)
+    {
+        const string op = "index_select";
+        CheckSameDevice(op, x, index);
+        if (index.DType != DType.Int32) throw new ArgumentException($"{op}: expected an Int32 index, got {index.DType}");
+        if (index.Rank > 1) throw new ArgumentException($"{op}: expected a 0-d or 1-d index, got shape {ShapeMath.Format(index.ShapeRef)}");
+        var source = x.Rank == 0 ? x.Reshape(1) : x;
+        int axis = ShapeMath.NormalizeDim(dim, source.Rank, op);
+        var shape = (int[])source.ShapeRef.Clone();
+        shape[axis] = index.Count;
+        using var flat = index.Reshape(-1);
+        var y = Tensor.Empty(shape, x.DType, x.Device);
+        x.Backend.IndexSelect(source.Data, axis, flat.Data, y.Data);
+        return x.Rank == 0 ? y.Reshape() : y;
+    }
+
+    public static Tensor Gather(Tensor x, int dim, Tensor index)
+    {
+        const string op = "gather";
+        CheckSameDevice(op, x, index);
+        if (index.DType != DType.Int32) throw new ArgumentException($"{op}: expected an Int32 index, got {index.DType}");
+        int axis = ShapeMath.NormalizeDim(dim, x.Rank, op);
+        CheckIndexShape(op, x, index, axis, "input");
+        var y = Tensor.Empty(index.ShapeRef, x.DType, x.Device);
+        x.Backend.Gather(x.Data, axis, index.Data, y.Data);
+        return y;
+    }
+
+    /// <summary>Out of place: a copy of x with src added at the indexed positions (<c>torch.scatter_add</c>).</summary>
+    public static Tensor ScatterAdd(Tensor x, int dim, Tensor index, Tensor src)
+    {
+        const string op = "scatter_add";
+        CheckSameDevice(op, x, index);
+        CheckSameDevice(op, x, src);
+        if (index.DType != DType.Int32) throw new ArgumentException($"{op}: expected an Int32 index, got {index.DType}");
+        CheckComputable(op, x.DType);
+        if (src.DType != x.DType) throw new ArgumentException($"{op}: expected src to have the input's dtype {x.DType}, got {src.DType}");
+        int axis = ShapeMath.NormalizeDim(dim, x.Rank, op);
+        CheckIndexShape(op, x, index, axis, "input");
+        if (src.Rank != index.Rank || index.ShapeRef.Where((s, d) => s > src.ShapeRef[d]).Any())
+            throw new ArgumentException($"{op}: index shape {ShapeMath.Format(index.ShapeRef)} must not exceed src shape {ShapeMath.Format(src.ShapeRef)} in any dim");
+        var y = x.Clone();
+        using var srcView = src.AsStrided(index.ShapeRef, src.StridesRef, src.Offset);
+        x.Backend.ScatterAdd(y.Data, axis, index.Data, srcView.Data);
+        return y;
+    }
+
+    private static void CheckIndexShape(string op, Tensor x, Tensor index, int axis, string name)
+    {
+        if (index.Rank != x.Rank)
+            throw new ArgumentException($"{op}: index must have the {name}'s rank {x.Rank}, got index shape {ShapeMath.Format(index.ShapeRef)} for {name} shape {ShapeMath.Format(x.ShapeRef)}");
+        for (int d = 0; d < x.Rank; d++)
+            if (d != axis && index.ShapeRef[d] > x.ShapeRef[d])
+                throw new ArgumentException($"{op}: index shape {ShapeMath.Format(index.ShapeRef)} exceeds {name} shape {ShapeMath.Format(x.ShapeRef)} at dim {d} (only dim {axis} may be larger)");
+    }
+}

@@ -1,0 +1,183 @@
+// Creating tensors: constants, ranges, identity, host arrays, and seeded random numbers.
+using System.Runtime.InteropServices;
+using DotGrad.Backends;
+
+namespace DotGrad;
+
+public sealed partial class Tensor
+{
+    /// <summary>The device new tensors go to when none is given.</summary>
+    public static Device DefaultDevice { get; set; } = Device.Cpu;
+
+    public static Tensor Zeros(params int[] shape) => Zeros(shape, DType.Float32);
+
+    public static Tensor Zeros(int[] shape, DType dtype, Device? device = null) =>
+        Empty(CheckShape(shape, "zeros"), dtype, device ?? DefaultDevice, zero: true);
+
+    public static Tensor Ones(params int[] shape) => Ones(shape, DType.Float32);
+
+    public static Tensor Ones(int[] shape, DType dtype, Device? device = null) => Full(shape, 1.0, dtype, device);
+
+    /// <summary>A tensor filled with one value.</summary>
+    public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32, Device? device = null)
+    {
+        var y = Empty(CheckShape(shape, "full"), dtype, device ?? DefaultDevice);
+        y.Backend.Fill(y.Data, value);
+        return y;
+    }
+
+    /// <summary>A rank-0 tensor holding one value.</summary>
+    public static Tensor Scalar(double value, DType dtype = DType.Float32, Device? device = null) => Full([], value, dtype, device);
+
+    public static Tensor ZerosLike(Tensor x) => Zeros(x._shape, x.DType, x.Device);
+    public static Tensor OnesLike(Tensor x) => Ones(x._shape, x.DType, x.Device);
+    public static Tensor FullLike(Tensor x, double value) => Full(x._shape, value, x.DType, x.Device);
+
+    /// <summary>
+    /// Values start, start + step, ... below end (<c>torch.arange</c>). Without a dtype the result is Int32 when start,
+    /// end and step are all whole numbers and Float32 otherwise (PyTorch would give int64 where this gives Int32).
+    /// </summary>
+    public static Tensor Arange(double start, double end, double step = 1, DType? dtype = null, Device? device = null)
+    {
+        if (step == 0 || double.IsNaN(step)) throw new ArgumentException($"arange: step must be non-zero, got {step}", nameof(step));
+        if ((end - start) / step < 0)
+            throw new ArgumentException($"arange: the range [{start}, {end}) cannot be walked with step {step} (upper bound and step must agree in sign)");
+        int n = (int)Math.Ceiling((end - start) / step);
+        var values = new double[n];
+        for (int i = 0; i < n; i++) values[i] = start + i * step;
+        bool whole = start == Math.Floor(start) && end == Math.Floor(end) && step == Math.Floor(step);
+        return FromDoubles(values, [n], dtype ?? (whole ? DType.Int32 : DType.Float32), device ?? DefaultDevice);
+    }
+
+    /// <summary>0, 1, ..., end - 1.</summary>
+    public static Tensor Arange(int end, DType? dtype = null, Device? device = null) => Arange(0, end, 1, dtype, device);
+
+    /// <summary><paramref name="steps"/> evenly spaced values from start to end inclusive (<c>torch.linspace</c>).</summary>
+    public static Tensor Linspace(double start, double end, int steps, DType dtype = DType.Float32, Device? device = null)
+    {
+        if (steps < 0) throw new ArgumentException($"linspace: steps must be non-negative, got {steps}", nameof(steps));
+        var values = new double[steps];
+        double delta = steps > 1 ? (end - start) / (steps - 1) : 0;
+        // Like PyTorch, fill the first half forward from start and the second half backward from end, so both ends are exact.
+        int half = steps / 2;
+        for (int i = 0; i < steps; i++) values[i] = i < half ? start + delta * i : end - delta * (steps - 1 - i);
+        return FromDoubles(values, [steps], dtype, device ?? DefaultDevice);
+    }
+
+    /// <summary>An n x m matrix with ones on the diagonal (<c>torch.eye</c>).</summary>
+    public static Tensor Eye(int n, int? m = null, DType dtype = DType.Float32, Device? device = null)
+    {
+        int cols = m ?? n;
+        CheckShape([n, cols], "eye");
+        var values = new double[n * cols];
+        for (int i = 0; i < Math.Min(n, cols); i++) values[i * cols + i] = 1;
+        return FromDoubles(values, [n, cols], dtype, device ?? DefaultDevice);
+    }
+
+    /// <summary>
+    /// A tensor from a C# array of float, double, int, bool, Half or BFloat16, of any rank (<c>float[,]</c> gives a
+    /// matrix). The data is copied.
+    /// </summary>
+    public static Tensor FromArray(Array data, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var shape = new int[data.Rank];
+        for (int i = 0; i < data.Rank; i++) shape[i] = data.GetLength(i);
+        var dtype = data.GetType().GetElementType() switch
+        {
+            var t when t == typeof(float) => DType.Float32,
+            var t when t == typeof(double) => DType.Float64,
+            var t when t == typeof(int) => DType.Int32,
+            var t when t == typeof(bool) => DType.Bool,
+            var t when t == typeof(Half) => DType.Float16,
+            var t when t == typeof(BFloat16) => DType.BFloat16,
+            var t => throw new ArgumentException($"FromArray: element type {t?.Name} is not supported; use float, double, int, bool, Half or BFloat16"),
+        };
+        var y = Empty(shape, dtype, device ?? DefaultDevice);
+        var handle = GCHandle.Alloc(data, GCHandleType.Pinned);
+        try
+        {
+            unsafe
+            {
+                var bytes = new ReadOnlySpan<byte>((void*)handle.AddrOfPinnedObject(), y.Count * dtype.ElementSize());
+                y.Backend.Write(y.Storage, bytes);
+            }
+        }
+        finally
+        {
+            handle.Free();
+        }
+        return y;
+    }
+
+    /// <summary>A tensor of the given shape from a flat row-major array.</summary>
+    public static Tensor FromArray<T>(T[] data, int[] shape, Device? device = null) where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        CheckShape(shape, "FromArray");
+        if (ShapeMath.Count(shape) != data.Length)
+            throw new ArgumentException($"FromArray: shape {ShapeMath.Format(shape)} needs {ShapeMath.Count(shape)} elements, the array has {data.Length}");
+        return FromArray(data, device).Reshape(shape);
+    }
+
+    private static Tensor FromDoubles(double[] values, int[] shape, DType dtype, Device device)
+    {
+        using var host = FromArray(values, device);
+        return host.Reshape(shape).To(dtype);
+    }
+
+    /// <summary>Uniform on [0, 1) (<c>torch.rand</c>).</summary>
+    public static Tensor Rand(int[] shape, Generator? generator = null, DType dtype = DType.Float32, Device? device = null) =>
+        Random(shape, RandomKind.Uniform, 0, 1, generator, dtype, device, "rand");
+
+    public static Tensor Rand(params int[] shape) => Rand(shape, null);
+
+    /// <summary>Uniform on [low, high).</summary>
+    public static Tensor Uniform(int[] shape, double low, double high, Generator? generator = null, DType dtype = DType.Float32, Device? device = null)
+    {
+        if (!(low <= high)) throw new ArgumentException($"uniform: expected low <= high, got low {low} and high {high}");
+        return Random(shape, RandomKind.Uniform, low, high, generator, dtype, device, "uniform");
+    }
+
+    /// <summary>Standard normal (<c>torch.randn</c>).</summary>
+    public static Tensor Randn(int[] shape, Generator? generator = null, DType dtype = DType.Float32, Device? device = null) =>
+        Random(shape, RandomKind.Normal, 0, 1, generator, dtype, device, "randn");
+
+    public static Tensor Randn(params int[] shape) => Randn(shape, null);
+
+    /// <summary>Normal with a mean and standard deviation.</summary>
+    public static Tensor Normal(int[] shape, double mean, double std, Generator? generator = null, DType dtype = DType.Float32, Device? device = null)
+    {
+        if (!(std >= 0)) throw new ArgumentException($"normal: expected std >= 0, got {std}", nameof(std));
+        return Random(shape, RandomKind.Normal, mean, std, generator, dtype, device, "normal");
+    }
+
+    /// <summary>Integers uniform on [low, high) (<c>torch.randint</c>); Int32 by default.</summary>
+    public static Tensor Randint(int low, int high, int[] shape, Generator? generator = null, DType dtype = DType.Int32, Device? device = null)
+    {
+        if (high <= low) throw new ArgumentException($"randint: expected low < high, got low {low} and high {high}");
+        return Random(shape, RandomKind.Integer, low, high, generator, dtype, device, "randint");
+    }
+
+    private static Tensor Random(int[] shape, RandomKind kind, double a, double b, Generator? generator, DType dtype, Device? device, string op)
+    {
+        CheckShape(shape, op);
+        if (kind != RandomKind.Integer && !(dtype is DType.Float32 or DType.Float64))
+            throw new ArgumentException($"{op}: expected dtype Float32 or Float64, got {dtype}");
+        if (kind == RandomKind.Integer && dtype is DType.Bool)
+            throw new ArgumentException($"{op}: dtype Bool is not supported; use Int32 or a float type");
+        var gen = generator ?? Generator.Default;
+        var y = Empty(shape, dtype, device ?? DefaultDevice);
+        ulong offset = gen.Advance(y.Count);
+        y.Backend.FillRandom(y.Data, kind, a, b, gen.Seed, offset);
+        return y;
+    }
+
+    private static int[] CheckShape(int[] shape, string op)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        foreach (var d in shape)
+            if (d < 0) throw new ArgumentException($"{op}: sizes must be non-negative, got shape {ShapeMath.Format(shape)}", nameof(shape));
+        return shape;
+    }
+}

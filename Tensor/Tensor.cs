@@ -1,0 +1,186 @@
+// The user-facing tensor: a strided view (shape, strides, offset) over a device storage, with a dtype and a device.
+using DotGrad.Backends;
+
+namespace DotGrad;
+
+/// <summary>
+/// An n-dimensional array on a device. Views (reshape, transpose, slicing, expand, ...) share storage with the
+/// tensor they come from; <see cref="Contiguous"/> copies when the layout needs it. Operations dispatch to the
+/// backend of the tensor's <see cref="Device"/>. Disposing a tensor releases its hold on the storage at once
+/// (the storage is freed when its last view is disposed); the garbage collector is the safety net.
+/// </summary>
+public sealed partial class Tensor : IDisposable
+{
+    private readonly int[] _shape;
+    private readonly int[] _strides;
+    private bool _disposed;
+
+    internal Tensor(Storage storage, int[] shape, int[] strides, int offset, bool retain)
+    {
+        if (retain) storage.Retain();
+        Storage = storage;
+        _shape = shape;
+        _strides = strides;
+        Offset = offset;
+    }
+
+    /// <summary>A fresh contiguous tensor of this shape, uninitialised.</summary>
+    internal static Tensor Empty(int[] shape, DType dtype, Device device, bool zero = false)
+    {
+        foreach (var d in shape)
+            if (d < 0) throw new ArgumentException($"empty: sizes must be non-negative, got shape {ShapeMath.Format(shape)}", nameof(shape));
+        var storage = Backends.Backend.For(device).Allocate(dtype, ShapeMath.Count(shape), zero);
+        return new Tensor(storage, (int[])shape.Clone(), ShapeMath.ContiguousStrides(shape), 0, retain: false);
+    }
+
+    internal Storage Storage { get; }
+
+    /// <summary>The size of each dimension (a copy; use <see cref="Size"/> in hot code).</summary>
+    public int[] Shape => (int[])_shape.Clone();
+
+    /// <summary>Elements to skip to move one step along each dimension (a copy).</summary>
+    public int[] Strides => (int[])_strides.Clone();
+
+    /// <summary>Position of the first element in the storage, in elements.</summary>
+    public int Offset { get; }
+
+    public DType DType => Storage.DType;
+    public Device Device => Storage.Device;
+
+    /// <summary>Number of dimensions (0 for a scalar).</summary>
+    public int Rank => _shape.Length;
+
+    /// <summary>Number of elements (PyTorch's <c>numel()</c>).</summary>
+    public int Count => ShapeMath.Count(_shape);
+
+    /// <summary>The size of one dimension; negative dims count from the end.</summary>
+    public int Size(int dim) => _shape[ShapeMath.NormalizeDim(dim, Rank, "size")];
+
+    public bool IsContiguous => ShapeMath.IsContiguous(_shape, _strides);
+
+    internal IBackend Backend => Backends.Backend.For(Device);
+
+    /// <summary>The backend's view of this tensor.</summary>
+    internal Strided Data
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return new Strided(Storage, _shape, _strides, Offset);
+        }
+    }
+
+    internal int[] ShapeRef => _shape;
+    internal int[] StridesRef => _strides;
+
+    /// <summary>Releases this tensor's hold on its storage. Using the tensor afterwards throws.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        Storage.Release();
+    }
+
+    public bool IsDisposed => _disposed;
+
+    /// <summary>A view with another layout over the same storage.</summary>
+    internal Tensor AsStrided(int[] shape, int[] strides, int offset)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new Tensor(Storage, shape, strides, offset, retain: true);
+    }
+
+    /// <summary>This tensor if already contiguous, else a contiguous copy.</summary>
+    public Tensor Contiguous() => IsContiguous ? AsStrided(_shape, ShapeMath.ContiguousStrides(_shape), Offset) : Clone();
+
+    /// <summary>A contiguous copy with its own storage (PyTorch's <c>clone()</c>).</summary>
+    public Tensor Clone()
+    {
+        var y = Empty(_shape, DType, Device);
+        Backend.Copy(Data, y.Data);
+        return y;
+    }
+
+    /// <summary>A copy converted to another dtype; this tensor itself when the dtype already matches.</summary>
+    public Tensor To(DType dtype)
+    {
+        if (dtype == DType) return AsStrided(_shape, _strides, Offset);
+        var y = Empty(_shape, dtype, Device);
+        Backend.Copy(Data, y.Data);
+        return y;
+    }
+
+    /// <summary>A copy on another device; this tensor itself when it is already there.</summary>
+    public Tensor To(Device device)
+    {
+        if (device == Device) return AsStrided(_shape, _strides, Offset);
+        var src = Contiguous();
+        var bytes = new byte[src.Count * DType.ElementSize()];
+        src.Backend.Read(src.Storage, bytes.AsSpan());
+        var y = Empty(_shape, DType, device);
+        y.Backend.Write(y.Storage, bytes);
+        return y;
+    }
+
+    public Tensor Float() => To(DType.Float32);
+    public Tensor Double() => To(DType.Float64);
+    public Tensor Int() => To(DType.Int32);
+
+    /// <summary>The elements in row-major order as a flat array; <typeparamref name="T"/> must match the dtype
+    /// (float, double, int, BFloat16, Half, bool).</summary>
+    public T[] ToArray<T>() where T : unmanaged
+    {
+        CheckElementType<T>("ToArray");
+        var c = Contiguous();
+        var result = new T[c.Count];
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(result.AsSpan());
+        if (c.Offset == 0) c.Backend.Read(c.Storage, bytes);
+        else
+        {
+            var all = new byte[(c.Offset + c.Count) * DType.ElementSize()];
+            c.Backend.Read(c.Storage, all);
+            all.AsSpan(c.Offset * DType.ElementSize(), bytes.Length).CopyTo(bytes);
+        }
+        return result;
+    }
+
+    /// <summary>The value of a one-element tensor (PyTorch's <c>item()</c>).</summary>
+    public T Item<T>() where T : unmanaged
+    {
+        if (Count != 1) throw new InvalidOperationException($"Item: expected a tensor with one element, got shape {ShapeMath.Format(_shape)} ({Count} elements)");
+        return ToArray<T>()[0];
+    }
+
+    /// <summary>The value of a one-element tensor as a double, whatever its dtype.</summary>
+    public double Item()
+    {
+        if (Count != 1) throw new InvalidOperationException($"Item: expected a tensor with one element, got shape {ShapeMath.Format(_shape)} ({Count} elements)");
+        return To(DType.Float64).ToArray<double>()[0];
+    }
+
+    private void CheckElementType<T>(string op) where T : unmanaged
+    {
+        var expected = typeof(T) switch
+        {
+            var t when t == typeof(float) => DType.Float32,
+            var t when t == typeof(double) => DType.Float64,
+            var t when t == typeof(int) => DType.Int32,
+            var t when t == typeof(BFloat16) => DType.BFloat16,
+            var t when t == typeof(Half) => DType.Float16,
+            var t when t == typeof(bool) => DType.Bool,
+            _ => throw new ArgumentException($"{op}: element type {typeof(T).Name} is not a tensor element type"),
+        };
+        if (expected != DType)
+            throw new ArgumentException($"{op}<{typeof(T).Name}>: the tensor's dtype is {DType}; use {op}<{ClrName(DType)}>() or convert with .To(DType.{expected}) first");
+    }
+
+    internal static string ClrName(DType dtype) => dtype switch
+    {
+        DType.Float32 => "float",
+        DType.Float64 => "double",
+        DType.Int32 => "int",
+        DType.BFloat16 => "BFloat16",
+        DType.Float16 => "Half",
+        _ => "bool",
+    };
+}
