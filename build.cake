@@ -4,7 +4,7 @@ var configuration = Argument("configuration", "Release");
 var testFilter    = Argument("filter", "");
 var benchSuite    = Argument("suite", "*");
 
-var projects   = new[] { "DotGrad.csproj", "Tests/DotGrad.Tests.csproj", "Benchmarks/DotGrad.Benchmarks.csproj" };
+var projects   = new[] { "DotGrad.csproj", "Tests/DotGrad.Tests.csproj", "Benchmarks/DotGrad.Benchmarks.csproj", "Examples/Quickstart/Quickstart.csproj" };
 var resultsDir = MakeAbsolute(Directory("artifacts/test-results"));
 
 // Clean: delete build outputs (artifacts/) and any stray TestResults folders.
