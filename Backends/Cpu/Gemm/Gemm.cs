@@ -1,0 +1,121 @@
+// Entry points of the CPU matrix multiply: argument checks, choice of microkernel for this CPU, and the split
+// of one GEMM into independent per-thread GEMMs. The blocked loops live in GemmDriver, the kernels in GemmKernel*.
+using System.Numerics;
+
+namespace DotGrad.Backends.Cpu;
+
+/// <summary>Which implementation runs a GEMM; tests pin one to cover paths the host would not pick.</summary>
+internal enum GemmPath
+{
+    Auto,
+    Avx512,
+    Avx2,
+    Naive,
+}
+
+internal static unsafe partial class Gemm
+{
+    // Below this many multiply-adds (16^3) packing costs more than it saves.
+    private const long NaiveBelow = 16 * 16 * 16;
+    // Each extra thread must get at least this many multiply-adds (64^3, ~5 us) to pay for waking it.
+    private const long MinWorkPerThread = 64 * 64 * 64;
+
+    /// C[i,j] (+)= sum_k A[i,k] * B[k,j]. A element (i,k) is at a[i*aRowStride + k*aColStride]; B (k,j) at b[k*bRowStride + j*bColStride];
+    /// C (i,j) at c[i*cRowStride + j] (C rows are contiguous). accumulate=false overwrites C, true adds to it.
+    public static void Sgemm(int m, int n, int k, float* a, int aRowStride, int aColStride, float* b, int bRowStride, int bColStride,
+                             float* c, int cRowStride, bool accumulate, int maxThreads)
+        => Multiply(m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, cRowStride, accumulate, maxThreads, GemmPath.Auto);
+
+    /// <summary>Double-precision counterpart of <see cref="Sgemm"/>.</summary>
+    public static void Dgemm(int m, int n, int k, double* a, int aRowStride, int aColStride, double* b, int bRowStride, int bColStride,
+                             double* c, int cRowStride, bool accumulate, int maxThreads)
+        => Multiply(m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, cRowStride, accumulate, maxThreads, GemmPath.Auto);
+
+    /// <summary>The fastest path this CPU supports for element type <typeparamref name="T"/>.</summary>
+    internal static GemmPath BestPath<T>() where T : unmanaged =>
+        GemmKernel512<T>.IsSupported ? GemmPath.Avx512 :
+        GemmKernel256<T>.IsSupported ? GemmPath.Avx2 : GemmPath.Naive;
+
+    /// <summary>Whether <paramref name="path"/> can run on this CPU.</summary>
+    internal static bool IsSupported<T>(GemmPath path) where T : unmanaged => path switch
+    {
+        GemmPath.Avx512 => GemmKernel512<T>.IsSupported,
+        GemmPath.Avx2 => GemmKernel256<T>.IsSupported,
+        _ => true,
+    };
+
+    /// <summary>The GEMM on a chosen path; <see cref="GemmPath.Auto"/> picks by CPU and problem size.</summary>
+    internal static void Multiply<T>(int m, int n, int k, T* a, int aRowStride, int aColStride, T* b, int bRowStride, int bColStride,
+                                     T* c, int cRowStride, bool accumulate, int maxThreads, GemmPath path)
+        where T : unmanaged, INumberBase<T>
+    {
+        if (m < 0 || n < 0 || k < 0)
+            throw new ArgumentOutOfRangeException(nameof(m), $"GEMM dimensions must be non-negative, got m={m}, n={n}, k={k}.");
+        if (maxThreads < 1)
+            throw new ArgumentOutOfRangeException(nameof(maxThreads), maxThreads, "maxThreads must be at least 1; pass 1 for a single-threaded GEMM.");
+        if (!IsSupported<T>(path))
+            throw new PlatformNotSupportedException($"GEMM path {path} is not supported on this CPU; use GemmPath.Auto.");
+        if (m == 0 || n == 0)
+            return;
+        if (k == 0)
+        {
+            // An empty sum is zero: overwrite with zeros, or add nothing.
+            if (!accumulate)
+                for (int i = 0; i < m; i++)
+                    new Span<T>(c + (nint)i * cRowStride, n).Clear();
+            return;
+        }
+
+        if (path == GemmPath.Auto)
+            path = (long)m * n * k < NaiveBelow ? GemmPath.Naive : BestPath<T>();
+        nint ars = aRowStride, acs = aColStride, brs = bRowStride, bcs = bColStride, ldc = cRowStride;
+        switch (path)
+        {
+            case GemmPath.Avx512:
+                Split<T, GemmKernel512<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads);
+                break;
+            case GemmPath.Avx2:
+                Split<T, GemmKernel256<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads);
+                break;
+            default:
+                GemmNaive.Run(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Cuts C into one slab per thread along its longer side (in whole MR rows or NR columns) and runs each slab as an
+    /// independent GEMM. Slabs share nothing writable, so no synchronisation is needed; the price is that every thread
+    /// packs the full shared operand, which costs O(k * side) against O(m * n * k / threads) of arithmetic.
+    /// </summary>
+    private static void Split<T, TK>(int m, int n, int k, T* a, nint ars, nint acs, T* b, nint brs, nint bcs, T* c, nint ldc,
+                                     bool accumulate, int maxThreads)
+        where T : unmanaged, INumberBase<T>
+        where TK : IGemmMicroKernel<T>
+    {
+        long work = (long)m * n * k;
+        bool splitN = n >= m;
+        int unit = splitN ? TK.NR : TK.MR;
+        int extent = splitN ? n : m;
+        int units = (extent + unit - 1) / unit;
+        int threads = (int)Math.Min(Math.Min(maxThreads, units), Math.Max(1, work / MinWorkPerThread));
+        if (threads <= 1)
+        {
+            GemmDriver.Run<T, TK>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate);
+            return;
+        }
+
+        // Pointers travel into the lambda as integers.
+        nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        Parallel.For(0, threads, options, t =>
+        {
+            int start = (int)((long)units * t / threads) * unit;
+            int end = Math.Min((int)((long)units * (t + 1) / threads) * unit, extent);
+            if (splitN)
+                GemmDriver.Run<T, TK>(m, end - start, k, (T*)pa, ars, acs, (T*)pb + start * bcs, brs, bcs, (T*)pc + start, ldc, accumulate);
+            else
+                GemmDriver.Run<T, TK>(end - start, n, k, (T*)pa + start * ars, ars, acs, (T*)pb, brs, bcs, (T*)pc + start * ldc, ldc, accumulate);
+        });
+    }
+}

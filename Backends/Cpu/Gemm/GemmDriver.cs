@@ -1,0 +1,118 @@
+// The single-threaded GotoBLAS/BLIS loop nest of the packed GEMM: five loops around the microkernel that pack
+// B and A into cache-sized blocks, plus the reusable, 64-byte-aligned pack buffers it runs in.
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace DotGrad.Backends.Cpu;
+
+internal static unsafe class GemmDriver
+{
+    /// <summary>
+    /// C (+)= A * B on one thread with microkernel <typeparamref name="TK"/>. Loop order, outer to inner: jc over NC
+    /// columns and pc over KC depth (pack a KC x NC panel of B, which lives in L3), ic over MC rows (pack an MC x KC
+    /// block of A into L2), jr over NR columns (one B micro-panel, kept hot in L1/L2), ir over MR rows (A micro-panels
+    /// stream past it), each ir step one microkernel call.
+    /// </summary>
+    public static void Run<T, TK>(int m, int n, int k, T* a, nint ars, nint acs, T* b, nint brs, nint bcs, T* c, nint ldc, bool accumulate)
+        where T : unmanaged, INumberBase<T>
+        where TK : IGemmMicroKernel<T>
+    {
+        int MR = TK.MR, NR = TK.NR;
+        // Balance the blocks (k = 300 becomes 150 + 150, not 256 + 44) so no pass runs a short, overhead-heavy tail.
+        int kc0 = CeilDiv(k, CeilDiv(k, TK.KC));
+        int mc0 = RoundUp(CeilDiv(m, CeilDiv(m, TK.MC)), MR);
+        int nc0 = RoundUp(CeilDiv(n, CeilDiv(n, TK.NC)), NR);
+
+        var buffers = GemmPackBuffers.ForCurrentThread();
+        T* ap = (T*)buffers.A((nuint)mc0 * (nuint)kc0 * (nuint)sizeof(T));
+        T* bp = (T*)buffers.B((nuint)nc0 * (nuint)kc0 * (nuint)sizeof(T));
+        // Edge tiles are computed in full into this scratch tile, then only the valid part is copied out.
+        T* tile = stackalloc T[MR * NR];
+
+        for (int jc = 0; jc < n; jc += nc0)
+        {
+            int nc = Math.Min(nc0, n - jc);
+            for (int pc = 0; pc < k; pc += kc0)
+            {
+                int kc = Math.Min(kc0, k - pc);
+                // Only the first depth block may overwrite C; later ones add their partial sums.
+                bool acc = accumulate || pc > 0;
+                GemmPacking.PackB(kc, nc, b + pc * brs + jc * bcs, brs, bcs, bp, NR);
+                for (int ic = 0; ic < m; ic += mc0)
+                {
+                    int mc = Math.Min(mc0, m - ic);
+                    GemmPacking.PackA(mc, kc, a + ic * ars + pc * acs, ars, acs, ap, MR);
+                    for (int jr = 0; jr < nc; jr += NR)
+                    {
+                        int nr = Math.Min(NR, nc - jr);
+                        T* bPanel = bp + jr * kc;
+                        for (int ir = 0; ir < mc; ir += MR)
+                        {
+                            int mr = Math.Min(MR, mc - ir);
+                            T* aPanel = ap + ir * kc;
+                            T* cTile = c + (ic + ir) * ldc + jc + jr;
+                            if (mr == MR && nr == NR)
+                            {
+                                TK.Run(kc, aPanel, bPanel, cTile, ldc, acc);
+                            }
+                            else
+                            {
+                                TK.Run(kc, aPanel, bPanel, tile, NR, false);
+                                StoreEdge(tile, NR, cTile, ldc, mr, nr, acc);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void StoreEdge<T>(T* tile, int tileStride, T* c, nint ldc, int mr, int nr, bool accumulate)
+        where T : unmanaged, INumberBase<T>
+    {
+        for (int i = 0; i < mr; i++, c += ldc, tile += tileStride)
+            for (int j = 0; j < nr; j++)
+                c[j] = accumulate ? c[j] + tile[j] : tile[j];
+    }
+
+    private static int CeilDiv(int x, int y) => (x + y - 1) / y;
+    private static int RoundUp(int x, int multiple) => CeilDiv(x, multiple) * multiple;
+}
+
+/// <summary>
+/// Per-thread pack buffers, grown on demand and reused across calls so a GEMM never allocates in steady state.
+/// Thread-static because each worker packs its own blocks; the finalizer frees them when the thread goes away.
+/// </summary>
+internal sealed unsafe class GemmPackBuffers
+{
+    [ThreadStatic] private static GemmPackBuffers? current;
+
+    private void* a, b;
+    private nuint aBytes, bBytes;
+
+    public static GemmPackBuffers ForCurrentThread() => current ??= new GemmPackBuffers();
+
+    public void* A(nuint bytes) => Ensure(ref a, ref aBytes, bytes);
+
+    public void* B(nuint bytes) => Ensure(ref b, ref bBytes, bytes);
+
+    private static void* Ensure(ref void* buffer, ref nuint capacity, nuint bytes)
+    {
+        if (bytes > capacity)
+        {
+            NativeMemory.AlignedFree(buffer);
+            buffer = null;
+            capacity = 0;
+            // 64-byte alignment puts every B micro-panel row on a cache line (and a zmm load) boundary.
+            buffer = NativeMemory.AlignedAlloc(bytes, 64);
+            capacity = bytes;
+        }
+        return buffer;
+    }
+
+    ~GemmPackBuffers()
+    {
+        NativeMemory.AlignedFree(a);
+        NativeMemory.AlignedFree(b);
+    }
+}
