@@ -1,28 +1,83 @@
-// TEMPORARY: the SIMD CPU backend delegates to the reference loops until its kernels land.
+// The SIMD, multi-core CPU backend: storage, threading policy and the matmul entry point. The kernels live in
+// the other partial files, one per concept; the Reference backend is their oracle and semantic spec.
 using DotGrad.Backends.Reference;
 
 namespace DotGrad.Backends.Cpu;
 
-public sealed class CpuBackend : IBackend
+/// <summary>
+/// Kernels over host memory that hand contiguous runs to vectorized span code (TensorPrimitives and the
+/// operator structs' span forms), fall back to strided scalar loops otherwise, and split large loops across cores.
+/// Results match <see cref="ReferenceBackend"/> exactly for copies, indexing and random fills, and to rounding
+/// for arithmetic (float sums here accumulate in float, the reference in double).
+/// </summary>
+public sealed partial class CpuBackend : IBackend
 {
+    /// <summary>
+    /// Below this much work (in elements of a simple elementwise op) a kernel runs on the calling thread: waking
+    /// workers costs a few microseconds, which is what ~32K float adds take on one core.
+    /// </summary>
+    public const int ParallelThreshold = 32 * 1024;
+
+    /// <summary>The least work one parallel chunk gets, so chunk overhead stays small against the work.</summary>
+    private const int MinChunkWork = 8 * 1024;
+
+    private static int _maxThreads = Environment.ProcessorCount;
+
+    private CpuBackend()
+    {
+    }
+
     public static CpuBackend Instance { get; } = new();
-    private static readonly ReferenceBackend R = ReferenceBackend.Instance;
+
+    /// <summary>Most threads one kernel uses (default: the processor count). 1 makes every kernel single-threaded.</summary>
+    public static int MaxThreads
+    {
+        get => Volatile.Read(ref _maxThreads);
+        set
+        {
+            if (value < 1) throw new ArgumentOutOfRangeException(nameof(value), value, "CpuBackend.MaxThreads must be >= 1");
+            Volatile.Write(ref _maxThreads, value);
+        }
+    }
+
     public Device Device => Device.Cpu;
+
     public Storage Allocate(DType dtype, int length, bool zero = false) => new HostStorage(dtype, length, Device, zero);
-    public void Write(Storage destination, ReadOnlySpan<byte> source) => R.Write(destination, source);
-    public void Read(Storage source, Span<byte> destination) => R.Read(source, destination);
-    public void Fill(Strided y, double value) => R.Fill(y, value);
-    public void Copy(Strided x, Strided y) => R.Copy(x, y);
-    public void Unary<TOp>(Strided x, Strided y) where TOp : struct, IUnaryOperator<TOp> => R.Unary<TOp>(x, y);
-    public void Binary<TOp>(Strided a, Strided b, Strided y) where TOp : struct, IBinaryOperator<TOp> => R.Binary<TOp>(a, b, y);
-    public void Compare<TOp>(Strided a, Strided b, Strided y) where TOp : struct, ICompareOperator<TOp> => R.Compare<TOp>(a, b, y);
-    public void Where(Strided cond, Strided a, Strided b, Strided y) => R.Where(cond, a, b, y);
-    public void Reduce<TOp>(Strided x, Strided y, int[] axes) where TOp : struct, IReduceOperator<TOp> => R.Reduce<TOp>(x, y, axes);
-    public void ArgReduce(Strided x, Strided values, Strided indices, int axis, bool max) => R.ArgReduce(x, values, indices, axis, max);
-    public void Softmax(Strided x, Strided y, int axis, bool log) => R.Softmax(x, y, axis, log);
-    public void MatMul(Strided a, Strided b, Strided c) => R.MatMul(a, b, c);
-    public void IndexSelect(Strided x, int axis, Strided index, Strided y) => R.IndexSelect(x, axis, index, y);
-    public void Gather(Strided x, int axis, Strided index, Strided y) => R.Gather(x, axis, index, y);
-    public void ScatterAdd(Strided y, int axis, Strided index, Strided src) => R.ScatterAdd(y, axis, index, src);
-    public void FillRandom(Strided y, RandomKind kind, double a, double b, ulong seed, ulong offset) => R.FillRandom(y, kind, a, b, seed, offset);
+
+    public void Write(Storage destination, ReadOnlySpan<byte> source) => source.CopyTo(((HostStorage)destination).AsBytes());
+
+    public void Read(Storage source, Span<byte> destination) => ((HostStorage)source).AsBytes()[..destination.Length].CopyTo(destination);
+
+    // replaced by the packed GEMM
+    public void MatMul(Strided a, Strided b, Strided c) => ReferenceBackend.Instance.MatMul(a, b, c);
+
+    /// <summary>
+    /// How many chunks to split <paramref name="work"/> into: 1 (run inline) below <see cref="ParallelThreshold"/>,
+    /// otherwise a few per thread so a busy core does not hold the others up, each with at least
+    /// <see cref="MinChunkWork"/>, and never more than <paramref name="items"/>.
+    /// </summary>
+    internal static int ChunkCount(long work, long items)
+    {
+        int threads = MaxThreads;
+        if (threads <= 1 || work < ParallelThreshold || items < 2) return 1;
+        long chunks = Math.Min(threads * 4L, work / MinChunkWork);
+        return (int)Math.Clamp(chunks, 1, Math.Min(items, int.MaxValue));
+    }
+
+    /// <summary>Runs body(0 .. chunks-1) on up to <see cref="MaxThreads"/> threads; the first failure is rethrown as itself.</summary>
+    internal static void ParallelFor(int chunks, Action<int> body)
+    {
+        try
+        {
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = MaxThreads }, body);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
+        {
+            // Kernels throw the same exceptions as the reference (index errors); do not wrap them.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+    }
+
+    private static NotSupportedException Unsupported(string op, DType dtype) =>
+        new($"{op}: dtype {dtype} is not supported by the CPU backend kernels; cast to Float32 (or Float64/Int32) first");
 }

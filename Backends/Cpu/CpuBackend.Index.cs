@@ -1,0 +1,215 @@
+// Indexing kernels: index_select (whole inner blocks copied per index; on axis 0 of a contiguous table this is
+// the embedding lookup, one span copy per token), gather and scatter_add. Index values are checked exactly as the
+// reference checks them, with the same exception and message.
+using DotGrad.Backends.Reference;
+
+namespace DotGrad.Backends.Cpu;
+
+public sealed unsafe partial class CpuBackend
+{
+    public void IndexSelect(Strided x, int axis, Strided index, Strided y)
+    {
+        // The reference checks an index only when it copies through it, so an empty y checks nothing.
+        if (y.Count == 0) return;
+        int size = x.Shape[axis], m = y.Shape[axis];
+        var idx = new int[m];
+        int* ip = index.DType == DType.Int32 ? (int*)((HostStorage)index.Storage).Pointer : null;
+        for (int j = 0; j < m; j++) idx[j] = CheckedIndex("index_select", index, ip, HostAccess.OffsetOf(j, index), size, axis);
+
+        switch (x.DType.ElementSize())
+        {
+            case 1: IndexSelect<byte>(x, axis, idx, y); break;
+            case 2: IndexSelect<ushort>(x, axis, idx, y); break;
+            case 4: IndexSelect<int>(x, axis, idx, y); break;
+            default: IndexSelect<long>(x, axis, idx, y); break;
+        }
+    }
+
+    private static void IndexSelect<T>(Strided x, int axis, int[] idx, Strided y) where T : unmanaged
+    {
+        // y = [outer..., m, inner...]: the loop walks (outer, j) pairs, each copying one inner block. x's stride on
+        // the axis is 0 in the loop because the row comes from idx[j], added by the kernel.
+        int rank = y.Rank;
+        var xs = (int[])x.Strides.Clone();
+        xs[axis] = 0;
+        var blocks = new StridedLoop(y.Shape[..(axis + 1)], [xs[..(axis + 1)], y.Strides[..(axis + 1)]], [x.Offset, y.Offset]);
+        var inner = new StridedLoop(y.Shape[(axis + 1)..], [x.Strides[(axis + 1)..], y.Strides[(axis + 1)..]], [0, 0]);
+        bool contiguous = inner.Inner == inner.Count && inner.InnerStrides[0] == 1 && inner.InnerStrides[1] == 1;
+        blocks.Run(new IndexSelectKernel<T>
+        {
+            X = (T*)((HostStorage)x.Storage).Pointer, Y = (T*)((HostStorage)y.Storage).Pointer,
+            Sx = blocks.InnerStrides[0], Sy = blocks.InnerStrides[1], Step = x.Strides[axis], Idx = idx,
+            Inner = inner, Contiguous = contiguous,
+        }, costPerElement: inner.Count);
+    }
+
+    private struct IndexSelectKernel<T> : IStridedKernel where T : unmanaged
+    {
+        public T* X, Y;
+        public int Sx, Sy, Step;
+        public int[] Idx;
+        public StridedLoop Inner;
+        public bool Contiguous;
+
+        public void Run(ReadOnlySpan<int> o, int n, long linear)
+        {
+            int m = Idx.Length, j = (int)(linear % m); // the axis is the loop's last dim: j just counts and wraps
+            int count = Inner.Count;
+            for (int i = 0; i < n; i++)
+            {
+                T* x = X + o[0] + (long)i * Sx + (long)Idx[j] * Step, y = Y + o[1] + (long)i * Sy;
+                if (Contiguous) new ReadOnlySpan<T>(x, count).CopyTo(new Span<T>(y, count));
+                else
+                {
+                    var copy = new MoveKernel<T> { X = x, Y = y, Sx = Inner.InnerStrides[0], Sy = Inner.InnerStrides[1] };
+                    Inner.Execute(ref copy, 0, count);
+                }
+                if (++j == m) j = 0;
+            }
+        }
+    }
+
+    /// <summary>Copies elements bit for bit (same dtype), relative to two base pointers.</summary>
+    private struct MoveKernel<T> : IStridedKernel where T : unmanaged
+    {
+        public T* X, Y;
+        public int Sx, Sy;
+
+        public void Run(ReadOnlySpan<int> o, int n, long linear)
+        {
+            T* x = X + o[0], y = Y + o[1];
+            if (Sx == 1 && Sy == 1) new ReadOnlySpan<T>(x, n).CopyTo(new Span<T>(y, n));
+            else for (int i = 0; i < n; i++) y[i * Sy] = x[i * Sx];
+        }
+    }
+
+    public void Gather(Strided x, int axis, Strided index, Strided y)
+    {
+        if (y.Count == 0) return;
+        // Check every index first, in the reference's order, so the first bad one is the one reported; the copy can
+        // then run on any number of threads.
+        int size = x.Shape[axis];
+        var check = StridedLoop.Over(index);
+        var validate = new CheckKernel { Op = "gather", Index = index, Ip = IntPointer(index), S = check.InnerStrides[0], Size = size, Axis = axis };
+        check.Execute(ref validate, 0, check.Count);
+
+        switch (x.DType.ElementSize())
+        {
+            case 1: Gather<byte>(x, axis, index, y); break;
+            case 2: Gather<ushort>(x, axis, index, y); break;
+            case 4: Gather<int>(x, axis, index, y); break;
+            default: Gather<long>(x, axis, index, y); break;
+        }
+    }
+
+    private static void Gather<T>(Strided x, int axis, Strided index, Strided y) where T : unmanaged
+    {
+        var xs = (int[])x.Strides.Clone();
+        xs[axis] = 0; // the axis offset comes from the index value
+        var loop = new StridedLoop(y.Shape, [index.Strides, y.Strides, xs], [index.Offset, y.Offset, x.Offset]);
+        loop.Run(new GatherKernel<T>
+        {
+            Index = index, Ip = IntPointer(index), Y = (T*)((HostStorage)y.Storage).Pointer, X = (T*)((HostStorage)x.Storage).Pointer,
+            Si = loop.InnerStrides[0], Sy = loop.InnerStrides[1], Sx = loop.InnerStrides[2], Step = x.Strides[axis],
+        });
+    }
+
+    private struct GatherKernel<T> : IStridedKernel where T : unmanaged
+    {
+        public Strided Index;
+        public int* Ip;
+        public T* X, Y;
+        public int Si, Sy, Sx, Step;
+
+        public void Run(ReadOnlySpan<int> o, int n, long linear)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                int off = o[0] + i * Si;
+                int id = Ip != null ? Ip[off] : (int)HostAccess.Get(Index.Storage, off); // already checked
+                Y[o[1] + i * Sy] = X[o[2] + (long)i * Sx + (long)id * Step];
+            }
+        }
+    }
+
+    public void ScatterAdd(Strided y, int axis, Strided index, Strided src)
+    {
+        switch (y.DType)
+        {
+            case DType.Float32: ScatterAdd<float>(y, axis, index, src); break;
+            case DType.Float64: ScatterAdd<double>(y, axis, index, src); break;
+            case DType.Int32: ScatterAdd<int>(y, axis, index, src); break;
+            case DType.BFloat16: ScatterAdd<ushort>(y, axis, index, src); break;
+            case DType.Float16: ScatterAdd<Half>(y, axis, index, src); break;
+            case DType.Bool: ScatterAdd<byte>(y, axis, index, src); break;
+            default: throw Unsupported("scatter_add", y.DType);
+        }
+    }
+
+    /// <summary>
+    /// Single-threaded on purpose: two source elements may hit one target, and a fixed order of the float additions
+    /// keeps results independent of the thread count (and equal to the reference's).
+    /// </summary>
+    private static void ScatterAdd<T>(Strided y, int axis, Strided index, Strided src) where T : unmanaged
+    {
+        if (src.DType != y.DType) throw new NotSupportedException($"scatter_add: src dtype {src.DType} must match y dtype {y.DType}");
+        var ys = (int[])y.Strides.Clone();
+        ys[axis] = 0;
+        var loop = new StridedLoop(src.Shape, [index.Strides, src.Strides, ys], [index.Offset, src.Offset, y.Offset]);
+        var kernel = new ScatterAddKernel<T>
+        {
+            Index = index, Ip = IntPointer(index), Src = (T*)((HostStorage)src.Storage).Pointer, Y = (T*)((HostStorage)y.Storage).Pointer,
+            Si = loop.InnerStrides[0], Ss = loop.InnerStrides[1], Sy = loop.InnerStrides[2], Step = y.Strides[axis], Size = y.Shape[axis], Axis = axis,
+        };
+        loop.Execute(ref kernel, 0, loop.Count);
+    }
+
+    private struct ScatterAddKernel<T> : IStridedKernel where T : unmanaged
+    {
+        public Strided Index;
+        public int* Ip;
+        public T* Src, Y;
+        public int Si, Ss, Sy, Step, Size, Axis;
+
+        public void Run(ReadOnlySpan<int> o, int n, long linear)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                int id = CheckedIndex("scatter_add", Index, Ip, o[0] + i * Si, Size, Axis);
+                T* y = Y + o[2] + (long)i * Sy + (long)id * Step;
+                // Through double, as the reference adds: for float and double this is the plain sum (double has room
+                // for a float sum's exact value); for Int32 it saturates rather than wraps, as the reference does.
+                *y = HostConvert.FromDouble<T>(HostConvert.ToDouble(*y) + HostConvert.ToDouble(Src[o[1] + i * Ss]));
+            }
+        }
+    }
+
+    private struct CheckKernel : IStridedKernel
+    {
+        public string Op;
+        public Strided Index;
+        public int* Ip;
+        public int S, Size, Axis;
+
+        public void Run(ReadOnlySpan<int> o, int n, long linear)
+        {
+            for (int i = 0; i < n; i++) CheckedIndex(Op, Index, Ip, o[0] + i * S, Size, Axis);
+        }
+    }
+
+    private static int* IntPointer(Strided index) => index.DType == DType.Int32 ? (int*)((HostStorage)index.Storage).Pointer : null;
+
+    /// <summary>
+    /// The index at an element offset, checked to lie in [0, size). Int32 indices in range take the fast test;
+    /// anything else goes to the reference's reader, which converts other dtypes and throws its exception.
+    /// </summary>
+    private static int CheckedIndex(string op, Strided index, int* ip, int offset, int size, int axis)
+    {
+        if (ip != null)
+        {
+            int v = ip[offset];
+            if ((uint)v < (uint)size) return v;
+        }
+        return ReferenceBackend.IndexValue(op, index, offset, size, axis);
+    }
+}
