@@ -48,9 +48,6 @@ public sealed partial class CpuBackend : IBackend
 
     public void Read(Storage source, Span<byte> destination) => ((HostStorage)source).AsBytes()[..destination.Length].CopyTo(destination);
 
-    // replaced by the packed GEMM
-    public void MatMul(Strided a, Strided b, Strided c) => ReferenceBackend.Instance.MatMul(a, b, c);
-
     /// <summary>
     /// How many chunks to split <paramref name="work"/> into: 1 (run inline) below <see cref="ParallelThreshold"/>,
     /// otherwise a few per thread so a busy core does not hold the others up, each with at least

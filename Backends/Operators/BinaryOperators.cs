@@ -79,10 +79,10 @@ public readonly struct PowOp : IBinaryOperator<PowOp>
     public static void Invoke(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Pow(a, b, y);
     public static void Invoke(ReadOnlySpan<float> a, float b, Span<float> y)
     {
-        // The common exponents get exact, fast forms; pow(x, 2) through exp/log would lose bits and time.
+        // x^2 and x^1 get exact, fast forms; pow(x, 2) through exp/log would lose bits and time. (Not x^0.5:
+        // C's pow(-0, 0.5) is +0 and pow(-inf, 0.5) is +inf, where sqrt gives -0 and NaN.)
         if (b == 2f) TensorPrimitives.Multiply(a, a, y);
         else if (b == 1f) a.CopyTo(y);
-        else if (b == 0.5f) TensorPrimitives.Sqrt(a, y);
         else TensorPrimitives.Pow(a, b, y);
     }
     public static void Invoke(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Pow(a, b, y);
@@ -91,7 +91,6 @@ public readonly struct PowOp : IBinaryOperator<PowOp>
     {
         if (b == 2.0) TensorPrimitives.Multiply(a, a, y);
         else if (b == 1.0) a.CopyTo(y);
-        else if (b == 0.5) TensorPrimitives.Sqrt(a, y);
         else TensorPrimitives.Pow(a, b, y);
     }
     public static void Invoke(double a, ReadOnlySpan<double> b, Span<double> y) => TensorPrimitives.Pow(a, b, y);

@@ -186,17 +186,18 @@ public readonly struct GeluOp : IUnaryOperator<GeluOp>, IVectorFunction<GeluOp>
 
 /// <summary>
 /// Tanh-approximated GELU, PyTorch's <c>gelu(x, approximate='tanh')</c> and flax's default:
-/// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). Computed as x * sigmoid(2u), the same number
-/// (0.5 (1 + tanh u) = sigmoid(2u)) without a vector tanh.
+/// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). Computed in every form as x / (1 + exp(-2u)), the same
+/// number (0.5 (1 + tanh u) = sigmoid(2u)) without the cancellation of 1 + tanh u for negative x, and
+/// without a vector tanh.
 /// </summary>
 public readonly struct GeluTanhOp : IUnaryOperator<GeluTanhOp>, IVectorFunction<GeluTanhOp>
 {
     private const float C = 0.7978845608028654f; // sqrt(2/pi)
     private const float K = 0.044715f;
     public static string Name => "gelu_tanh";
-    public static string OpenCL => "((T)0.5 * x * ((T)1 + tanh((T)0.7978845608028654 * (x + (T)0.044715 * x * x * x))))";
-    public static float Invoke(float x) => 0.5f * x * (1f + MathF.Tanh(C * (x + K * x * x * x)));
-    public static double Invoke(double x) => 0.5 * x * (1.0 + Math.Tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+    public static string OpenCL => "(x / ((T)1 + exp((T)-1.5957691216057308 * (x + (T)0.044715 * x * x * x))))";
+    public static float Invoke(float x) => x / (1f + MathF.Exp(-2 * C * (x + K * x * x * x)));
+    public static double Invoke(double x) => x / (1.0 + Math.Exp(-1.5957691216057308 * (x + 0.044715 * x * x * x)));
     public static Vector256<float> Invoke(Vector256<float> x)
     {
         var u2 = Vector256.Create(2 * C) * (x + Vector256.Create(K) * x * x * x);
