@@ -9,24 +9,33 @@ namespace DotGrad.Backends;
 /// </summary>
 public static class Backend
 {
-    private static readonly Dictionary<DeviceKind, Func<int, IBackend>> Factories = new()
+    // Looked up on every operation and written almost never: readers see an immutable array, writers swap it.
+    private static volatile Func<int, IBackend>?[] _factories = Initial();
+
+    private static Func<int, IBackend>?[] Initial()
     {
-        [DeviceKind.Cpu] = _ => Cpu.CpuBackend.Instance,
-        [DeviceKind.Reference] = _ => ReferenceBackend.Instance,
-    };
+        var table = new Func<int, IBackend>?[Enum.GetValues<DeviceKind>().Length];
+        table[(int)DeviceKind.Cpu] = _ => Cpu.CpuBackend.Instance;
+        table[(int)DeviceKind.Reference] = _ => ReferenceBackend.Instance;
+        return table;
+    }
 
     /// <summary>Makes <paramref name="kind"/> available; <paramref name="factory"/> maps a device index to its backend.</summary>
     public static void Register(DeviceKind kind, Func<int, IBackend> factory)
     {
-        lock (Factories) Factories[kind] = factory;
+        ArgumentNullException.ThrowIfNull(factory);
+        lock (typeof(Backend))
+        {
+            var table = (Func<int, IBackend>?[])_factories.Clone();
+            table[(int)kind] = factory;
+            _factories = table;
+        }
     }
 
     public static IBackend For(Device device)
     {
-        Func<int, IBackend>? factory;
-        lock (Factories) Factories.TryGetValue(device.Kind, out factory);
-        if (factory is null)
-            throw new InvalidOperationException($"no backend is available for device {device}; the {device.Kind} backend is not loaded");
+        var factory = _factories[(int)device.Kind]
+            ?? throw new InvalidOperationException($"no backend is available for device {device}; the {device.Kind} backend is not loaded");
         return factory(device.Index);
     }
 }
