@@ -151,7 +151,7 @@ internal static class Kernels
     {
         CheckComputable(op, x.DType);
         using var input = x.To(x.DType == DType.Bool ? DType.Int32 : x.DType);
-        var source = input.Rank == 0 ? input.Reshape(1) : input;
+        using var source = AsRank1(input);
         int axis = ShapeMath.NormalizeDim(dim, source.Rank, op);
         if (source.ShapeRef[axis] == 0)
             throw new ArgumentException($"{op}: cannot reduce over dim {axis} of size 0 in shape {ShapeMath.Format(x.ShapeRef)}");
@@ -159,7 +159,7 @@ internal static class Kernels
         var values = Tensor.Empty(shape, source.DType, x.Device);
         var indices = Tensor.Empty(shape, DType.Int32, x.Device);
         x.Backend.ArgReduce(source.Data, values.Data, indices.Data, axis, max);
-        if (x.Rank == 0) return (values.Reshape(), indices.Reshape());
+        if (x.Rank == 0) return (ReshapeOwned(values), ReshapeOwned(indices));
         return keepDim ? (values, indices) : (DropAxes(values, [axis]), DropAxes(indices, [axis]));
     }
 
@@ -167,11 +167,11 @@ internal static class Kernels
     {
         string op = log ? "log_softmax" : "softmax";
         CheckFloating(op, x);
-        var source = x.Rank == 0 ? x.Reshape(1) : x;
+        using var source = AsRank1(x);
         int axis = ShapeMath.NormalizeDim(dim, source.Rank, op);
         var y = Tensor.Empty(source.ShapeRef, x.DType, x.Device);
         x.Backend.Softmax(source.Data, y.Data, axis, log);
-        return x.Rank == 0 ? y.Reshape() : y;
+        return x.Rank == 0 ? ReshapeOwned(y) : y;
     }
 
     public static Tensor MatMul(Tensor a, Tensor b)
@@ -256,14 +256,23 @@ internal static class Kernels
         CheckSameDevice(op, x, index);
         if (index.DType != DType.Int32) throw new ArgumentException($"{op}: expected an Int32 index, got {index.DType}");
         if (index.Rank > 1) throw new ArgumentException($"{op}: expected a 0-d or 1-d index, got shape {ShapeMath.Format(index.ShapeRef)}");
-        var source = x.Rank == 0 ? x.Reshape(1) : x;
+        using var source = AsRank1(x);
         int axis = ShapeMath.NormalizeDim(dim, source.Rank, op);
         var shape = (int[])source.ShapeRef.Clone();
         shape[axis] = index.Count;
         using var flat = index.Reshape(-1);
         var y = Tensor.Empty(shape, x.DType, x.Device);
         x.Backend.IndexSelect(source.Data, axis, flat.Data, y.Data);
-        return x.Rank == 0 ? y.Reshape() : y;
+        return x.Rank == 0 ? ReshapeOwned(y) : y;
+    }
+
+    // Scalars are handled as one-element vectors. Both helpers hand back a tensor the caller owns and release the
+    // temporary view, so that disposing the result frees the storage at once (a leaked view would hold it until a GC).
+    private static Tensor AsRank1(Tensor x) => x.Rank == 0 ? x.Reshape(1) : x.AsStrided(x.ShapeRef, x.StridesRef, x.Offset);
+
+    private static Tensor ReshapeOwned(Tensor t)
+    {
+        using (t) return t.Reshape();
     }
 
     public static Tensor Gather(Tensor x, int dim, Tensor index)

@@ -49,6 +49,13 @@ public sealed partial class Tensor
         return FromDoubles(values, [n], dtype ?? (whole ? DType.Int32 : DType.Float32), device ?? DefaultDevice);
     }
 
+    /// <summary>
+    /// Integer start, end and step (Int32 unless a dtype is given). Besides reading naturally, this overload keeps
+    /// <c>Arange(-3, 0)</c> from binding to <c>Arange(int end, DType? dtype)</c>: C# converts a literal 0 to any enum.
+    /// </summary>
+    public static Tensor Arange(int start, int end, int step = 1, DType? dtype = null, Device? device = null) =>
+        Arange((double)start, end, step, dtype, device);
+
     /// <summary>0, 1, ..., end - 1.</summary>
     public static Tensor Arange(int end, DType? dtype = null, Device? device = null) => Arange(0, end, 1, dtype, device);
 
@@ -61,6 +68,7 @@ public sealed partial class Tensor
         // Like PyTorch, fill the first half forward from start and the second half backward from end, so both ends are exact.
         int half = steps / 2;
         for (int i = 0; i < steps; i++) values[i] = i < half ? start + delta * i : end - delta * (steps - 1 - i);
+        if (steps == 1) values[0] = start; // one step is the start, not the end (PyTorch special-cases it the same way)
         return FromDoubles(values, [steps], dtype, device ?? DefaultDevice);
     }
 
@@ -117,13 +125,15 @@ public sealed partial class Tensor
         CheckShape(shape, "FromArray");
         if (ShapeMath.Count(shape) != data.Length)
             throw new ArgumentException($"FromArray: shape {ShapeMath.Format(shape)} needs {ShapeMath.Count(shape)} elements, the array has {data.Length}");
-        return FromArray(data, device).Reshape(shape);
+        using var flat = FromArray(data, device);
+        return flat.Reshape(shape);
     }
 
     private static Tensor FromDoubles(double[] values, int[] shape, DType dtype, Device device)
     {
         using var host = FromArray(values, device);
-        return host.Reshape(shape).To(dtype);
+        using var shaped = host.Reshape(shape); // disposed too, or it would hold the double buffer until a GC
+        return shaped.To(dtype);
     }
 
     /// <summary>Uniform on [0, 1) (<c>torch.rand</c>).</summary>

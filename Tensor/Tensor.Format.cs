@@ -21,17 +21,20 @@ public sealed partial class Tensor
         using var asDouble = To(DType.Float64);
         var values = asDouble.ToArray<double>();
         bool summarize = values.Length > SummaryThreshold;
-        var format = ChooseFormat(values, DType);
-        var body = new StringBuilder();
         const string prefix = "tensor(";
-        if (Rank == 0) body.Append(format(values[0]));
+        var body = new StringBuilder();
+        if (Rank == 0) body.Append(ChooseFormat(values, DType).Format(values[0]));
+        else if (values.Length == 0) body.Append("[]"); // PyTorch prints every empty tensor as [] (the shape says the rest)
         else
         {
-            int width = Visible(values, summarize).Select(v => format(v).Length).DefaultIfEmpty(0).Max();
+            var (format, width) = ChooseFormat(Visible(values, summarize).ToArray(), DType);
             AppendDim(body, values, 0, 0, width, format, summarize, prefix.Length);
         }
         return $"{prefix}{body}, shape={ShapeMath.Format(_shape)}, dtype={DType}, device={Device})";
     }
+
+    /// <summary>Lines of a printed vector wrap at this width, like PyTorch's default <c>linewidth</c>.</summary>
+    private const int LineWidth = 80;
 
     private IEnumerable<double> Visible(double[] values, bool summarize)
     {
@@ -62,42 +65,72 @@ public sealed partial class Tensor
         int size = _shape[dim];
         int stride = ShapeMath.Count(_shape.AsSpan(dim + 1));
         bool elide = summarize && size > 2 * EdgeItems;
+        if (dim == Rank - 1)
+        {
+            // A vector: the elided part is the item " ..." (so it reads ",  ..., "), and lines wrap after as many
+            // items as fit in LineWidth, as PyTorch's _vector_str does.
+            var items = new List<string>();
+            int k = 0;
+            foreach (var i in Indices(size, summarize))
+            {
+                if (elide && k++ == EdgeItems) items.Add(" ...");
+                items.Add(format(values[offset + i]).PadLeft(width));
+            }
+            int perLine = Math.Max(1, (LineWidth - (indent + dim)) / (width + 2));
+            sb.Append('[');
+            for (int j = 0; j < items.Count; j++)
+            {
+                if (j > 0) sb.Append(j % perLine == 0 ? ",\n" + new string(' ', indent + dim + 1) : ", ");
+                sb.Append(items[j]);
+            }
+            sb.Append(']');
+            return;
+        }
         sb.Append('[');
         bool first = true;
         int shown = 0;
         foreach (var i in Indices(size, summarize))
         {
-            if (!first)
-            {
-                if (dim == Rank - 1) sb.Append(", ");
-                else sb.Append(',').Append('\n', Rank - dim - 1).Append(' ', indent + dim + 1);
-            }
-            if (elide && shown == EdgeItems)
-            {
-                sb.Append("...");
-                if (dim == Rank - 1) sb.Append(", ");
-                else sb.Append(',').Append('\n', Rank - dim - 1).Append(' ', indent + dim + 1);
-            }
+            if (!first) sb.Append(',').Append('\n', Rank - dim - 1).Append(' ', indent + dim + 1);
+            if (elide && shown == EdgeItems) sb.Append("...").Append(',').Append('\n', Rank - dim - 1).Append(' ', indent + dim + 1);
             first = false;
             shown++;
-            if (dim == Rank - 1) sb.Append(format(values[offset + i]).PadLeft(width));
-            else AppendDim(sb, values, dim + 1, offset + i * stride, width, format, summarize, indent);
+            AppendDim(sb, values, dim + 1, offset + i * stride, width, format, summarize, indent);
         }
         sb.Append(']');
     }
 
-    /// <summary>Integers as integers, whole floats as "1.", others with 4 decimals, or scientific when the range is wide.</summary>
-    private static Func<double, string> ChooseFormat(double[] values, DType dtype)
+    /// <summary>
+    /// PyTorch's _Formatter: integers as integers; floats whose non-zero finite values are all whole as "1.";
+    /// others with 4 decimals; scientific when max/min of the non-zero finite magnitudes exceeds 1000 or the max
+    /// exceeds 1e8 (or, for non-whole values, the min is below 1e-4). The column width is the widest non-zero finite
+    /// value (zeros, inf and nan do not widen it), every value of Int32 and Bool.
+    /// </summary>
+    private static (Func<double, string> Format, int Width) ChooseFormat(double[] visible, DType dtype)
     {
         var inv = CultureInfo.InvariantCulture;
-        if (dtype == DType.Bool) return v => v != 0 ? "True" : "False";
-        if (dtype == DType.Int32) return v => ((long)v).ToString(inv);
-        var finite = values.Where(double.IsFinite).Select(Math.Abs).Where(v => v > 0).ToArray();
-        static string Special(double v) => double.IsNaN(v) ? "nan" : v > 0 ? "inf" : "-inf";
-        if (values.Where(double.IsFinite).All(v => v == Math.Floor(v)) && (finite.Length == 0 || finite.Max() < 1e8))
-            return v => double.IsFinite(v) ? v.ToString("0", inv) + "." : Special(v);
-        bool sci = finite.Length > 0 && (finite.Max() / finite.Min() > 1000 || finite.Max() >= 1e8 || finite.Min() < 1e-4);
-        if (sci) return v => double.IsFinite(v) ? v.ToString("0.0000e+00", inv) : Special(v);
-        return v => double.IsFinite(v) ? v.ToString("0.0000", inv) : Special(v);
+        Func<double, string> format;
+        IEnumerable<double> measured = visible;
+        if (dtype == DType.Bool) format = v => v != 0 ? "True" : "False";
+        else if (dtype == DType.Int32) format = v => ((long)v).ToString(inv);
+        else
+        {
+            static string Special(double v) => double.IsNaN(v) ? "nan" : v > 0 ? "inf" : "-inf";
+            Func<double, string> whole = v => double.IsFinite(v) ? v.ToString("0", inv) + "." : Special(v);
+            Func<double, string> sci = v => double.IsFinite(v) ? v.ToString("0.0000e+00", inv) : Special(v);
+            Func<double, string> fixedPoint = v => double.IsFinite(v) ? v.ToString("0.0000", inv) : Special(v);
+            var nonZero = visible.Where(v => double.IsFinite(v) && v != 0).ToArray();
+            measured = nonZero;
+            if (nonZero.Length == 0) format = whole;
+            else
+            {
+                double max = nonZero.Max(Math.Abs), min = nonZero.Min(Math.Abs);
+                bool intMode = nonZero.All(v => v == Math.Floor(v));
+                bool useSci = max / min > 1000 || max > 1e8 || (!intMode && min < 1e-4);
+                format = useSci ? sci : intMode ? whole : fixedPoint;
+            }
+        }
+        int width = measured.Select(v => format(v).Length).DefaultIfEmpty(1).Max();
+        return (format, Math.Max(1, width));
     }
 }

@@ -107,7 +107,7 @@ public sealed partial class Tensor
         using var source = dim is null ? Reshape(-1) : AsStrided(_shape, _strides, Offset);
         var (values, indices) = Kernels.ArgReduce(op, source, dim ?? 0, keepDim && dim is not null, max);
         values.Dispose();
-        if (dim is null && keepDim) return indices.Reshape(Enumerable.Repeat(1, Rank).ToArray());
+        if (dim is null && keepDim) using (indices) return indices.Reshape(Enumerable.Repeat(1, Rank).ToArray());
         return indices;
     }
 
@@ -163,6 +163,8 @@ public sealed partial class Tensor
         if (chunks <= 0) throw new ArgumentException($"chunk: chunks must be positive, got {chunks}", nameof(chunks));
         int d = Backends.ShapeMath.NormalizeDim(dim, Rank, "chunk");
         int size = _shape[d];
+        // An empty dim gives `chunks` empty pieces, as torch.chunk does (split alone would give one).
+        if (size == 0) return Split(new int[chunks], d);
         return Split(Math.Max(1, (size + chunks - 1) / chunks), d);
     }
 

@@ -152,6 +152,7 @@ public sealed partial class Tensor
             }
             int have = _shape[i - lead];
             if (want == -1) want = have;
+            if (want < 0) throw new ArgumentException($"expand: sizes must be non-negative or -1, got {ShapeMath.Format(shape)}");
             if (have != want && have != 1)
                 throw new ArgumentException($"expand: cannot expand shape {ShapeMath.Format(_shape)} to {ShapeMath.Format(shape)} (dim {i}: {have} to {want}); only size-1 dims can grow");
             outShape[i] = want;

@@ -114,7 +114,7 @@ public sealed partial class Tensor : IDisposable
     public Tensor To(Device device)
     {
         if (device == Device) return AsStrided(_shape, _strides, Offset);
-        var src = Contiguous();
+        using var src = Contiguous();
         var bytes = new byte[src.Count * DType.ElementSize()];
         src.Backend.Read(src.Storage, bytes.AsSpan());
         var y = Empty(_shape, DType, device);
@@ -131,7 +131,7 @@ public sealed partial class Tensor : IDisposable
     public T[] ToArray<T>() where T : unmanaged
     {
         CheckElementType<T>("ToArray");
-        var c = Contiguous();
+        using var c = Contiguous(); // a new handle (view or copy): released here so the storage's holders stay exact
         var result = new T[c.Count];
         var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(result.AsSpan());
         if (c.Offset == 0) c.Backend.Read(c.Storage, bytes);
@@ -155,7 +155,8 @@ public sealed partial class Tensor : IDisposable
     public double Item()
     {
         if (Count != 1) throw new InvalidOperationException($"Item: expected a tensor with one element, got shape {ShapeMath.Format(_shape)} ({Count} elements)");
-        return To(DType.Float64).ToArray<double>()[0];
+        using var d = To(DType.Float64);
+        return d.ToArray<double>()[0];
     }
 
     private void CheckElementType<T>(string op) where T : unmanaged

@@ -58,7 +58,8 @@ public readonly struct TensorIndex
                     int size = x.ShapeRef[dim];
                     int i = idx._index.IsFromEnd ? size - idx._index.Value : idx._index.Value;
                     if (i < 0 || i >= size)
-                        throw new IndexOutOfRangeException($"index: {(idx._index.IsFromEnd ? "^" + idx._index.Value : i.ToString())} is out of range for dim {dim} of size {size}");
+                        // ArgumentOutOfRangeException (an ArgumentException), not IndexOutOfRangeException: bad input to a public op.
+                        throw new ArgumentOutOfRangeException(nameof(indices), $"index: {(idx._index.IsFromEnd ? "^" + idx._index.Value : i.ToString())} is out of range for dim {dim} of size {size} (expected {-size} <= index < {size})");
                     offset += i * x.StridesRef[dim];
                     dim++;
                     break;

@@ -25,13 +25,15 @@ public sealed class Maximum { public static Tensor Forward(Tensor a, Tensor b) =
 /// <summary>min(a, b). The gradient goes to the smaller input; ties split it evenly.</summary>
 public sealed class Minimum { public static Tensor Forward(Tensor a, Tensor b) => Kernels.Binary<MinimumOp>(a, b); }
 
-/// <summary>clamp(x, lo, hi) = min(max(x, lo), hi). d/dx = 1 inside [lo, hi] (bounds included, like PyTorch), else 0.</summary>
+/// <summary>
+/// clamp(x, lo, hi) = min(max(x, lo), hi). d/dx = 1 inside [lo, hi] (bounds included, like PyTorch), else 0.
+/// When lo &gt; hi every element becomes hi, as in <c>torch.clamp</c> (that is what the formula gives).
+/// </summary>
 public sealed class Clamp
 {
     public static Tensor Forward(Tensor x, double? min, double? max)
     {
         if (min is null && max is null) throw new ArgumentException("clamp: at least one of min and max must be given");
-        if (min is { } lo && max is { } hi && lo > hi) throw new ArgumentException($"clamp: expected min <= max, got min {lo} and max {hi}");
         var y = x;
         if (min is { } l) { using var s = Kernels.ScalarLike(x, l); y = Kernels.Binary<MaximumOp>(y, s); }
         if (max is { } h)

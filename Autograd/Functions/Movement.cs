@@ -10,6 +10,12 @@ public sealed class Cat
     {
         ArgumentNullException.ThrowIfNull(tensors);
         if (tensors.Count == 0) throw new ArgumentException("cat: expected at least one tensor, got none");
+        for (int i = 1; i < tensors.Count; i++) Kernels.CheckSameDevice("cat", tensors[0], tensors[i]);
+        // Like torch.cat, 1-D empty tensors (shape [0]) are skipped whatever the other shapes are, so that a result
+        // can be grown from an empty start.
+        var kept = tensors.Where(t => !(t.Rank == 1 && t.ShapeRef[0] == 0)).ToList();
+        if (kept.Count == 0) kept.Add(tensors[0]);
+        tensors = kept;
         var first = tensors[0];
         if (first.Rank == 0) throw new ArgumentException("cat: zero-dimensional tensors cannot be concatenated; use Stack");
         int axis = ShapeMath.NormalizeDim(dim, first.Rank, "cat");
