@@ -35,4 +35,16 @@ public static class DTypeExtensions
 
     /// <summary>True for the types kernels compute in directly: Float32, Float64 and Int32.</summary>
     public static bool IsComputable(this DType dtype) => dtype is DType.Float32 or DType.Float64 or DType.Int32;
+
+    /// <summary>The dtype whose elements are stored as the CLR type <paramref name="type"/>, or null.</summary>
+    public static DType? FromClrType(Type? type) => type switch
+    {
+        _ when type == typeof(float) => DType.Float32,
+        _ when type == typeof(double) => DType.Float64,
+        _ when type == typeof(int) => DType.Int32,
+        _ when type == typeof(bool) => DType.Bool,
+        _ when type == typeof(Half) => DType.Float16,
+        _ when type == typeof(BFloat16) => DType.BFloat16,
+        _ => null,
+    };
 }

@@ -106,10 +106,11 @@ internal static class Kernels
         return y;
     }
 
-    /// <summary>Normalised, de-duplicated, sorted reduction axes; null means every axis.</summary>
+    /// <summary>Normalised, de-duplicated, sorted reduction axes; null or empty means every axis.</summary>
     public static int[] ReductionAxes(string op, int rank, int[]? dims)
     {
-        if (dims is null) return Enumerable.Range(0, rank).ToArray();
+        // Like PyTorch, an empty list of dims (as well as none) reduces every dim.
+        if (dims is null || dims.Length == 0) return Enumerable.Range(0, rank).ToArray();
         var axes = new SortedSet<int>();
         foreach (var d in dims)
             if (!axes.Add(ShapeMath.NormalizeDim(d, rank, op)))
@@ -180,9 +181,9 @@ internal static class Kernels
         CheckSameDevice(op, a, b);
         if (a.Rank == 0 || b.Rank == 0)
             throw new ArgumentException($"{op}: both arguments need at least 1 dim, got shapes {ShapeMath.Format(a.ShapeRef)} and {ShapeMath.Format(b.ShapeRef)}");
-        var dtype = Promote(op, a.DType, b.DType);
-        if (dtype is not (DType.Float32 or DType.Float64))
-            throw new ArgumentException($"{op}: expected Float32 or Float64 operands, got {a.DType} and {b.DType}");
+        if (a.DType is not (DType.Float32 or DType.Float64) || b.DType != a.DType)
+            throw new ArgumentException($"{op}: expected Float32 or Float64 operands of one dtype (like PyTorch, no mixing), got {a.DType} and {b.DType}");
+        var dtype = a.DType;
         // A vector operand becomes a one-row (or one-column) matrix, and that dim is dropped from the result.
         using var ac = a.To(dtype);
         using var bc = b.To(dtype);

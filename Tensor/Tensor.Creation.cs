@@ -91,16 +91,9 @@ public sealed partial class Tensor
         ArgumentNullException.ThrowIfNull(data);
         var shape = new int[data.Rank];
         for (int i = 0; i < data.Rank; i++) shape[i] = data.GetLength(i);
-        var dtype = data.GetType().GetElementType() switch
-        {
-            var t when t == typeof(float) => DType.Float32,
-            var t when t == typeof(double) => DType.Float64,
-            var t when t == typeof(int) => DType.Int32,
-            var t when t == typeof(bool) => DType.Bool,
-            var t when t == typeof(Half) => DType.Float16,
-            var t when t == typeof(BFloat16) => DType.BFloat16,
-            var t => throw new ArgumentException($"FromArray: element type {t?.Name} is not supported; use float, double, int, bool, Half or BFloat16"),
-        };
+        var element = data.GetType().GetElementType();
+        var dtype = DTypeExtensions.FromClrType(element)
+            ?? throw new ArgumentException($"FromArray: element type {element?.Name} is not supported; use float, double, int, bool, Half or BFloat16");
         var y = Empty(shape, dtype, device ?? DefaultDevice);
         var handle = GCHandle.Alloc(data, GCHandleType.Pinned);
         try

@@ -161,16 +161,8 @@ public sealed partial class Tensor : IDisposable
 
     private void CheckElementType<T>(string op) where T : unmanaged
     {
-        var expected = typeof(T) switch
-        {
-            var t when t == typeof(float) => DType.Float32,
-            var t when t == typeof(double) => DType.Float64,
-            var t when t == typeof(int) => DType.Int32,
-            var t when t == typeof(BFloat16) => DType.BFloat16,
-            var t when t == typeof(Half) => DType.Float16,
-            var t when t == typeof(bool) => DType.Bool,
-            _ => throw new ArgumentException($"{op}: element type {typeof(T).Name} is not a tensor element type"),
-        };
+        var expected = DTypeExtensions.FromClrType(typeof(T))
+            ?? throw new ArgumentException($"{op}: element type {typeof(T).Name} is not a tensor element type");
         if (expected != DType)
             throw new ArgumentException($"{op}<{typeof(T).Name}>: the tensor's dtype is {DType}; use {op}<{ClrName(DType)}>() or convert with .To(DType.{expected}) first");
     }

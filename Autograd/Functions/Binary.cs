@@ -16,7 +16,10 @@ public sealed class Mul { public static Tensor Forward(Tensor a, Tensor b) => Ke
 /// <summary>a / b (true division: integers give Float32). d/da = 1/b, d/db = -a/b^2.</summary>
 public sealed class Div { public static Tensor Forward(Tensor a, Tensor b) => Kernels.Binary<DivOp>(a, b, floatOnly: true); }
 
-/// <summary>a^b. d/da = b a^(b-1), d/db = a^b ln a.</summary>
+/// <summary>
+/// a^b with C's pow semantics. d/da = b a^(b-1), d/db = a^b ln a. Unlike PyTorch, Int32 ^ Int32 computes in
+/// Float32 and gives Float32 (PyTorch keeps integers).
+/// </summary>
 public sealed class Pow { public static Tensor Forward(Tensor a, Tensor b) => Kernels.Binary<PowOp>(a, b, floatOnly: true); }
 
 /// <summary>max(a, b). The gradient goes to the larger input; ties split it evenly (PyTorch's rule for maximum).</summary>

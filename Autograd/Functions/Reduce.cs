@@ -73,6 +73,11 @@ public sealed class LogSumExp
     {
         Kernels.CheckFloating("logsumexp", x);
         var axes = Kernels.ReductionAxes("logsumexp", x.Rank, dims);
+        if (axes.Any(a => x.ShapeRef[a] == 0)) // the log of an empty sum: -inf, like PyTorch
+        {
+            var empty = Tensor.Full(Kernels.KeepDimShape(x.ShapeRef, axes), double.NegativeInfinity, x.DType, x.Device);
+            return keepDim ? empty : Kernels.DropAxes(empty, axes);
+        }
         using var m = Kernels.Reduce<MaxOp>(x, axes, keepDim: true);
         using var absM = Kernels.Unary<AbsOp>(m);
         using var inf = Tensor.Scalar(double.PositiveInfinity, x.DType, x.Device);

@@ -110,6 +110,14 @@ public class BadInputTests
     }
 
     [Test]
+    public void MatMulOfFloat32WithFloat64_IsRejectedLikePyTorch()
+    {
+        using var a = Tensor.Ones([2, 2]);
+        using var b = Tensor.Ones([2, 2], DType.Float64);
+        Bad(() => a.MatMul(b), "matmul", "one dtype", "Float32", "Float64");
+    }
+
+    [Test]
     public void WhereWithANonBoolCondition_AsksForBool()
     {
         using var cond = Check.F(1, 0);
