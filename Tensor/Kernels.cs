@@ -57,13 +57,21 @@ internal static class Kernels
         return y;
     }
 
+    /// <summary>The dtype a op b computes in: the promoted type, Bool as Int32, and Float32 where the op needs floats.</summary>
+    public static DType BinaryDType<TOp>(Tensor a, Tensor b, bool floatOnly) where TOp : struct, IBinaryOperator<TOp>
+    {
+        var dtype = Promote(TOp.Name, a.DType, b.DType);
+        if (dtype == DType.Bool) dtype = DType.Int32;
+        if (dtype == DType.Int32 && (floatOnly || !TOp.SupportsInt32)) dtype = DType.Float32;
+        return dtype;
+    }
+
     /// <summary>a op b with broadcasting; <paramref name="floatOnly"/> promotes integer operands to Float32 (true division).</summary>
     public static Tensor Binary<TOp>(Tensor a, Tensor b, bool floatOnly = false) where TOp : struct, IBinaryOperator<TOp>
     {
         CheckSameDevice(TOp.Name, a, b);
-        var dtype = Promote(TOp.Name, a.DType, b.DType);
-        if (dtype == DType.Bool) dtype = DType.Int32;
-        if (dtype == DType.Int32 && (floatOnly || !TOp.SupportsInt32)) dtype = DType.Float32;
+        using var pause = Autograd.NoGrad();
+        var dtype = BinaryDType<TOp>(a, b, floatOnly);
         var shape = ShapeMath.Broadcast(a.ShapeRef, b.ShapeRef, TOp.Name);
         using var ac = a.To(dtype);
         using var bc = b.To(dtype);

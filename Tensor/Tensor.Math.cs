@@ -1,33 +1,33 @@
 // The tensor's operation methods, PyTorch-named. Each forwards to its autograd function class.
-using F = DotGrad.Autograd.Functions;
+using F = DotGrad.Functions;
 
 namespace DotGrad;
 
 public sealed partial class Tensor
 {
     // ---- unary ----
-    public Tensor Neg() => F.Neg.Forward(this);
-    public Tensor Abs() => F.Abs.Forward(this);
-    public Tensor Sign() => F.Sign.Forward(this);
-    public Tensor Exp() => F.Exp.Forward(this);
-    public Tensor Log() => F.Log.Forward(this);
-    public Tensor Sqrt() => F.Sqrt.Forward(this);
-    public Tensor Rsqrt() => F.Rsqrt.Forward(this);
-    public Tensor Reciprocal() => F.Reciprocal.Forward(this);
-    public Tensor Square() => F.Square.Forward(this);
-    public Tensor Sin() => F.Sin.Forward(this);
-    public Tensor Cos() => F.Cos.Forward(this);
-    public Tensor Tanh() => F.Tanh.Forward(this);
-    public Tensor Sigmoid() => F.Sigmoid.Forward(this);
-    public Tensor Relu() => F.Relu.Forward(this);
-    public Tensor Erf() => F.Erf.Forward(this);
-    public Tensor Silu() => F.Silu.Forward(this);
+    public Tensor Neg() => F.Neg.Apply(this);
+    public Tensor Abs() => F.Abs.Apply(this);
+    public Tensor Sign() => F.Sign.Apply(this);
+    public Tensor Exp() => F.Exp.Apply(this);
+    public Tensor Log() => F.Log.Apply(this);
+    public Tensor Sqrt() => F.Sqrt.Apply(this);
+    public Tensor Rsqrt() => F.Rsqrt.Apply(this);
+    public Tensor Reciprocal() => F.Reciprocal.Apply(this);
+    public Tensor Square() => F.Square.Apply(this);
+    public Tensor Sin() => F.Sin.Apply(this);
+    public Tensor Cos() => F.Cos.Apply(this);
+    public Tensor Tanh() => F.Tanh.Apply(this);
+    public Tensor Sigmoid() => F.Sigmoid.Apply(this);
+    public Tensor Relu() => F.Relu.Apply(this);
+    public Tensor Erf() => F.Erf.Apply(this);
+    public Tensor Silu() => F.Silu.Apply(this);
 
     /// <summary>GELU like <c>torch.nn.functional.gelu</c>: <paramref name="approximate"/> "none" (exact, erf; the default) or "tanh".</summary>
     public Tensor Gelu(string approximate = "none") => approximate switch
     {
-        "none" => F.Gelu.Forward(this),
-        "tanh" => F.GeluTanh.Forward(this),
+        "none" => F.Gelu.Apply(this),
+        "tanh" => F.GeluTanh.Apply(this),
         _ => throw new ArgumentException($"gelu: approximate must be 'none' or 'tanh', got '{approximate}'", nameof(approximate)),
     };
 
@@ -35,21 +35,21 @@ public sealed partial class Tensor
     public Tensor Pow(double exponent)
     {
         using var e = Kernels.ScalarLike(this, exponent);
-        return F.Pow.Forward(this, e);
+        return F.Pow.Apply(this, e);
     }
 
-    public Tensor Pow(Tensor exponent) => F.Pow.Forward(this, exponent);
+    public Tensor Pow(Tensor exponent) => F.Pow.Apply(this, exponent);
 
     /// <summary>Clamps into [min, max]; either bound may be omitted (<c>torch.clamp</c>).</summary>
-    public Tensor Clamp(double? min = null, double? max = null) => F.Clamp.Forward(this, min, max);
+    public Tensor Clamp(double? min = null, double? max = null) => F.Clamp.Apply(this, min, max);
 
     // ---- binary ----
-    public Tensor Add(Tensor other) => F.Add.Forward(this, other);
-    public Tensor Sub(Tensor other) => F.Sub.Forward(this, other);
-    public Tensor Mul(Tensor other) => F.Mul.Forward(this, other);
-    public Tensor Div(Tensor other) => F.Div.Forward(this, other);
-    public Tensor Maximum(Tensor other) => F.Maximum.Forward(this, other);
-    public Tensor Minimum(Tensor other) => F.Minimum.Forward(this, other);
+    public Tensor Add(Tensor other) => F.Add.Apply(this, other);
+    public Tensor Sub(Tensor other) => F.Sub.Apply(this, other);
+    public Tensor Mul(Tensor other) => F.Mul.Apply(this, other);
+    public Tensor Div(Tensor other) => F.Div.Apply(this, other);
+    public Tensor Maximum(Tensor other) => F.Maximum.Apply(this, other);
+    public Tensor Minimum(Tensor other) => F.Minimum.Apply(this, other);
 
     // ---- comparisons (Bool masks) ----
     public Tensor Eq(Tensor other) => Kernels.Compare<Backends.EqOp>(this, other);
@@ -66,7 +66,7 @@ public sealed partial class Tensor
     public Tensor Ge(double other) { using var s = Kernels.ScalarLike(this, other); return Ge(s); }
 
     /// <summary>condition ? a : b elementwise, with broadcasting (<c>torch.where</c>).</summary>
-    public static Tensor Where(Tensor condition, Tensor a, Tensor b) => F.Where.Forward(condition, a, b);
+    public static Tensor Where(Tensor condition, Tensor a, Tensor b) => F.Where.Apply(condition, a, b);
 
     /// <summary>Where the Bool mask is true, the value; elsewhere this tensor (<c>masked_fill</c>).</summary>
     public Tensor MaskedFill(Tensor mask, double value)
@@ -75,27 +75,27 @@ public sealed partial class Tensor
         if (!Backends.ShapeMath.CanBroadcastTo(mask.ShapeRef, _shape))
             throw new ArgumentException($"masked_fill: mask shape {Backends.ShapeMath.Format(mask.ShapeRef)} cannot be broadcast to the tensor's shape {Backends.ShapeMath.Format(_shape)}");
         using var v = Scalar(value, DType, Device);
-        return F.Where.Forward(mask, v, this);
+        return F.Where.Apply(mask, v, this);
     }
 
     // ---- reductions ----
     /// <summary>Sum over dims (all when null). Bool sums count (Int32).</summary>
-    public Tensor Sum(int[]? dims = null, bool keepDim = false) => F.Sum.Forward(this, dims, keepDim);
-    public Tensor Sum(int dim, bool keepDim = false) => F.Sum.Forward(this, [dim], keepDim);
-    public Tensor Mean(int[]? dims = null, bool keepDim = false) => F.Mean.Forward(this, dims, keepDim);
-    public Tensor Mean(int dim, bool keepDim = false) => F.Mean.Forward(this, [dim], keepDim);
+    public Tensor Sum(int[]? dims = null, bool keepDim = false) => F.Sum.Apply(this, dims, keepDim);
+    public Tensor Sum(int dim, bool keepDim = false) => F.Sum.Apply(this, [dim], keepDim);
+    public Tensor Mean(int[]? dims = null, bool keepDim = false) => F.Mean.Apply(this, dims, keepDim);
+    public Tensor Mean(int dim, bool keepDim = false) => F.Mean.Apply(this, [dim], keepDim);
 
     /// <summary>Maximum of all elements (a scalar), like <c>torch.max(x)</c>.</summary>
-    public Tensor Max() => F.Amax.Forward(this, null, false);
-    public Tensor Min() => F.Amin.Forward(this, null, false);
+    public Tensor Max() => F.Amax.Apply(this, null, false);
+    public Tensor Min() => F.Amin.Apply(this, null, false);
 
     /// <summary>Max along a dim with the index of the first maximum (<c>torch.max(x, dim)</c>).</summary>
-    public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false) => F.MaxDim.Forward(this, dim, keepDim);
-    public (Tensor Values, Tensor Indices) Min(int dim, bool keepDim = false) => F.MinDim.Forward(this, dim, keepDim);
+    public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false) => F.MaxDim.Apply(this, dim, keepDim);
+    public (Tensor Values, Tensor Indices) Min(int dim, bool keepDim = false) => F.MinDim.Apply(this, dim, keepDim);
 
     /// <summary>Maximum over several dims (<c>torch.amax</c>).</summary>
-    public Tensor Amax(int[]? dims = null, bool keepDim = false) => F.Amax.Forward(this, dims, keepDim);
-    public Tensor Amin(int[]? dims = null, bool keepDim = false) => F.Amin.Forward(this, dims, keepDim);
+    public Tensor Amax(int[]? dims = null, bool keepDim = false) => F.Amax.Apply(this, dims, keepDim);
+    public Tensor Amin(int[]? dims = null, bool keepDim = false) => F.Amin.Apply(this, dims, keepDim);
 
     /// <summary>Index of the first maximum along a dim, or in the flattened tensor when dim is null.</summary>
     public Tensor Argmax(int? dim = null, bool keepDim = false) => ArgReduce(dim, keepDim, max: true);
@@ -112,27 +112,27 @@ public sealed partial class Tensor
     }
 
     /// <summary>Variance with <paramref name="correction"/> (1 = unbiased, the default, like <c>torch.var</c>).</summary>
-    public Tensor Var(int[]? dims = null, int correction = 1, bool keepDim = false) => F.Var.Forward(this, dims, correction, keepDim);
-    public Tensor Var(int dim, int correction = 1, bool keepDim = false) => F.Var.Forward(this, [dim], correction, keepDim);
-    public Tensor Std(int[]? dims = null, int correction = 1, bool keepDim = false) => F.Std.Forward(this, dims, correction, keepDim);
-    public Tensor Std(int dim, int correction = 1, bool keepDim = false) => F.Std.Forward(this, [dim], correction, keepDim);
+    public Tensor Var(int[]? dims = null, int correction = 1, bool keepDim = false) => F.Var.Apply(this, dims, correction, keepDim);
+    public Tensor Var(int dim, int correction = 1, bool keepDim = false) => F.Var.Apply(this, [dim], correction, keepDim);
+    public Tensor Std(int[]? dims = null, int correction = 1, bool keepDim = false) => F.Std.Apply(this, dims, correction, keepDim);
+    public Tensor Std(int dim, int correction = 1, bool keepDim = false) => F.Std.Apply(this, [dim], correction, keepDim);
 
-    public Tensor LogSumExp(int[]? dims = null, bool keepDim = false) => F.LogSumExp.Forward(this, dims, keepDim);
-    public Tensor LogSumExp(int dim, bool keepDim = false) => F.LogSumExp.Forward(this, [dim], keepDim);
+    public Tensor LogSumExp(int[]? dims = null, bool keepDim = false) => F.LogSumExp.Apply(this, dims, keepDim);
+    public Tensor LogSumExp(int dim, bool keepDim = false) => F.LogSumExp.Apply(this, [dim], keepDim);
 
     /// <summary>Vector p-norm over dims, all by default (<c>torch.linalg.vector_norm</c>).</summary>
-    public Tensor Norm(double p = 2, int[]? dims = null, bool keepDim = false) => F.Norm.Forward(this, p, dims, keepDim);
+    public Tensor Norm(double p = 2, int[]? dims = null, bool keepDim = false) => F.Norm.Apply(this, p, dims, keepDim);
 
-    public Tensor Softmax(int dim) => F.Softmax.Forward(this, dim);
-    public Tensor LogSoftmax(int dim) => F.LogSoftmax.Forward(this, dim);
+    public Tensor Softmax(int dim) => F.Softmax.Apply(this, dim);
+    public Tensor LogSoftmax(int dim) => F.LogSoftmax.Apply(this, dim);
 
     // ---- matmul ----
     /// <summary>Matrix product with PyTorch's <c>matmul</c> rules (vectors, matrices, broadcast batches).</summary>
-    public Tensor MatMul(Tensor other) => F.MatMul.Forward(this, other);
+    public Tensor MatMul(Tensor other) => F.MatMul.Apply(this, other);
 
     // ---- movement ----
-    public static Tensor Cat(IReadOnlyList<Tensor> tensors, int dim = 0) => F.Cat.Forward(tensors, dim);
-    public static Tensor Stack(IReadOnlyList<Tensor> tensors, int dim = 0) => F.Stack.Forward(tensors, dim);
+    public static Tensor Cat(IReadOnlyList<Tensor> tensors, int dim = 0) => F.Cat.Apply(tensors, dim);
+    public static Tensor Stack(IReadOnlyList<Tensor> tensors, int dim = 0) => F.Stack.Apply(tensors, dim);
 
     /// <summary>Pieces of <paramref name="splitSize"/> along a dim (the last may be smaller); views.</summary>
     public Tensor[] Split(int splitSize, int dim = 0)
@@ -169,14 +169,14 @@ public sealed partial class Tensor
     }
 
     /// <summary>Constant padding; pads are (before, after) pairs from the last dim backwards (<c>F.pad</c>).</summary>
-    public Tensor Pad(int[] pads, double value = 0) => F.Pad.Forward(this, pads, value);
-    public Tensor Repeat(params int[] reps) => F.Repeat.Forward(this, reps);
-    public Tensor Tril(int diagonal = 0) => F.Triangle.Forward(this, diagonal, lower: true);
-    public Tensor Triu(int diagonal = 0) => F.Triangle.Forward(this, diagonal, lower: false);
+    public Tensor Pad(int[] pads, double value = 0) => F.Pad.Apply(this, pads, value);
+    public Tensor Repeat(params int[] reps) => F.Repeat.Apply(this, reps);
+    public Tensor Tril(int diagonal = 0) => F.Triangle.Apply(this, diagonal, lower: true);
+    public Tensor Triu(int diagonal = 0) => F.Triangle.Apply(this, diagonal, lower: false);
 
     // ---- indexing ----
-    public Tensor IndexSelect(int dim, Tensor index) => F.IndexSelect.Forward(this, dim, index);
-    public Tensor Gather(int dim, Tensor index) => F.Gather.Forward(this, dim, index);
-    public Tensor ScatterAdd(int dim, Tensor index, Tensor src) => F.ScatterAdd.Forward(this, dim, index, src);
-    public Tensor OneHot(int numClasses = -1) => F.OneHot.Forward(this, numClasses);
+    public Tensor IndexSelect(int dim, Tensor index) => F.IndexSelect.Apply(this, dim, index);
+    public Tensor Gather(int dim, Tensor index) => F.Gather.Apply(this, dim, index);
+    public Tensor ScatterAdd(int dim, Tensor index, Tensor src) => F.ScatterAdd.Apply(this, dim, index, src);
+    public Tensor OneHot(int numClasses = -1) => F.OneHot.Apply(this, numClasses);
 }

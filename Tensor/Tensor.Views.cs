@@ -13,9 +13,14 @@ public sealed partial class Tensor
     {
         var target = InferShape(shape, "reshape");
         var strides = ViewStrides(target);
-        if (strides is not null) return AsStrided(target, strides, Offset);
-        using var copy = Clone();
-        return copy.AsStrided(target, ShapeMath.ContiguousStrides(target), 0);
+        Tensor y;
+        if (strides is not null) y = AsStrided(target, strides, Offset);
+        else
+        {
+            using var copy = CopyRaw();
+            y = copy.AsStrided(target, ShapeMath.ContiguousStrides(target), 0);
+        }
+        return RecordReshape(y);
     }
 
     /// <summary>A view with a new shape; throws when the layout does not allow one (call Contiguous or Reshape), like <c>torch.view</c>.</summary>
@@ -24,7 +29,14 @@ public sealed partial class Tensor
         var target = InferShape(shape, "view");
         var strides = ViewStrides(target)
             ?? throw new ArgumentException($"view: a tensor of shape {ShapeMath.Format(_shape)} with strides {ShapeMath.Format(_strides)} cannot be viewed as {ShapeMath.Format(target)}; use Reshape (which copies) or Contiguous() first");
-        return AsStrided(target, strides, Offset);
+        return RecordReshape(AsStrided(target, strides, Offset));
+    }
+
+    /// <summary>Links a view of another shape over this tensor's elements into the graph (its gradient is reshaped back).</summary>
+    private Tensor RecordReshape(Tensor y)
+    {
+        var inputShape = _shape;
+        return Function.Record(y, () => new Functions.Reshape(inputShape), this);
     }
 
     private int[] InferShape(int[] shape, string op)
@@ -104,13 +116,14 @@ public sealed partial class Tensor
             shape[i] = _shape[d];
             strides[i] = _strides[d];
         }
-        return AsStrided(shape, strides, Offset);
+        var perm = dims.Select(d => ShapeMath.NormalizeDim(d, Rank, "permute")).ToArray();
+        return Function.Record(AsStrided(shape, strides, Offset), () => new Functions.Permute(perm), this);
     }
 
     /// <summary>Swaps two dimensions (a view).</summary>
     public Tensor Transpose(int dim0, int dim1)
     {
-        if (Rank == 0) return AsStrided(_shape, _strides, Offset);
+        if (Rank == 0) return Alias();
         int a = ShapeMath.NormalizeDim(dim0, Rank, "transpose"), b = ShapeMath.NormalizeDim(dim1, Rank, "transpose");
         var perm = Enumerable.Range(0, Rank).ToArray();
         (perm[a], perm[b]) = (perm[b], perm[a]);
@@ -123,7 +136,7 @@ public sealed partial class Tensor
         get
         {
             if (Rank > 2) throw new InvalidOperationException($"T: expects a tensor of rank <= 2, got shape {ShapeMath.Format(_shape)}; use Transpose(-2, -1) (mT) for batches");
-            return Rank < 2 ? AsStrided(_shape, _strides, Offset) : Transpose(0, 1);
+            return Rank < 2 ? Alias() : Transpose(0, 1);
         }
     }
 
@@ -158,7 +171,8 @@ public sealed partial class Tensor
             outShape[i] = want;
             strides[i] = have == want ? _strides[i - lead] : 0;
         }
-        return AsStrided(outShape, strides, Offset);
+        var inputShape = _shape;
+        return Function.Record(AsStrided(outShape, strides, Offset), () => new Functions.Expand(inputShape), this);
     }
 
     /// <summary>Expands to another tensor's shape.</summary>
@@ -174,7 +188,10 @@ public sealed partial class Tensor
             throw new ArgumentOutOfRangeException(nameof(start), $"narrow: start {start} and length {length} are out of range for dim {d} of size {size} (need 0 <= start and start + length <= {size})");
         var shape = (int[])_shape.Clone();
         shape[d] = length;
-        return AsStrided(shape, (int[])_strides.Clone(), Offset + (length == 0 ? 0 : start * _strides[d]));
+        var inputShape = _shape;
+        int from = start;
+        return Function.Record(AsStrided(shape, (int[])_strides.Clone(), Offset + (length == 0 ? 0 : start * _strides[d])),
+            () => new Functions.Slice(inputShape, d, from, 1), this);
     }
 
     /// <summary>
@@ -191,7 +208,9 @@ public sealed partial class Tensor
         var strides = (int[])_strides.Clone();
         shape[d] = len;
         strides[d] = _strides[d] * step;
-        return AsStrided(shape, strides, Offset + (len == 0 ? 0 : s * _strides[d]));
+        var inputShape = _shape;
+        return Function.Record(AsStrided(shape, strides, Offset + (len == 0 ? 0 : s * _strides[d])),
+            () => new Functions.Slice(inputShape, d, s, step), this);
 
         int Clamp(int i) => Math.Clamp(i < 0 ? i + size : i, 0, size);
     }
@@ -200,15 +219,15 @@ public sealed partial class Tensor
     public Tensor Squeeze()
     {
         var keep = Enumerable.Range(0, Rank).Where(i => _shape[i] != 1).ToArray();
-        return AsStrided(keep.Select(i => _shape[i]).ToArray(), keep.Select(i => _strides[i]).ToArray(), Offset);
+        return RecordReshape(AsStrided(keep.Select(i => _shape[i]).ToArray(), keep.Select(i => _strides[i]).ToArray(), Offset));
     }
 
     /// <summary>Removes one dim if its size is 1 (and leaves the tensor as is otherwise, like PyTorch).</summary>
     public Tensor Squeeze(int dim)
     {
         int d = ShapeMath.NormalizeDim(dim, Rank, "squeeze");
-        if (Rank == 0 || _shape[d] != 1) return AsStrided(_shape, _strides, Offset);
-        return AsStrided(_shape.Where((_, i) => i != d).ToArray(), _strides.Where((_, i) => i != d).ToArray(), Offset);
+        if (Rank == 0 || _shape[d] != 1) return Alias();
+        return RecordReshape(AsStrided(_shape.Where((_, i) => i != d).ToArray(), _strides.Where((_, i) => i != d).ToArray(), Offset));
     }
 
     /// <summary>Inserts a size-1 dim at position <paramref name="dim"/> (in [-rank-1, rank]).</summary>
@@ -219,7 +238,7 @@ public sealed partial class Tensor
         var strides = _strides.ToList();
         shape.Insert(d, 1);
         strides.Insert(d, d < Rank ? _strides[d] * _shape[d] : 1);
-        return AsStrided(shape.ToArray(), strides.ToArray(), Offset);
+        return RecordReshape(AsStrided(shape.ToArray(), strides.ToArray(), Offset));
     }
 
     /// <summary>Merges dims startDim..endDim into one (a view when possible).</summary>

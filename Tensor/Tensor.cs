@@ -90,36 +90,50 @@ public sealed partial class Tensor : IDisposable
         return new Tensor(Storage, shape, strides, offset, retain: true);
     }
 
-    /// <summary>This tensor if already contiguous, else a contiguous copy.</summary>
-    public Tensor Contiguous() => IsContiguous ? AsStrided(_shape, ShapeMath.ContiguousStrides(_shape), Offset) : Clone();
+    /// <summary>A contiguous tensor with these elements: a view when the layout already is contiguous, else a copy.</summary>
+    public Tensor Contiguous() => IsContiguous ? Alias() : Clone();
 
-    /// <summary>A contiguous copy with its own storage (PyTorch's <c>clone()</c>).</summary>
-    public Tensor Clone()
+    /// <summary>A contiguous copy with its own storage (PyTorch's <c>clone()</c>); gradients pass straight through.</summary>
+    public Tensor Clone() => Function.Record(CopyRaw(), () => new Functions.Identity(), this);
+
+    /// <summary>A new view of the same elements, linked to this tensor in the graph.</summary>
+    internal Tensor Alias() => Function.Record(AsStrided(_shape, _strides, Offset), () => new Functions.Identity(), this);
+
+    /// <summary>A contiguous copy, not recorded in the graph.</summary>
+    internal Tensor CopyRaw()
     {
         var y = Empty(_shape, DType, Device);
         Backend.Copy(Data, y.Data);
         return y;
     }
 
-    /// <summary>A copy converted to another dtype; this tensor itself when the dtype already matches.</summary>
+    /// <summary>A copy converted to another dtype (a view when the dtype already matches); differentiable between float types.</summary>
     public Tensor To(DType dtype)
     {
-        if (dtype == DType) return AsStrided(_shape, _strides, Offset);
+        if (dtype == DType) return Alias();
         var y = Empty(_shape, dtype, Device);
         Backend.Copy(Data, y.Data);
-        return y;
+        var inputDType = DType;
+        return Function.Record(y, () => new Functions.Cast(inputDType), this);
     }
 
-    /// <summary>A copy on another device; this tensor itself when it is already there.</summary>
+    /// <summary>A copy on another device (a view when it is already there); gradients are copied back.</summary>
     public Tensor To(Device device)
     {
-        if (device == Device) return AsStrided(_shape, _strides, Offset);
+        if (device == Device) return Alias();
         using var src = Contiguous();
         var bytes = new byte[src.Count * DType.ElementSize()];
-        src.Backend.Read(src.Storage, bytes.AsSpan());
+        if (src.Offset == 0) src.Backend.Read(src.Storage, bytes.AsSpan());
+        else
+        {
+            var all = new byte[(src.Offset + src.Count) * DType.ElementSize()];
+            src.Backend.Read(src.Storage, all);
+            all.AsSpan(src.Offset * DType.ElementSize(), bytes.Length).CopyTo(bytes);
+        }
         var y = Empty(_shape, DType, device);
         y.Backend.Write(y.Storage, bytes);
-        return y;
+        var inputDevice = Device;
+        return Function.Record(y, () => new Functions.ToDevice(inputDevice), this);
     }
 
     public Tensor Float() => To(DType.Float32);

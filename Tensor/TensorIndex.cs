@@ -34,6 +34,7 @@ public readonly struct TensorIndex
     /// <summary>Applies the indices to a tensor, giving a view.</summary>
     internal static Tensor Apply(Tensor x, TensorIndex[] indices)
     {
+        if (Autograd.IsRecording([x])) return ApplyRecorded(x, indices);
         int ellipses = indices.Count(i => i._kind == Kind.Ellipsis);
         if (ellipses > 1) throw new ArgumentException("index: at most one Ellipsis is allowed");
         int consumed = indices.Count(i => i.ConsumesDim);
@@ -80,6 +81,43 @@ public readonly struct TensorIndex
         }
         for (; dim < x.Rank; dim++) { shape.Add(x.ShapeRef[dim]); strides.Add(x.StridesRef[dim]); }
         return x.AsStrided(shape.ToArray(), strides.ToArray(), offset);
+    }
+
+    /// <summary>The same view built from differentiable steps (slice, select, unsqueeze), so gradients reach x.</summary>
+    private static Tensor ApplyRecorded(Tensor x, TensorIndex[] indices)
+    {
+        using (Autograd.NoGrad()) Apply(x, indices).Dispose(); // validates with the same messages
+        int consumed = indices.Count(i => i.ConsumesDim);
+        var t = x;
+        int dim = 0;
+        foreach (var idx in indices)
+        {
+            switch (idx._kind)
+            {
+                case Kind.Ellipsis:
+                    dim += x.Rank - consumed;
+                    break;
+                case Kind.NewAxis:
+                    t = t.Unsqueeze(dim++);
+                    break;
+                case Kind.Position:
+                {
+                    int size = t.ShapeRef[dim];
+                    int i = idx._index.IsFromEnd ? size - idx._index.Value : idx._index.Value;
+                    t = t.Narrow(dim, i, 1).Squeeze(dim);
+                    break;
+                }
+                case Kind.Range:
+                {
+                    int size = t.ShapeRef[dim];
+                    int start = idx._range.Start.IsFromEnd ? size - idx._range.Start.Value : idx._range.Start.Value;
+                    int end = idx._range.End.IsFromEnd ? size - idx._range.End.Value : idx._range.End.Value;
+                    t = t.Slice(dim++, start, end);
+                    break;
+                }
+            }
+        }
+        return ReferenceEquals(t, x) ? x.Alias() : t;
     }
 }
 

@@ -1,54 +1,164 @@
-// Binary functions with broadcasting. Broadcasting is an explicit expand, so each backward will reduce
-// the gradient back to its input's shape by summing over the expanded dims.
+// Binary functions. Broadcasting and dtype promotion happen before the op as explicit (differentiable) casts and
+// expands, so every backward here returns gradients of the output's shape and Expand's backward does the summing.
 using DotGrad.Backends;
 
-namespace DotGrad.Autograd.Functions;
+namespace DotGrad.Functions;
 
-/// <summary>a + b. d/da = 1, d/db = 1.</summary>
-public sealed class Add { public static Tensor Forward(Tensor a, Tensor b) => Kernels.Binary<AddOp>(a, b); }
-
-/// <summary>a - b. d/da = 1, d/db = -1.</summary>
-public sealed class Sub { public static Tensor Forward(Tensor a, Tensor b) => Kernels.Binary<SubOp>(a, b); }
-
-/// <summary>a * b. d/da = b, d/db = a.</summary>
-public sealed class Mul { public static Tensor Forward(Tensor a, Tensor b) => Kernels.Binary<MulOp>(a, b); }
-
-/// <summary>a / b (true division: integers give Float32). d/da = 1/b, d/db = -a/b^2.</summary>
-public sealed class Div { public static Tensor Forward(Tensor a, Tensor b) => Kernels.Binary<DivOp>(a, b, floatOnly: true); }
-
-/// <summary>
-/// a^b with C's pow semantics. d/da = b a^(b-1), d/db = a^b ln a. Unlike PyTorch, Int32 ^ Int32 computes in
-/// Float32 and gives Float32 (PyTorch keeps integers).
-/// </summary>
-public sealed class Pow { public static Tensor Forward(Tensor a, Tensor b) => Kernels.Binary<PowOp>(a, b, floatOnly: true); }
-
-/// <summary>max(a, b). The gradient goes to the larger input; ties split it evenly (PyTorch's rule for maximum).</summary>
-public sealed class Maximum { public static Tensor Forward(Tensor a, Tensor b) => Kernels.Binary<MaximumOp>(a, b); }
-
-/// <summary>min(a, b). The gradient goes to the smaller input; ties split it evenly.</summary>
-public sealed class Minimum { public static Tensor Forward(Tensor a, Tensor b) => Kernels.Binary<MinimumOp>(a, b); }
-
-/// <summary>
-/// clamp(x, lo, hi) = min(max(x, lo), hi). d/dx = 1 inside [lo, hi] (bounds included, like PyTorch), else 0.
-/// When lo &gt; hi every element becomes hi, as in <c>torch.clamp</c> (that is what the formula gives).
-/// </summary>
-public sealed class Clamp
+/// <summary>Shared forward of the binary functions.</summary>
+public abstract class BinaryFunction : Function
 {
-    public static Tensor Forward(Tensor x, double? min, double? max)
+    protected Tensor A => Inputs[0];
+    protected Tensor B => Inputs[1];
+
+    internal static Tensor Run<TOp, TFn>(Tensor a, Tensor b, bool floatOnly = false)
+        where TOp : struct, IBinaryOperator<TOp> where TFn : BinaryFunction, new()
     {
-        if (min is null && max is null) throw new ArgumentException("clamp: at least one of min and max must be given");
-        var y = x;
-        if (min is { } l) { using var s = Kernels.ScalarLike(x, l); y = Kernels.Binary<MaximumOp>(y, s); }
-        if (max is { } h)
-        {
-            using var s = Kernels.ScalarLike(x, h);
-            var z = Kernels.Binary<MinimumOp>(y, s);
-            if (!ReferenceEquals(y, x)) y.Dispose();
-            y = z;
-        }
-        return y;
+        if (!Autograd.IsRecording([a, b])) return Kernels.Binary<TOp>(a, b, floatOnly);
+        var (x, y) = Broadcast(a, b, Kernels.BinaryDType<TOp>(a, b, floatOnly), TOp.Name);
+        return Record(Kernels.Binary<TOp>(x, y, floatOnly), () => new TFn(), x, y);
+    }
+
+    /// <summary>Casts and expands both operands to the common dtype and shape, through recorded ops.</summary>
+    internal static (Tensor, Tensor) Broadcast(Tensor a, Tensor b, DType dtype, string op)
+    {
+        Kernels.CheckSameDevice(op, a, b);
+        var shape = ShapeMath.Broadcast(a.ShapeRef, b.ShapeRef, op);
+        return (Conform(a, dtype, shape), Conform(b, dtype, shape));
+    }
+
+    internal static Tensor Conform(Tensor t, DType dtype, int[] shape)
+    {
+        if (t.DType != dtype) t = t.To(dtype);
+        return t.ShapeRef.SequenceEqual(shape) ? t : t.Expand(shape);
     }
 }
 
-/// <summary>where(cond, a, b). d/da = cond, d/db = !cond; no gradient to the mask.</summary>
-public sealed class Where { public static Tensor Forward(Tensor condition, Tensor a, Tensor b) => Kernels.Where(condition, a, b); }
+/// <summary>a + b. d/da = 1, d/db = 1.</summary>
+public sealed class Add : BinaryFunction
+{
+    public static Tensor Apply(Tensor a, Tensor b) => Run<AddOp, Add>(a, b);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut, dOut];
+}
+
+/// <summary>a - b. d/da = 1, d/db = -1.</summary>
+public sealed class Sub : BinaryFunction
+{
+    public static Tensor Apply(Tensor a, Tensor b) => Run<SubOp, Sub>(a, b);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut, B.RequiresGrad ? -dOut : null];
+}
+
+/// <summary>a * b. d/da = b, d/db = a.</summary>
+public sealed class Mul : BinaryFunction
+{
+    public static Tensor Apply(Tensor a, Tensor b) => Run<MulOp, Mul>(a, b);
+    protected internal override Tensor?[] Backward(Tensor dOut) =>
+        [A.RequiresGrad ? dOut * B : null, B.RequiresGrad ? dOut * A : null];
+}
+
+/// <summary>a / b (true division: integers give Float32). d/da = 1/b, d/db = -a/b^2.</summary>
+public sealed class Div : BinaryFunction
+{
+    public static Tensor Apply(Tensor a, Tensor b) => Run<DivOp, Div>(a, b, floatOnly: true);
+    protected internal override Tensor?[] Backward(Tensor dOut) =>
+        [A.RequiresGrad ? dOut / B : null, B.RequiresGrad ? -(dOut * A / B.Square()) : null];
+}
+
+/// <summary>
+/// a^b with C's pow semantics. d/da = b a^(b-1); d/db = a^b ln a, taken as 0 where a = 0 and b &gt;= 0 (PyTorch's
+/// rule, so that 0^b with b &gt; 0 has a finite exponent gradient). Unlike PyTorch, Int32 ^ Int32 computes in Float32.
+/// </summary>
+public sealed class Pow : BinaryFunction
+{
+    public static Tensor Apply(Tensor a, Tensor b) => Run<PowOp, Pow>(a, b, floatOnly: true);
+    protected internal override Tensor?[] Backward(Tensor dOut)
+    {
+        Tensor? da = null, db = null;
+        if (A.RequiresGrad) da = dOut * B * A.Pow(B - 1.0);
+        if (B.RequiresGrad)
+        {
+            var zeroBase = Tensor.Where(A.Eq(0.0), B.Ge(0.0), Tensor.Scalar(0, DType.Bool, A.Device));
+            var safeA = Tensor.Where(zeroBase, Tensor.Scalar(1, A.DType, A.Device), A);
+            db = Tensor.Where(zeroBase, Tensor.Scalar(0, dOut.DType, dOut.Device), dOut * A.Pow(B) * safeA.Log());
+        }
+        return [da, db];
+    }
+}
+
+/// <summary>max(a, b). The gradient goes to the larger input; ties split it evenly (PyTorch's rule for maximum).</summary>
+public sealed class Maximum : BinaryFunction
+{
+    public static Tensor Apply(Tensor a, Tensor b) => Run<MaximumOp, Maximum>(a, b);
+    protected internal override Tensor?[] Backward(Tensor dOut) => SplitTies(dOut, A.Gt(B), A.Eq(B));
+
+    /// <summary>dOut to the winning side, half of it to each side on a tie.</summary>
+    internal static Tensor?[] SplitTies(Tensor dOut, Tensor aWins, Tensor tie)
+    {
+        var share = aWins.To(dOut.DType) + tie.To(dOut.DType) * 0.5; // 1 where a wins, 1/2 on ties, 0 where b wins
+        return [dOut * share, dOut * (1.0 - share)];
+    }
+}
+
+/// <summary>min(a, b). The gradient goes to the smaller input; ties split it evenly.</summary>
+public sealed class Minimum : BinaryFunction
+{
+    public static Tensor Apply(Tensor a, Tensor b) => Run<MinimumOp, Minimum>(a, b);
+    protected internal override Tensor?[] Backward(Tensor dOut) => Maximum.SplitTies(dOut, A.Lt(B), A.Eq(B));
+}
+
+/// <summary>
+/// clamp(x, lo, hi) = min(max(x, lo), hi); lo &gt; hi gives hi everywhere, like PyTorch.
+/// d/dx = 1 where lo &lt;= x &lt;= hi (bounds included, like PyTorch), else 0.
+/// </summary>
+public sealed class Clamp(double? min, double? max) : Function
+{
+    public static Tensor Apply(Tensor x, double? min, double? max)
+    {
+        if (min is null && max is null) throw new ArgumentException("clamp: at least one of min and max must be given");
+        Tensor y;
+        using (Autograd.NoGrad())
+        {
+            y = x;
+            if (min is { } l) { using var s = Kernels.ScalarLike(x, l); y = Kernels.Binary<MaximumOp>(y, s); }
+            if (max is { } h)
+            {
+                using var s = Kernels.ScalarLike(x, h);
+                var z = Kernels.Binary<MinimumOp>(y, s);
+                if (!ReferenceEquals(y, x)) y.Dispose();
+                y = z;
+            }
+        }
+        return Record(y, () => new Clamp(min, max), x);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor dOut)
+    {
+        var x = Inputs[0];
+        var inside = Tensor.OnesLike(dOut);
+        if (min is { } lo) inside = inside * x.Ge(lo).To(dOut.DType);
+        if (max is { } hi) inside = inside * x.Le(hi).To(dOut.DType);
+        return [dOut * inside];
+    }
+}
+
+/// <summary>where(cond, a, b). d/da = dOut where cond, d/db = dOut elsewhere; no gradient to the mask.</summary>
+public sealed class Where : Function
+{
+    public static Tensor Apply(Tensor condition, Tensor a, Tensor b)
+    {
+        if (!Autograd.IsRecording([a, b])) return Kernels.Where(condition, a, b);
+        Kernels.CheckSameDevice("where", condition, a);
+        var dtype = Kernels.Promote("where", a.DType, b.DType);
+        var shape = ShapeMath.Broadcast(ShapeMath.Broadcast(condition.ShapeRef, a.ShapeRef, "where"), b.ShapeRef, "where");
+        var c = BinaryFunction.Conform(condition, DType.Bool, shape);
+        var x = BinaryFunction.Conform(a, dtype, shape);
+        var y = BinaryFunction.Conform(b, dtype, shape);
+        return Record(Kernels.Where(c, x, y), () => new Where(), c, x, y);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor dOut)
+    {
+        var zero = Tensor.Scalar(0, dOut.DType, dOut.Device);
+        var c = Inputs[0];
+        return [null, Tensor.Where(c, dOut, zero), Tensor.Where(c, zero, dOut)];
+    }
+}

@@ -1,16 +1,16 @@
 // Indexing functions: index_select (embedding lookup), gather, scatter_add, one_hot.
 using DotGrad.Backends;
 
-namespace DotGrad.Autograd.Functions;
+namespace DotGrad.Functions;
 
 /// <summary>x.index_select(dim, index). d/dx = zeros with dY scatter-added at the selected rows.</summary>
-public sealed class IndexSelect { public static Tensor Forward(Tensor x, int dim, Tensor index) => Kernels.IndexSelect(x, dim, index); }
+public sealed class IndexSelect { public static Tensor Apply(Tensor x, int dim, Tensor index) => Kernels.IndexSelect(x, dim, index); }
 
 /// <summary>x.gather(dim, index). d/dx = zeros.scatter_add(dim, index, dY).</summary>
-public sealed class Gather { public static Tensor Forward(Tensor x, int dim, Tensor index) => Kernels.Gather(x, dim, index); }
+public sealed class Gather { public static Tensor Apply(Tensor x, int dim, Tensor index) => Kernels.Gather(x, dim, index); }
 
 /// <summary>x.scatter_add(dim, index, src), out of place. d/dx = dY, d/dsrc = dY.gather(dim, index).</summary>
-public sealed class ScatterAdd { public static Tensor Forward(Tensor x, int dim, Tensor index, Tensor src) => Kernels.ScatterAdd(x, dim, index, src); }
+public sealed class ScatterAdd { public static Tensor Apply(Tensor x, int dim, Tensor index, Tensor src) => Kernels.ScatterAdd(x, dim, index, src); }
 
 /// <summary>
 /// one_hot(index, numClasses): a new last dim with a 1 at each index (<c>torch.nn.functional.one_hot</c>);
@@ -18,7 +18,7 @@ public sealed class ScatterAdd { public static Tensor Forward(Tensor x, int dim,
 /// </summary>
 public sealed class OneHot
 {
-    public static Tensor Forward(Tensor index, int numClasses)
+    public static Tensor Apply(Tensor index, int numClasses)
     {
         if (index.DType != DType.Int32) throw new ArgumentException($"one_hot: expected an Int32 index, got {index.DType}");
         if (index.Count == 0 && numClasses < 0) throw new ArgumentException("one_hot: cannot infer the number of classes from an empty index; pass numClasses");

@@ -1,12 +1,12 @@
 // Movement functions that copy: cat, stack, pad, repeat, tril/triu. (split and chunk are views: narrow.)
 using DotGrad.Backends;
 
-namespace DotGrad.Autograd.Functions;
+namespace DotGrad.Functions;
 
 /// <summary>Concatenation along an existing dim (<c>torch.cat</c>). d/dx_i = the slice of dY that x_i filled.</summary>
 public sealed class Cat
 {
-    public static Tensor Forward(IReadOnlyList<Tensor> tensors, int dim)
+    public static Tensor Apply(IReadOnlyList<Tensor> tensors, int dim)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         if (tensors.Count == 0) throw new ArgumentException("cat: expected at least one tensor, got none");
@@ -51,7 +51,7 @@ public sealed class Cat
 /// <summary>Joins tensors of one shape along a new dim (<c>torch.stack</c>): unsqueeze each, then cat.</summary>
 public sealed class Stack
 {
-    public static Tensor Forward(IReadOnlyList<Tensor> tensors, int dim)
+    public static Tensor Apply(IReadOnlyList<Tensor> tensors, int dim)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         if (tensors.Count == 0) throw new ArgumentException("stack: expected at least one tensor, got none");
@@ -60,7 +60,7 @@ public sealed class Stack
                 throw new ArgumentException($"stack: expected tensors of one shape; tensor 0 has {ShapeMath.Format(tensors[0].ShapeRef)}, tensor {i} has {ShapeMath.Format(tensors[i].ShapeRef)}");
         int axis = ShapeMath.NormalizeDim(dim, tensors[0].Rank + 1, "stack");
         var views = tensors.Select(t => t.Unsqueeze(axis)).ToList();
-        try { return Cat.Forward(views, axis); }
+        try { return Cat.Apply(views, axis); }
         finally { views.ForEach(v => v.Dispose()); }
     }
 }
@@ -71,7 +71,7 @@ public sealed class Stack
 /// </summary>
 public sealed class Pad
 {
-    public static Tensor Forward(Tensor x, int[] pads, double value)
+    public static Tensor Apply(Tensor x, int[] pads, double value)
     {
         ArgumentNullException.ThrowIfNull(pads);
         if (pads.Length % 2 != 0 || pads.Length / 2 > x.Rank)
@@ -110,7 +110,7 @@ public sealed class Pad
 /// </summary>
 public sealed class Repeat
 {
-    public static Tensor Forward(Tensor x, int[] reps)
+    public static Tensor Apply(Tensor x, int[] reps)
     {
         ArgumentNullException.ThrowIfNull(reps);
         if (reps.Length < x.Rank)
@@ -131,7 +131,7 @@ public sealed class Repeat
 /// <summary>Lower (tril) or upper (triu) triangle of the last two dims, the rest zeroed; diagonal k shifts the edge.</summary>
 public sealed class Triangle
 {
-    public static Tensor Forward(Tensor x, int diagonal, bool lower)
+    public static Tensor Apply(Tensor x, int diagonal, bool lower)
     {
         string op = lower ? "tril" : "triu";
         if (x.Rank < 2) throw new ArgumentException($"{op}: expected a tensor of rank >= 2, got shape {ShapeMath.Format(x.ShapeRef)}");

@@ -2,27 +2,27 @@
 // compositions of them, written once here so their backward comes from the primitives'.
 using DotGrad.Backends;
 
-namespace DotGrad.Autograd.Functions;
+namespace DotGrad.Functions;
 
 /// <summary>Sum over dims (all when null). d/dx = 1 broadcast back over the reduced dims.</summary>
-public sealed class Sum { public static Tensor Forward(Tensor x, int[]? dims, bool keepDim) => Kernels.Reduce<SumOp>(x, dims, keepDim); }
+public sealed class Sum { public static Tensor Apply(Tensor x, int[]? dims, bool keepDim) => Kernels.Reduce<SumOp>(x, dims, keepDim); }
 
 /// <summary>Maximum over dims (<c>torch.amax</c>). Ties split the gradient evenly among the maxima (amax's rule).</summary>
-public sealed class Amax { public static Tensor Forward(Tensor x, int[]? dims, bool keepDim) => Kernels.Reduce<MaxOp>(x, dims, keepDim); }
+public sealed class Amax { public static Tensor Apply(Tensor x, int[]? dims, bool keepDim) => Kernels.Reduce<MaxOp>(x, dims, keepDim); }
 
 /// <summary>Minimum over dims (<c>torch.amin</c>). Ties split the gradient evenly.</summary>
-public sealed class Amin { public static Tensor Forward(Tensor x, int[]? dims, bool keepDim) => Kernels.Reduce<MinOp>(x, dims, keepDim); }
+public sealed class Amin { public static Tensor Apply(Tensor x, int[]? dims, bool keepDim) => Kernels.Reduce<MinOp>(x, dims, keepDim); }
 
 /// <summary>Max along one dim with its index (<c>torch.max(x, dim)</c>). The gradient goes to the selected (first) index only.</summary>
-public sealed class MaxDim { public static (Tensor Values, Tensor Indices) Forward(Tensor x, int dim, bool keepDim) => Kernels.ArgReduce("max", x, dim, keepDim, max: true); }
+public sealed class MaxDim { public static (Tensor Values, Tensor Indices) Apply(Tensor x, int dim, bool keepDim) => Kernels.ArgReduce("max", x, dim, keepDim, max: true); }
 
 /// <summary>Min along one dim with its index. The gradient goes to the selected (first) index only.</summary>
-public sealed class MinDim { public static (Tensor Values, Tensor Indices) Forward(Tensor x, int dim, bool keepDim) => Kernels.ArgReduce("min", x, dim, keepDim, max: false); }
+public sealed class MinDim { public static (Tensor Values, Tensor Indices) Apply(Tensor x, int dim, bool keepDim) => Kernels.ArgReduce("min", x, dim, keepDim, max: false); }
 
 /// <summary>Mean = sum / n over the reduced elements. Floating types only, like PyTorch.</summary>
 public sealed class Mean
 {
-    public static Tensor Forward(Tensor x, int[]? dims, bool keepDim)
+    public static Tensor Apply(Tensor x, int[]? dims, bool keepDim)
     {
         Kernels.CheckFloating("mean", x);
         var axes = Kernels.ReductionAxes("mean", x.Rank, dims);
@@ -39,12 +39,12 @@ public sealed class Mean
 /// </summary>
 public sealed class Var
 {
-    public static Tensor Forward(Tensor x, int[]? dims, int correction, bool keepDim)
+    public static Tensor Apply(Tensor x, int[]? dims, int correction, bool keepDim)
     {
         Kernels.CheckFloating("var", x);
         var axes = Kernels.ReductionAxes("var", x.Rank, dims);
         int n = axes.Aggregate(1, (acc, a) => acc * x.ShapeRef[a]);
-        using var mean = Mean.Forward(x, axes, keepDim: true);
+        using var mean = Mean.Apply(x, axes, keepDim: true);
         using var diff = Kernels.Binary<SubOp>(x, mean);
         using var sq = Kernels.Unary<SquareOp>(diff);
         using var s = Kernels.Reduce<SumOp>(sq, axes, keepDim);
@@ -56,9 +56,9 @@ public sealed class Var
 /// <summary>Standard deviation sqrt(var), same correction rule as <see cref="Var"/>.</summary>
 public sealed class Std
 {
-    public static Tensor Forward(Tensor x, int[]? dims, int correction, bool keepDim)
+    public static Tensor Apply(Tensor x, int[]? dims, int correction, bool keepDim)
     {
-        using var v = Var.Forward(x, dims, correction, keepDim);
+        using var v = Var.Apply(x, dims, correction, keepDim);
         return Kernels.Unary<SqrtOp>(v);
     }
 }
@@ -69,7 +69,7 @@ public sealed class Std
 /// </summary>
 public sealed class LogSumExp
 {
-    public static Tensor Forward(Tensor x, int[]? dims, bool keepDim)
+    public static Tensor Apply(Tensor x, int[]? dims, bool keepDim)
     {
         Kernels.CheckFloating("logsumexp", x);
         var axes = Kernels.ReductionAxes("logsumexp", x.Rank, dims);
@@ -99,7 +99,7 @@ public sealed class LogSumExp
 /// </summary>
 public sealed class Norm
 {
-    public static Tensor Forward(Tensor x, double p, int[]? dims, bool keepDim)
+    public static Tensor Apply(Tensor x, double p, int[]? dims, bool keepDim)
     {
         Kernels.CheckFloating("norm", x);
         if (double.IsNaN(p)) throw new ArgumentException("norm: p must not be NaN", nameof(p));
@@ -129,7 +129,7 @@ public sealed class Norm
 }
 
 /// <summary>Softmax along a dim, stable (max subtracted). d/dx = y (dY - sum(dY y)).</summary>
-public sealed class Softmax { public static Tensor Forward(Tensor x, int dim) => Kernels.Softmax(x, dim, log: false); }
+public sealed class Softmax { public static Tensor Apply(Tensor x, int dim) => Kernels.Softmax(x, dim, log: false); }
 
 /// <summary>Log-softmax along a dim, stable. d/dx = dY - softmax(x) sum(dY).</summary>
-public sealed class LogSoftmax { public static Tensor Forward(Tensor x, int dim) => Kernels.Softmax(x, dim, log: true); }
+public sealed class LogSoftmax { public static Tensor Apply(Tensor x, int dim) => Kernels.Softmax(x, dim, log: true); }

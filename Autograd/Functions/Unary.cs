@@ -1,59 +1,170 @@
-// Unary functions: one small class per op. The forward runs a backend kernel; the backward (the autograd
-// issue) goes beside it, and the doc comment states the derivative it will implement.
+// Unary functions: one small class per op, forward (a backend kernel) and backward (tensor ops) side by side.
+// Each doc comment states the derivative the backward implements.
 using DotGrad.Backends;
 
-namespace DotGrad.Autograd.Functions;
+namespace DotGrad.Functions;
+
+/// <summary>Shared forward of the unary functions: run the kernel, then record the node if gradients are wanted.</summary>
+public abstract class UnaryFunction : Function
+{
+    /// <summary>The input x.</summary>
+    protected Tensor X => Inputs[0];
+
+    /// <summary>The output y, for derivatives written in terms of it (exp, tanh, sigmoid, ...).</summary>
+    protected Tensor Y { get; private set; } = null!;
+
+    internal static Tensor Run<TOp, TFn>(Tensor x) where TOp : struct, IUnaryOperator<TOp> where TFn : UnaryFunction, new()
+    {
+        var y = Kernels.Unary<TOp>(x);
+        return Record(y, () => new TFn { Y = y }, x);
+    }
+
+    protected override void ReleaseSaved() => Y = null!;
+}
 
 /// <summary>-x. d/dx = -1.</summary>
-public sealed class Neg { public static Tensor Forward(Tensor x) => Kernels.Unary<NegOp>(x); }
+public sealed class Neg : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<NegOp, Neg>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [-dOut];
+}
 
 /// <summary>|x|. d/dx = sign(x) (0 at 0, like PyTorch).</summary>
-public sealed class Abs { public static Tensor Forward(Tensor x) => Kernels.Unary<AbsOp>(x); }
+public sealed class Abs : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<AbsOp, Abs>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * X.Sign()];
+}
 
-/// <summary>sign(x). d/dx = 0.</summary>
-public sealed class Sign { public static Tensor Forward(Tensor x) => Kernels.Unary<SignOp>(x); }
+/// <summary>sign(x). d/dx = 0 everywhere it exists.</summary>
+public sealed class Sign : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<SignOp, Sign>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * 0.0];
+}
 
-/// <summary>e^x. d/dx = e^x (the output).</summary>
-public sealed class Exp { public static Tensor Forward(Tensor x) => Kernels.Unary<ExpOp>(x); }
+/// <summary>e^x. d/dx = e^x = y.</summary>
+public sealed class Exp : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<ExpOp, Exp>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * Y];
+}
 
 /// <summary>ln x. d/dx = 1/x.</summary>
-public sealed class Log { public static Tensor Forward(Tensor x) => Kernels.Unary<LogOp>(x); }
+public sealed class Log : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<LogOp, Log>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut / X];
+}
 
-/// <summary>sqrt x. d/dx = 1/(2 sqrt x).</summary>
-public sealed class Sqrt { public static Tensor Forward(Tensor x) => Kernels.Unary<SqrtOp>(x); }
+/// <summary>sqrt x. d/dx = 1/(2 sqrt x) = 1/(2y).</summary>
+public sealed class Sqrt : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<SqrtOp, Sqrt>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut / (Y * 2.0)];
+}
 
-/// <summary>1/sqrt x. d/dx = -1/2 x^(-3/2).</summary>
-public sealed class Rsqrt { public static Tensor Forward(Tensor x) => Kernels.Unary<RsqrtOp>(x); }
+/// <summary>1/sqrt x. d/dx = -1/2 x^(-3/2) = -y^3 / 2.</summary>
+public sealed class Rsqrt : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<RsqrtOp, Rsqrt>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * Y.Pow(3) * -0.5];
+}
 
-/// <summary>1/x. d/dx = -1/x^2.</summary>
-public sealed class Reciprocal { public static Tensor Forward(Tensor x) => Kernels.Unary<ReciprocalOp>(x); }
+/// <summary>1/x. d/dx = -1/x^2 = -y^2.</summary>
+public sealed class Reciprocal : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<ReciprocalOp, Reciprocal>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [-(dOut * Y.Square())];
+}
 
 /// <summary>x^2. d/dx = 2x.</summary>
-public sealed class Square { public static Tensor Forward(Tensor x) => Kernels.Unary<SquareOp>(x); }
+public sealed class Square : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<SquareOp, Square>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * X * 2.0];
+}
 
 /// <summary>sin x. d/dx = cos x.</summary>
-public sealed class Sin { public static Tensor Forward(Tensor x) => Kernels.Unary<SinOp>(x); }
+public sealed class Sin : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<SinOp, Sin>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * X.Cos()];
+}
 
 /// <summary>cos x. d/dx = -sin x.</summary>
-public sealed class Cos { public static Tensor Forward(Tensor x) => Kernels.Unary<CosOp>(x); }
+public sealed class Cos : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<CosOp, Cos>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [-(dOut * X.Sin())];
+}
 
-/// <summary>tanh x. d/dx = 1 - tanh^2 x.</summary>
-public sealed class Tanh { public static Tensor Forward(Tensor x) => Kernels.Unary<TanhOp>(x); }
+/// <summary>tanh x. d/dx = 1 - tanh^2 x = 1 - y^2.</summary>
+public sealed class Tanh : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<TanhOp, Tanh>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * (1.0 - Y.Square())];
+}
 
-/// <summary>sigmoid x = 1/(1+e^-x). d/dx = s (1 - s).</summary>
-public sealed class Sigmoid { public static Tensor Forward(Tensor x) => Kernels.Unary<SigmoidOp>(x); }
+/// <summary>sigmoid x = 1/(1+e^-x). d/dx = y (1 - y).</summary>
+public sealed class Sigmoid : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<SigmoidOp, Sigmoid>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * Y * (1.0 - Y)];
+}
 
 /// <summary>max(x, 0). d/dx = 1 for x &gt; 0, else 0 (0 at the kink, like PyTorch).</summary>
-public sealed class Relu { public static Tensor Forward(Tensor x) => Kernels.Unary<ReluOp>(x); }
+public sealed class Relu : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<ReluOp, Relu>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * X.Gt(0.0).To(dOut.DType)];
+}
 
 /// <summary>erf x. d/dx = 2/sqrt(pi) e^(-x^2).</summary>
-public sealed class Erf { public static Tensor Forward(Tensor x) => Kernels.Unary<ErfOp>(x); }
+public sealed class Erf : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<ErfOp, Erf>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * (-X.Square()).Exp() * (2.0 / Math.Sqrt(Math.PI))];
+}
 
-/// <summary>Exact GELU x Phi(x). d/dx = Phi(x) + x phi(x).</summary>
-public sealed class Gelu { public static Tensor Forward(Tensor x) => Kernels.Unary<GeluOp>(x); }
+/// <summary>
+/// Exact GELU x Phi(x), Phi the standard normal CDF. d/dx = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi),
+/// Phi(x) = (1 + erf(x / sqrt 2)) / 2.
+/// </summary>
+public sealed class Gelu : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<GeluOp, Gelu>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut)
+    {
+        var cdf = ((X * (1 / Math.Sqrt(2))).Erf() + 1.0) * 0.5;
+        var pdf = (X.Square() * -0.5).Exp() * (1 / Math.Sqrt(2 * Math.PI));
+        return [dOut * (cdf + X * pdf)];
+    }
+}
 
-/// <summary>Tanh GELU 0.5x(1 + tanh u), u = sqrt(2/pi)(x + 0.044715x^3). d/dx = 0.5(1 + tanh u) + 0.5x(1 - tanh^2 u) u'.</summary>
-public sealed class GeluTanh { public static Tensor Forward(Tensor x) => Kernels.Unary<GeluTanhOp>(x); }
+/// <summary>
+/// Tanh GELU x s(2u), s the sigmoid, u = sqrt(2/pi)(x + 0.044715 x^3) (= 0.5 x (1 + tanh u)).
+/// d/dx = s(2u) + x s(2u)(1 - s(2u)) 2u', u' = sqrt(2/pi)(1 + 3 * 0.044715 x^2).
+/// </summary>
+public sealed class GeluTanh : UnaryFunction
+{
+    private const double C = 0.7978845608028654, K = 0.044715;
+    public static Tensor Apply(Tensor x) => Run<GeluTanhOp, GeluTanh>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut)
+    {
+        var s = ((X + X.Pow(3) * K) * (2 * C)).Sigmoid();
+        var du2 = (X.Square() * (3 * K) + 1.0) * (2 * C);
+        return [dOut * (s + X * s * (1.0 - s) * du2)];
+    }
+}
 
-/// <summary>SiLU x sigmoid(x). d/dx = s (1 + x (1 - s)).</summary>
-public sealed class Silu { public static Tensor Forward(Tensor x) => Kernels.Unary<SiluOp>(x); }
+/// <summary>SiLU x s(x), s the sigmoid. d/dx = s (1 + x (1 - s)).</summary>
+public sealed class Silu : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<SiluOp, Silu>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut)
+    {
+        var s = X.Sigmoid();
+        return [dOut * s * (1.0 + X * (1.0 - s))];
+    }
+}

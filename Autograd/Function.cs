@@ -1,0 +1,64 @@
+// A node of the autograd graph: the differentiable op that produced a tensor, with what its backward needs.
+using DotGrad.Backends;
+
+namespace DotGrad;
+
+/// <summary>
+/// The op that produced a tensor (its <see cref="Tensor.GradFn"/>). A subclass keeps what its backward needs
+/// (inputs or the output), and <see cref="Backward"/> maps the gradient of the output to one gradient per input,
+/// written with tensor operations so that it runs on every backend and can itself be differentiated.
+/// Every function has exactly one output.
+/// </summary>
+public abstract class Function
+{
+    private Tensor[] _inputs = [];
+    private bool _released;
+    internal List<Func<Tensor, Tensor?>>? Hooks;
+
+    /// <summary>The op's name as shown in graphs and errors (the class name by default).</summary>
+    public virtual string Name => GetType().Name;
+
+    /// <summary>The tensors this op consumed, in order.</summary>
+    public IReadOnlyList<Tensor> Inputs => _inputs;
+
+    /// <summary>Shape of the output (what the incoming gradient must have).</summary>
+    public int[] OutputShape { get; private set; } = [];
+
+    /// <summary>True once the graph through this node was freed by a backward pass without retainGraph.</summary>
+    public bool IsReleased => _released;
+
+    /// <summary>
+    /// The gradient of each input given the gradient of the output (<paramref name="dOut"/>, shaped like the output).
+    /// An entry may be null for an input that needs no gradient (an index, a mask) or gets none.
+    /// </summary>
+    protected internal abstract Tensor?[] Backward(Tensor dOut);
+
+    /// <summary>Drops saved tensors when the graph is freed; override in functions that save any.</summary>
+    protected virtual void ReleaseSaved()
+    {
+    }
+
+    internal void Release()
+    {
+        _released = true;
+        ReleaseSaved();
+        _inputs = [];
+    }
+
+    /// <summary>
+    /// Connects <paramref name="output"/> to the graph through <paramref name="fn"/> when gradients are being recorded
+    /// and some input requires one; otherwise leaves it a plain tensor. Returns the output.
+    /// </summary>
+    internal static Tensor Record(Tensor output, Func<Function> fn, params Tensor[] inputs)
+    {
+        // Integer and Bool results (indices, masks, casts to Int32) never carry gradients.
+        if (!Autograd.IsRecording(inputs) || output.DType is not (DType.Float32 or DType.Float64)) return output;
+        var node = fn();
+        node._inputs = inputs;
+        node.OutputShape = output.ShapeRef;
+        output.SetGradFn(node);
+        return output;
+    }
+
+    public override string ToString() => $"{Name}{ShapeMath.Format(OutputShape)}";
+}
