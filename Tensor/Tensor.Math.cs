@@ -34,8 +34,10 @@ public sealed partial class Tensor
     /// <summary>x^exponent elementwise.</summary>
     public Tensor Pow(double exponent)
     {
-        using var e = Kernels.ScalarLike(this, exponent);
-        return F.Pow.Apply(this, e);
+        var e = Kernels.ScalarLike(this, exponent);
+        var y = F.Pow.Apply(this, e);
+        if (y.GradFn is null) e.Dispose(); // when recorded, Pow's backward may read e (a 0-d input is not expanded)
+        return y;
     }
 
     public Tensor Pow(Tensor exponent) => F.Pow.Apply(this, exponent);

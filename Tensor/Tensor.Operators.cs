@@ -20,7 +20,11 @@ public sealed partial class Tensor
 
     private static Tensor WithScalar(Tensor t, double value, Func<Tensor, Tensor, Tensor> op)
     {
-        using var s = Kernels.ScalarLike(t, value);
-        return op(t, s);
+        var s = Kernels.ScalarLike(t, value);
+        var y = op(t, s);
+        // A recorded op may keep s itself as an input for its backward (a 0-d t needs no expand of s), so s is
+        // released here only when nothing was recorded; otherwise the graph owns it.
+        if (y.GradFn is null) s.Dispose();
+        return y;
     }
 }
