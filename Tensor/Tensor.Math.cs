@@ -142,7 +142,7 @@ public sealed partial class Tensor
         int d = Backends.ShapeMath.NormalizeDim(dim, Rank, "split");
         if (splitSize <= 0 && _shape[d] > 0) throw new ArgumentException($"split: splitSize must be positive, got {splitSize}");
         int size = _shape[d];
-        if (size == 0) return [AsStrided(_shape, _strides, Offset)];
+        if (size == 0) return [Alias()]; // recorded, so that gradients (empty ones) still flow
         var parts = new List<Tensor>();
         for (int start = 0; start < size; start += splitSize) parts.Add(Narrow(d, start, Math.Min(splitSize, size - start)));
         return parts.ToArray();

@@ -3,14 +3,83 @@ using DotGrad.Backends;
 
 namespace DotGrad.Functions;
 
-/// <summary>x.index_select(dim, index). d/dx = zeros with dY scatter-added at the selected rows.</summary>
-public sealed class IndexSelect { public static Tensor Apply(Tensor x, int dim, Tensor index) => Kernels.IndexSelect(x, dim, index); }
+/// <summary>
+/// x.index_select(dim, index). d/dx = zeros with dY scatter-added at the selected positions (the index broadcast
+/// along every other dim), so rows picked more than once get the sum of their gradients.
+/// </summary>
+public sealed class IndexSelect(int axis, Tensor index) : Function
+{
+    public static Tensor Apply(Tensor x, int dim, Tensor index)
+    {
+        Tensor y;
+        using (Autograd.NoGrad()) y = Kernels.IndexSelect(x, dim, index);
+        if (!Autograd.IsRecording([x])) return y;
+        int axis = ShapeMath.NormalizeDim(dim, Math.Max(1, x.Rank), "index_select");
+        Tensor flat;
+        using (Autograd.NoGrad()) flat = index.Reshape(-1); // our own handle: the caller may dispose the index
+        return Record(y, () => new IndexSelect(axis, flat), x);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor dOut)
+    {
+        var x = Inputs[0];
+        var shape = x.Rank == 0 ? new[] { 1 } : x.ShapeRef; // a scalar is handled as a one-element vector
+        var outShape = (int[])shape.Clone();
+        outShape[axis] = index.Count;
+        var g = dOut.Reshape(outShape);
+        var along = Enumerable.Repeat(1, shape.Length).ToArray();
+        along[axis] = index.Count;
+        Tensor expanded;
+        using (Autograd.NoGrad())
+        using (var column = index.Reshape(along))
+            expanded = column.Expand(outShape);               // index[i] at every position of slot i along dim
+        var dX = Tensor.Zeros(shape, dOut.DType, dOut.Device).ScatterAdd(axis, expanded, g);
+        return [x.Rank == 0 ? dX.Reshape() : dX];
+    }
+}
 
 /// <summary>x.gather(dim, index). d/dx = zeros.scatter_add(dim, index, dY).</summary>
-public sealed class Gather { public static Tensor Apply(Tensor x, int dim, Tensor index) => Kernels.Gather(x, dim, index); }
+public sealed class Gather(int axis, Tensor index) : Function
+{
+    public static Tensor Apply(Tensor x, int dim, Tensor index)
+    {
+        Tensor y;
+        using (Autograd.NoGrad()) y = Kernels.Gather(x, dim, index);
+        if (!Autograd.IsRecording([x])) return y;
+        int axis = ShapeMath.NormalizeDim(dim, x.Rank, "gather");
+        Tensor own;
+        using (Autograd.NoGrad()) own = index.Reshape(index.ShapeRef);
+        return Record(y, () => new Gather(axis, own), x);
+    }
 
-/// <summary>x.scatter_add(dim, index, src), out of place. d/dx = dY, d/dsrc = dY.gather(dim, index).</summary>
-public sealed class ScatterAdd { public static Tensor Apply(Tensor x, int dim, Tensor index, Tensor src) => Kernels.ScatterAdd(x, dim, index, src); }
+    protected internal override Tensor?[] Backward(Tensor dOut) =>
+        [Tensor.Zeros(Inputs[0].ShapeRef, dOut.DType, dOut.Device).ScatterAdd(axis, index, dOut)];
+}
+
+/// <summary>
+/// x.scatter_add(dim, index, src), out of place: y = x, then y[..., index[j], ...] += src[j] along dim.
+/// d/dx = dY, d/dsrc = dY.gather(dim, index) (zero for the part of src outside index's shape, which is cut off by a
+/// differentiable slice first).
+/// </summary>
+public sealed class ScatterAdd(int axis, Tensor index) : Function
+{
+    public static Tensor Apply(Tensor x, int dim, Tensor index, Tensor src)
+    {
+        Tensor y;
+        using (Autograd.NoGrad()) y = Kernels.ScatterAdd(x, dim, index, src);
+        if (!Autograd.IsRecording([x, src])) return y;
+        int axis = ShapeMath.NormalizeDim(dim, x.Rank, "scatter_add");
+        var used = src;
+        for (int d = 0; d < src.Rank; d++)
+            if (used.ShapeRef[d] != index.ShapeRef[d]) used = used.Narrow(d, 0, index.ShapeRef[d]);
+        Tensor own;
+        using (Autograd.NoGrad()) own = index.Reshape(index.ShapeRef);
+        return Record(y, () => new ScatterAdd(axis, own), x, used);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor dOut) =>
+        [dOut, Inputs[1].RequiresGrad ? dOut.Gather(axis, index) : null];
+}
 
 /// <summary>
 /// one_hot(index, numClasses): a new last dim with a 1 at each index (<c>torch.nn.functional.one_hot</c>);

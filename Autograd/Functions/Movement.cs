@@ -3,8 +3,11 @@ using DotGrad.Backends;
 
 namespace DotGrad.Functions;
 
-/// <summary>Concatenation along an existing dim (<c>torch.cat</c>). d/dx_i = the slice of dY that x_i filled.</summary>
-public sealed class Cat
+/// <summary>
+/// Concatenation along an existing dim (<c>torch.cat</c>). d/dx_i = the slice of dY that x_i filled (narrow), cast
+/// back to x_i's dtype when cat promoted it.
+/// </summary>
+public sealed class Cat(int axis, int[] starts) : Function
 {
     public static Tensor Apply(IReadOnlyList<Tensor> tensors, int dim)
     {
@@ -36,15 +39,34 @@ public sealed class Cat
         var shape = (int[])first.ShapeRef.Clone();
         shape[axis] = total;
         var y = Tensor.Empty(shape, dtype, first.Device);
-        int start = 0;
-        foreach (var t in tensors)
+        var starts = new int[tensors.Count];
+        using (Autograd.NoGrad())
         {
-            int len = t.ShapeRef[axis];
-            using var slot = y.Narrow(axis, start, len);
-            Kernels.CopyInto(slot, t, "cat");
-            start += len;
+            int start = 0;
+            for (int i = 0; i < tensors.Count; i++)
+            {
+                var t = tensors[i];
+                int len = t.ShapeRef[axis];
+                starts[i] = start;
+                using var slot = y.Narrow(axis, start, len);
+                Kernels.CopyInto(slot, t, "cat");
+                start += len;
+            }
         }
-        return y;
+        return Record(y, () => new Cat(axis, starts), tensors.ToArray());
+    }
+
+    protected internal override Tensor?[] Backward(Tensor dOut)
+    {
+        var dX = new Tensor?[Inputs.Count];
+        for (int i = 0; i < Inputs.Count; i++)
+        {
+            var x = Inputs[i];
+            if (!x.RequiresGrad) continue;
+            var g = dOut.Narrow(axis, starts[i], x.ShapeRef[axis]);
+            dX[i] = g.DType == x.DType ? g : g.To(x.DType);
+        }
+        return dX;
     }
 }
 
@@ -61,15 +83,16 @@ public sealed class Stack
         int axis = ShapeMath.NormalizeDim(dim, tensors[0].Rank + 1, "stack");
         var views = tensors.Select(t => t.Unsqueeze(axis)).ToList();
         try { return Cat.Apply(views, axis); }
-        finally { views.ForEach(v => v.Dispose()); }
+        finally { views.Where(v => !v.RequiresGrad).ToList().ForEach(v => v.Dispose()); } // the graph keeps the others
     }
 }
 
 /// <summary>
 /// Constant padding (<c>torch.nn.functional.pad</c>, mode 'constant'): the pads hold (before, after)
-/// pairs starting from the LAST dim. Negative pads crop. d/dx = the matching slice of dY.
+/// pairs starting from the LAST dim. Negative pads crop. d/dx = the matching slice of dY, with zeros where x was
+/// cropped: pad(dY, -pads), since padding with the negated pads is the inverse map.
 /// </summary>
-public sealed class Pad
+public sealed class Pad(int[] pads) : Function
 {
     public static Tensor Apply(Tensor x, int[] pads, double value)
     {
@@ -85,6 +108,14 @@ public sealed class Pad
                 throw new ArgumentException($"pad: pads ({pads[2 * i]}, {pads[2 * i + 1]}) on dim {d} of size {x.ShapeRef[d]} give a negative size {shape[d]}");
         }
         var y = Tensor.Full(shape, value, x.DType, x.Device);
+        var negated = pads.Select(p => -p).ToArray();
+        using (Autograd.NoGrad()) Fill(x, y, pads);
+        return Record(y, () => new Pad(negated), x);
+    }
+
+    /// <summary>Copies the part of x that survives the pads into its place in y (raw, not recorded).</summary>
+    private static void Fill(Tensor x, Tensor y, int[] pads)
+    {
         var src = x;
         var dst = y;
         var owned = new List<Tensor>();
@@ -92,7 +123,7 @@ public sealed class Pad
         {
             int d = x.Rank - 1 - i, before = pads[2 * i], after = pads[2 * i + 1];
             int len = x.ShapeRef[d] - Math.Max(-before, 0) - Math.Max(-after, 0);
-            if (len <= 0) { owned.ForEach(t => t.Dispose()); return y; }
+            if (len <= 0) { owned.ForEach(t => t.Dispose()); return; }
             src = src.Narrow(d, Math.Max(-before, 0), len);
             dst = dst.Narrow(d, Math.Max(before, 0), len);
             owned.Add(src);
@@ -100,13 +131,14 @@ public sealed class Pad
         }
         Kernels.CopyInto(dst, src, "pad");
         owned.ForEach(t => t.Dispose());
-        return y;
     }
+
+    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut.Pad(pads)];
 }
 
 /// <summary>
 /// Tiles the tensor (<c>Tensor.repeat</c>): dim i repeated reps[i] times; extra leading reps add dims.
-/// d/dx = dY summed over the copies.
+/// d/dx = dY summed over the copies, which comes from the differentiable reshape / expand / copy it is made of.
 /// </summary>
 public sealed class Repeat
 {
@@ -121,14 +153,24 @@ public sealed class Repeat
         // View x as [1, s0, 1, s1, ...], expand to [r0, s0, r1, s1, ...], and copy out as [r0*s0, r1*s1, ...].
         var interleaved = shape.SelectMany(s => new[] { 1, s }).ToArray();
         var expanded = shape.SelectMany((s, i) => new[] { reps[i], s }).ToArray();
-        using var v = x.Reshape(interleaved);
-        using var e = v.Expand(expanded);
-        using var c = e.Contiguous();
-        return c.Reshape(shape.Select((s, i) => s * reps[i]).ToArray());
+        var v = x.Reshape(interleaved);
+        var e = v.Expand(expanded);
+        var c = e.Contiguous();
+        var y = c.Reshape(shape.Select((s, i) => s * reps[i]).ToArray());
+        if (!y.RequiresGrad) // intermediates go at once unless the graph keeps them
+        {
+            v.Dispose();
+            e.Dispose();
+            c.Dispose();
+        }
+        return y;
     }
 }
 
-/// <summary>Lower (tril) or upper (triu) triangle of the last two dims, the rest zeroed; diagonal k shifts the edge.</summary>
+/// <summary>
+/// Lower (tril) or upper (triu) triangle of the last two dims, the rest zeroed; diagonal k shifts the edge.
+/// d/dx = dY inside the triangle, 0 outside (through the differentiable where).
+/// </summary>
 public sealed class Triangle
 {
     public static Tensor Apply(Tensor x, int diagonal, bool lower)
@@ -141,8 +183,14 @@ public sealed class Triangle
         using var rr = r.Unsqueeze(1);
         using var offset = Kernels.Binary<SubOp>(c, rr); // [rows, cols]: col - row
         using var k = Tensor.Scalar(diagonal, DType.Int32, x.Device);
-        using var keep = lower ? Kernels.Compare<LeOp>(offset, k) : Kernels.Compare<GeOp>(offset, k);
-        using var zero = Tensor.Scalar(0, x.DType, x.Device);
-        return Kernels.Where(keep, x, zero);
+        var keep = lower ? Kernels.Compare<LeOp>(offset, k) : Kernels.Compare<GeOp>(offset, k);
+        var zero = Tensor.Scalar(0, x.DType, x.Device);
+        var y = Tensor.Where(keep, x, zero);
+        if (!y.RequiresGrad) // a recorded where keeps the mask (and may keep the zero) for its backward
+        {
+            keep.Dispose();
+            zero.Dispose();
+        }
+        return y;
     }
 }

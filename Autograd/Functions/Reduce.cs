@@ -1,25 +1,115 @@
-// Reductions. Sum, amax/amin and max/min-with-indices are primitives; mean, var/std, logsumexp and norm are
-// compositions of them, written once here so their backward comes from the primitives'.
+// Reductions. Sum, amax/amin, max/min-with-indices, logsumexp, softmax and log-softmax are primitives with their own
+// backward; mean, var/std and norm are compositions of primitives when recording, so their backward comes from those.
 using DotGrad.Backends;
 
 namespace DotGrad.Functions;
 
-/// <summary>Sum over dims (all when null). d/dx = 1 broadcast back over the reduced dims.</summary>
-public sealed class Sum { public static Tensor Apply(Tensor x, int[]? dims, bool keepDim) => Kernels.Reduce<SumOp>(x, dims, keepDim); }
+/// <summary>Helpers shared by the reductions' backwards.</summary>
+internal static class ReduceGrad
+{
+    /// <summary>The gradient of a reduction's output, reshaped to the keepdim shape so that it broadcasts against x.</summary>
+    public static Tensor KeepDim(Tensor dOut, int[] inputShape, int[] axes) => dOut.Reshape(Kernels.KeepDimShape(inputShape, axes));
 
-/// <summary>Maximum over dims (<c>torch.amax</c>). Ties split the gradient evenly among the maxima (amax's rule).</summary>
-public sealed class Amax { public static Tensor Apply(Tensor x, int[]? dims, bool keepDim) => Kernels.Reduce<MaxOp>(x, dims, keepDim); }
+    /// <summary>A 0-d constant that the caller does not dispose: a recorded op may keep it for its backward.</summary>
+    public static Tensor Const(Tensor like, double value) => Tensor.Scalar(value, like.DType, like.Device);
+}
 
-/// <summary>Minimum over dims (<c>torch.amin</c>). Ties split the gradient evenly.</summary>
-public sealed class Amin { public static Tensor Apply(Tensor x, int[]? dims, bool keepDim) => Kernels.Reduce<MinOp>(x, dims, keepDim); }
+/// <summary>Sum over dims (all when null). d/dx = dY broadcast back over the reduced dims (reshape to keepdim, expand).</summary>
+public sealed class Sum(int[] inputShape, int[] axes) : Function
+{
+    public static Tensor Apply(Tensor x, int[]? dims, bool keepDim)
+    {
+        var y = Kernels.Reduce<SumOp>(x, dims, keepDim);
+        if (!Autograd.IsRecording([x])) return y;
+        var axes = Kernels.ReductionAxes("sum", x.Rank, dims);
+        var shape = x.ShapeRef;
+        return Record(y, () => new Sum(shape, axes), x);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor dOut) => [ReduceGrad.KeepDim(dOut, inputShape, axes).Expand(inputShape)];
+}
+
+/// <summary>
+/// Maximum over dims (<c>torch.amax</c>). Ties split the gradient evenly among the maxima (amax's rule):
+/// d/dx = dY * [x == y] / count(x == y) over each reduced slice.
+/// </summary>
+public sealed class Amax(int[] axes, Tensor y) : Function
+{
+    public static Tensor Apply(Tensor x, int[]? dims, bool keepDim)
+    {
+        var y = Kernels.Reduce<MaxOp>(x, dims, keepDim);
+        if (!Autograd.IsRecording([x])) return y;
+        var axes = Kernels.ReductionAxes("max", x.Rank, dims);
+        return Record(y, () => new Amax(axes, y), x);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor dOut) => [Extremum.SplitEvenly(dOut, Inputs[0], y, axes)];
+}
+
+/// <summary>Minimum over dims (<c>torch.amin</c>). Ties split the gradient evenly: d/dx = dY * [x == y] / count(x == y).</summary>
+public sealed class Amin(int[] axes, Tensor y) : Function
+{
+    public static Tensor Apply(Tensor x, int[]? dims, bool keepDim)
+    {
+        var y = Kernels.Reduce<MinOp>(x, dims, keepDim);
+        if (!Autograd.IsRecording([x])) return y;
+        var axes = Kernels.ReductionAxes("min", x.Rank, dims);
+        return Record(y, () => new Amin(axes, y), x);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor dOut) => [Extremum.SplitEvenly(dOut, Inputs[0], y, axes)];
+}
+
+internal static class Extremum
+{
+    /// <summary>dY shared evenly by the elements of each slice that equal its extremum (mask / count: piecewise constant in x).</summary>
+    public static Tensor SplitEvenly(Tensor dOut, Tensor x, Tensor y, int[] axes)
+    {
+        var keep = Kernels.KeepDimShape(x.ShapeRef, axes);
+        var mask = x.Eq(y.Reshape(keep)).To(dOut.DType);
+        var count = mask.Sum(axes, keepDim: true);
+        return dOut.Reshape(keep) * (mask / count);
+    }
+
+    /// <summary>max/min along a dim with indices: dY scattered into zeros at the selected index.</summary>
+    public static Tensor ToIndex(Tensor dOut, int[] inputShape, int axis, Tensor keepIndices)
+    {
+        if (inputShape.Length == 0) return dOut; // a scalar is its own max
+        var zeros = Tensor.Zeros(inputShape, dOut.DType, dOut.Device);
+        return zeros.ScatterAdd(axis, keepIndices, dOut.Reshape(keepIndices.ShapeRef));
+    }
+
+    public static (Tensor Values, Tensor Indices) ArgReduce(Tensor x, int dim, bool keepDim, bool max, Func<int[], int, Tensor, Function> fn)
+    {
+        var (values, indices) = Kernels.ArgReduce(max ? "max" : "min", x, dim, keepDim, max);
+        if (!Autograd.IsRecording([x])) return (values, indices);
+        int axis = x.Rank == 0 ? 0 : ShapeMath.NormalizeDim(dim, x.Rank, max ? "max" : "min");
+        // A handle of our own on the indices (the caller may dispose theirs), shaped like x with the dim kept.
+        var keepIndices = x.Rank == 0 ? indices.Reshape() : indices.Reshape(Kernels.KeepDimShape(x.ShapeRef, [axis]));
+        var shape = x.ShapeRef;
+        return (Function.Record(values, () => fn(shape, axis, keepIndices), x), indices);
+    }
+}
 
 /// <summary>Max along one dim with its index (<c>torch.max(x, dim)</c>). The gradient goes to the selected (first) index only.</summary>
-public sealed class MaxDim { public static (Tensor Values, Tensor Indices) Apply(Tensor x, int dim, bool keepDim) => Kernels.ArgReduce("max", x, dim, keepDim, max: true); }
+public sealed class MaxDim(int[] inputShape, int axis, Tensor indices) : Function
+{
+    public static (Tensor Values, Tensor Indices) Apply(Tensor x, int dim, bool keepDim) =>
+        Extremum.ArgReduce(x, dim, keepDim, max: true, (s, a, i) => new MaxDim(s, a, i));
+
+    protected internal override Tensor?[] Backward(Tensor dOut) => [Extremum.ToIndex(dOut, inputShape, axis, indices)];
+}
 
 /// <summary>Min along one dim with its index. The gradient goes to the selected (first) index only.</summary>
-public sealed class MinDim { public static (Tensor Values, Tensor Indices) Apply(Tensor x, int dim, bool keepDim) => Kernels.ArgReduce("min", x, dim, keepDim, max: false); }
+public sealed class MinDim(int[] inputShape, int axis, Tensor indices) : Function
+{
+    public static (Tensor Values, Tensor Indices) Apply(Tensor x, int dim, bool keepDim) =>
+        Extremum.ArgReduce(x, dim, keepDim, max: false, (s, a, i) => new MinDim(s, a, i));
 
-/// <summary>Mean = sum / n over the reduced elements. Floating types only, like PyTorch.</summary>
+    protected internal override Tensor?[] Backward(Tensor dOut) => [Extremum.ToIndex(dOut, inputShape, axis, indices)];
+}
+
+/// <summary>Mean = sum / n over the reduced elements. Floating types only, like PyTorch. d/dx = dY / n (through Sum).</summary>
 public sealed class Mean
 {
     public static Tensor Apply(Tensor x, int[]? dims, bool keepDim)
@@ -27,6 +117,7 @@ public sealed class Mean
         Kernels.CheckFloating("mean", x);
         var axes = Kernels.ReductionAxes("mean", x.Rank, dims);
         int n = axes.Aggregate(1, (acc, a) => acc * x.ShapeRef[a]);
+        if (Autograd.IsRecording([x])) return x.Sum(axes, keepDim) * ReduceGrad.Const(x, 1.0 / n);
         using var s = Kernels.Reduce<SumOp>(x, axes, keepDim);
         using var inv = Tensor.Scalar(1.0 / n, x.DType, x.Device); // n = 0 gives NaN, like PyTorch
         return Kernels.Binary<MulOp>(s, inv);
@@ -36,6 +127,7 @@ public sealed class Mean
 /// <summary>
 /// Variance sum((x - mean)^2) / (n - correction); correction 1 (Bessel's, unbiased) is the default, like
 /// <c>torch.var</c>. Two passes (mean first), which stays accurate when the mean is large.
+/// d/dx = 2 (x - mean) dY / (n - correction) (through the composition).
 /// </summary>
 public sealed class Var
 {
@@ -44,20 +136,27 @@ public sealed class Var
         Kernels.CheckFloating("var", x);
         var axes = Kernels.ReductionAxes("var", x.Rank, dims);
         int n = axes.Aggregate(1, (acc, a) => acc * x.ShapeRef[a]);
+        var denomValue = Math.Max(0, n - correction);
+        if (Autograd.IsRecording([x]))
+        {
+            var d = x - x.Mean(axes, keepDim: true);
+            return d.Square().Sum(axes, keepDim) / ReduceGrad.Const(x, denomValue);
+        }
         using var mean = Mean.Apply(x, axes, keepDim: true);
         using var diff = Kernels.Binary<SubOp>(x, mean);
         using var sq = Kernels.Unary<SquareOp>(diff);
         using var s = Kernels.Reduce<SumOp>(sq, axes, keepDim);
-        using var denom = Tensor.Scalar(Math.Max(0, n - correction), x.DType, x.Device);
+        using var denom = Tensor.Scalar(denomValue, x.DType, x.Device);
         return Kernels.Binary<DivOp>(s, denom);
     }
 }
 
-/// <summary>Standard deviation sqrt(var), same correction rule as <see cref="Var"/>.</summary>
+/// <summary>Standard deviation sqrt(var), same correction rule as <see cref="Var"/>. d/dx = d var/dx / (2 std).</summary>
 public sealed class Std
 {
     public static Tensor Apply(Tensor x, int[]? dims, int correction, bool keepDim)
     {
+        if (Autograd.IsRecording([x])) return Var.Apply(x, dims, correction, keepDim).Sqrt();
         using var v = Var.Apply(x, dims, correction, keepDim);
         return Kernels.Unary<SqrtOp>(v);
     }
@@ -65,14 +164,21 @@ public sealed class Std
 
 /// <summary>
 /// log(sum(exp x)) computed stably as m + log(sum(exp(x - m))) with m the max; an infinite m is replaced by 0 so
-/// that a slice of all -inf gives -inf (not NaN), like <c>torch.logsumexp</c>. d/dx = softmax(x).
+/// that a slice of all -inf gives -inf (not NaN), like <c>torch.logsumexp</c>.
+/// d/dx = dY exp(x - y) = dY softmax(x), written with tensor ops on the saved output, so it is twice differentiable.
 /// </summary>
-public sealed class LogSumExp
+public sealed class LogSumExp(int[] axes, Tensor y) : Function
 {
     public static Tensor Apply(Tensor x, int[]? dims, bool keepDim)
     {
         Kernels.CheckFloating("logsumexp", x);
         var axes = Kernels.ReductionAxes("logsumexp", x.Rank, dims);
+        var y = Forward(x, axes, keepDim);
+        return Record(y, () => new LogSumExp(axes, y), x);
+    }
+
+    private static Tensor Forward(Tensor x, int[] axes, bool keepDim)
+    {
         if (axes.Any(a => x.ShapeRef[a] == 0)) // the log of an empty sum: -inf, like PyTorch
         {
             var empty = Tensor.Full(Kernels.KeepDimShape(x.ShapeRef, axes), double.NegativeInfinity, x.DType, x.Device);
@@ -91,11 +197,21 @@ public sealed class LogSumExp
         var y = Kernels.Binary<AddOp>(l, shift);
         return keepDim ? y : Kernels.DropAxes(y, axes);
     }
+
+    protected internal override Tensor?[] Backward(Tensor dOut)
+    {
+        var x = Inputs[0];
+        var keep = Kernels.KeepDimShape(x.ShapeRef, axes);
+        return [dOut.Reshape(keep) * (x - y.Reshape(keep)).Exp()];
+    }
 }
 
 /// <summary>
 /// Vector p-norm over dims (<c>torch.linalg.vector_norm</c>; all dims by default): p = 2 sqrt(sum x^2), 1 sum |x|,
 /// +inf max |x|, -inf min |x|, 0 the count of non-zeros, otherwise (sum |x|^p)^(1/p).
+/// Gradients come from the composition: p = 2 gives x / ||x||, and 0 (not NaN) at the zero vector, like PyTorch,
+/// because the root is taken of a masked sum (1 where the sum is 0) and the result masked back to 0; the same for
+/// other p. p = +-inf follows amax/amin (ties split evenly); p = 0 has gradient 0.
 /// </summary>
 public sealed class Norm
 {
@@ -103,6 +219,7 @@ public sealed class Norm
     {
         Kernels.CheckFloating("norm", x);
         if (double.IsNaN(p)) throw new ArgumentException("norm: p must not be NaN", nameof(p));
+        if (Autograd.IsRecording([x])) return Composite(x, p, dims, keepDim);
         if (p == 2)
         {
             using var sq = Kernels.Unary<SquareOp>(x);
@@ -126,10 +243,61 @@ public sealed class Norm
         using var inv = Tensor.Scalar(1.0 / p, x.DType, x.Device);
         return Kernels.Binary<PowOp>(sum, inv);
     }
+
+    /// <summary>The same values from differentiable primitives (nothing disposed: the graph keeps what it needs).</summary>
+    private static Tensor Composite(Tensor x, double p, int[]? dims, bool keepDim)
+    {
+        if (p == 2) return MaskedRoot(x.Square().Sum(dims, keepDim), s => s.Sqrt());
+        if (p == 1) return x.Abs().Sum(dims, keepDim);
+        if (double.IsPositiveInfinity(p)) return x.Abs().Amax(dims, keepDim);
+        if (double.IsNegativeInfinity(p)) return x.Abs().Amin(dims, keepDim);
+        if (p == 0) return x.Sign().Abs().Sum(dims, keepDim); // 1 per non-zero; Sign's gradient is 0
+        var sum = x.Abs().Pow(ReduceGrad.Const(x, p)).Sum(dims, keepDim);
+        // For p < 0 a zero sum (an empty reduction) has root +inf, so only positive p is masked.
+        return p > 0 ? MaskedRoot(sum, s => s.Pow(ReduceGrad.Const(x, 1.0 / p))) : sum.Pow(ReduceGrad.Const(x, 1.0 / p));
+    }
+
+    /// <summary>root(s), with the root taken of 1 where s = 0 and the result set back to 0 there, so no inf * 0 in backward.</summary>
+    private static Tensor MaskedRoot(Tensor s, Func<Tensor, Tensor> root)
+    {
+        var isZero = s.Eq(0.0);
+        var safe = Tensor.Where(isZero, ReduceGrad.Const(s, 1.0), s);
+        return Tensor.Where(isZero, ReduceGrad.Const(s, 0.0), root(safe));
+    }
 }
 
-/// <summary>Softmax along a dim, stable (max subtracted). d/dx = y (dY - sum(dY y)).</summary>
-public sealed class Softmax { public static Tensor Apply(Tensor x, int dim) => Kernels.Softmax(x, dim, log: false); }
+/// <summary>Softmax along a dim, stable (max subtracted). d/dx = y (dY - sum(dY y)) over the dim.</summary>
+public sealed class Softmax(int axis, Tensor y) : Function
+{
+    public static Tensor Apply(Tensor x, int dim)
+    {
+        var y = Kernels.Softmax(x, dim, log: false);
+        if (!Autograd.IsRecording([x])) return y;
+        int axis = ShapeMath.NormalizeDim(dim, Math.Max(1, x.Rank), "softmax");
+        return Record(y, () => new Softmax(axis, y), x);
+    }
 
-/// <summary>Log-softmax along a dim, stable. d/dx = dY - softmax(x) sum(dY).</summary>
-public sealed class LogSoftmax { public static Tensor Apply(Tensor x, int dim) => Kernels.Softmax(x, dim, log: true); }
+    protected internal override Tensor?[] Backward(Tensor dOut)
+    {
+        if (y.Rank == 0) return [dOut * ReduceGrad.Const(dOut, 0.0)]; // softmax of one element is 1: constant
+        return [y * (dOut - (dOut * y).Sum(axis, keepDim: true))];
+    }
+}
+
+/// <summary>Log-softmax along a dim, stable. d/dx = dY - exp(y) sum(dY) over the dim (exp(y) = softmax(x)).</summary>
+public sealed class LogSoftmax(int axis, Tensor y) : Function
+{
+    public static Tensor Apply(Tensor x, int dim)
+    {
+        var y = Kernels.Softmax(x, dim, log: true);
+        if (!Autograd.IsRecording([x])) return y;
+        int axis = ShapeMath.NormalizeDim(dim, Math.Max(1, x.Rank), "log_softmax");
+        return Record(y, () => new LogSoftmax(axis, y), x);
+    }
+
+    protected internal override Tensor?[] Backward(Tensor dOut)
+    {
+        if (y.Rank == 0) return [dOut * ReduceGrad.Const(dOut, 0.0)]; // log-softmax of one element is 0: constant
+        return [dOut - y.Exp() * dOut.Sum(axis, keepDim: true)];
+    }
+}
