@@ -1,0 +1,143 @@
+// Gradient properties over the op registry: for every registered op, on every backend, random samples (shapes,
+// broadcast partners, non-contiguous layouts) pass a first-order gradient check, and a second-order one where the op
+// is twice differentiable. A failure names the op, the device and the seed; replay it with
+// GradCheck.Check(op.Apply, op.Sample(new Generator(seed)).On(device)).
+using DotGrad;
+using FsCheck;
+using FsCheck.Fluent;
+using PropertyAttribute = FsCheck.NUnit.PropertyAttribute;
+
+namespace DotGrad.Tests.Autograd;
+
+public class GradientPropertyTests
+{
+    /// <summary>Samples per op, backend and order: small, because each check builds full Jacobians.</summary>
+    private const int Runs = 8;
+
+    /// <summary>Every backend present. OpenCL devices join here when they exist.</summary>
+    private static readonly Device[] Devices = [Device.Reference, Device.Cpu];
+
+    public static IEnumerable<TestCaseData> FirstOrderCases() =>
+        from op in OpRegistry.All
+        from device in Devices
+        select new TestCaseData(op.Name, device.ToString()).SetName($"FirstOrder({op.Name}, {device})");
+
+    public static IEnumerable<TestCaseData> SecondOrderCases() =>
+        from op in OpRegistry.All
+        where op.TwiceDifferentiable
+        from device in Devices
+        select new TestCaseData(op.Name, device.ToString()).SetName($"SecondOrder({op.Name}, {device})");
+
+    [TestCaseSource(nameof(FirstOrderCases))]
+    public void FirstOrderGradientsMatchCentralDifferences(string name, string device) =>
+        RunProperty(OpRegistry.Get(name), Device.Parse(device), secondOrder: false);
+
+    [TestCaseSource(nameof(SecondOrderCases))]
+    public void SecondOrderGradientsMatchCentralDifferences(string name, string device) =>
+        RunProperty(OpRegistry.Get(name), Device.Parse(device), secondOrder: true);
+
+    private static void RunProperty(OpSpec op, Device device, bool secondOrder)
+    {
+        // Seeds without a shrinker: a failing seed is reported as is (shrinking an integer seed means nothing).
+        var seeds = Arb.From(Gen.Choose(0, int.MaxValue));
+        var property = Prop.ForAll(seeds, seed => CheckOne(op, device, (ulong)seed, secondOrder));
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(Runs).WithQuietOnSuccess(true), property);
+    }
+
+    /// <summary>One sample: throws with the op, device, seed and the worst element when the check fails.</summary>
+    public static void CheckOne(OpSpec op, Device device, ulong seed, bool secondOrder)
+    {
+        var sample = op.Sample(new Generator(seed));
+        var inputs = sample.On(device);
+        string context = $"{op.Name} ({op.Family}) on {device}, seed {seed}, {(secondOrder ? "second" : "first")} order; {sample}";
+        Tensor output;
+        try { output = op.Apply(inputs); }
+        catch (Exception ex) { throw new InvalidOperationException($"{context}: the forward failed: {ex.Message}", ex); }
+        if (!output.RequiresGrad)
+            throw new InvalidOperationException($"{context}: the output does not require grad, so the op recorded no graph (it has no backward yet)");
+        GradCheckResult result;
+        try
+        {
+            result = secondOrder
+                ? GradCheck.CheckSecondOrder(op.Apply, inputs, eps: sample.Eps, seed: seed)
+                : GradCheck.Check(op.Apply, inputs, eps: sample.Eps);
+        }
+        catch (Exception ex) { throw new InvalidOperationException($"{context}: the check threw {ex.GetType().Name}: {ex.Message}", ex); }
+        if (!result.Passed) throw new GradCheckException($"{context}: {result.Message}");
+    }
+
+    [Test]
+    public void EveryFunctionInTheLibrary_IsExercisedBySomeRegisteredOp()
+    {
+        var functions = typeof(Function).Assembly.GetTypes()
+            .Where(t => t.IsSubclassOf(typeof(Function)) && !t.IsAbstract)
+            .ToList();
+        Assert.That(functions, Is.Not.Empty);
+        var covered = OpRegistry.All.SelectMany(o => o.Functions).ToHashSet();
+        var missing = functions.Where(t => !covered.Contains(t)).Select(t => t.FullName).OrderBy(n => n).ToList();
+        Assert.That(missing, Is.Empty,
+            "these Function classes have no gradient property; register an op that exercises each in OpRegistry:\n" + string.Join("\n", missing));
+    }
+
+    [Test]
+    public void TheRegistry_HasUniqueNamesAndCoversEveryFamily()
+    {
+        var names = OpRegistry.All.Select(o => o.Name).ToList();
+        Assert.That(names, Is.Unique);
+        Assert.That(OpRegistry.All.Select(o => o.Family).Distinct(),
+            Is.EquivalentTo(new[] { "unary", "binary", "view", "reduce", "matmul", "index", "movement" }));
+        Assert.That(OpRegistry.All.Where(o => o.Functions.Length == 0).Select(o => o.Name), Is.Empty, "every op lists its Function classes");
+    }
+
+    [Property(MaxTest = 40)]
+    public Property Samplers_GiveSmallValidInputsThatTheOpAccepts() =>
+        Prop.ForAll(Gen.Choose(0, int.MaxValue).ToArbitrary(), seed =>
+        {
+            foreach (var op in OpRegistry.All)
+            {
+                var sample = op.Sample(new Generator((ulong)seed));
+                Assert.That(sample.Inputs, Is.Not.Empty, op.Name);
+                foreach (var x in sample.Inputs)
+                {
+                    Assert.That(x.DType, Is.AnyOf(DType.Float64, DType.Int32, DType.Bool), op.Name);
+                    Assert.That(x.Count, Is.LessThanOrEqualTo(40), $"{op.Name}: {sample}");
+                    Assert.That(x.Device, Is.EqualTo(Device.Cpu), op.Name);
+                }
+                // The same seed gives the same sample.
+                var again = op.Sample(new Generator((ulong)seed));
+                for (int i = 0; i < sample.Inputs.Length; i++)
+                    Assert.That(Values(again.Inputs[i]), Is.EqualTo(Values(sample.Inputs[i])), $"{op.Name}: the same seed gives the same input {i}");
+                using var y = op.Apply(sample.Inputs);
+                Assert.That(y.DType, Is.EqualTo(DType.Float64), op.Name);
+            }
+        });
+
+    private static double[] Values(Tensor t)
+    {
+        using var d = t.To(DType.Float64);
+        return d.ToArray<double>();
+    }
+
+    [Test]
+    public void OpSample_On_KeepsTheLayoutOnEveryDevice()
+    {
+        // A sampler that draws non-contiguous inputs must still give non-contiguous inputs after moving to a device.
+        var op = OpRegistry.Get("add");
+        for (ulong seed = 0; seed < 50; seed++)
+        {
+            var sample = op.Sample(new Generator(seed));
+            foreach (var device in Devices)
+            {
+                var moved = sample.On(device);
+                for (int i = 0; i < moved.Length; i++)
+                {
+                    Assert.That(moved[i].Strides, Is.EqualTo(sample.Inputs[i].Strides), $"seed {seed}, {device}");
+                    Assert.That(moved[i].ToArray<double>(), Is.EqualTo(sample.Inputs[i].ToArray<double>()));
+                    Assert.That(moved[i].RequiresGrad && moved[i].IsLeaf, Is.True);
+                }
+            }
+        }
+        Assert.That(Enumerable.Range(0, 50).Any(s => op.Sample(new Generator((ulong)s)).Inputs.Any(x => !x.IsContiguous)), Is.True,
+            "some samples are non-contiguous");
+    }
+}
