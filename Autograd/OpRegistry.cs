@@ -227,6 +227,20 @@ public static class OpRegistry
         Op("repeat", "movement", x => x[0].Repeat([2, .. Enumerable.Range(0, x[0].Rank).Select(i => i % 2 == 0 ? 2 : 1)]), d => d.Unary(-2, 2, maxRank: 3), true, typeof(F.Repeat));
         Op("tril", "movement", x => x[0].Tril(), d => d.Unary(-2, 2, minRank: 2), true, typeof(F.Triangle));
         Op("triu", "movement", x => x[0].Triu(1), d => d.Unary(-2, 2, minRank: 2), true, typeof(F.Triangle));
+
+        // ---- composites (Functional) and their fused versions ----
+        Op("cross_entropy", "nn", x => Functional.CrossEntropy(x[0], x[1]), d => d.CrossEntropySample(ignore: false), true, typeof(F.CrossEntropyFused));
+        Op("cross_entropy_smoothing_ignore_sum", "nn", x => Functional.CrossEntropy(x[0], x[1], labelSmoothing: 0.1, reduction: "sum"),
+           d => d.CrossEntropySample(ignore: true), true, typeof(F.CrossEntropyFused));
+        Op("cross_entropy_composite", "nn", x => Functional.CrossEntropyComposite(x[0], x[1], labelSmoothing: 0.2),
+           d => d.CrossEntropySample(ignore: true), true, typeof(F.LogSoftmax), typeof(F.Gather));
+        Op("layer_norm", "nn", x => Functional.LayerNorm(x[0], x[1], x[2]), d => d.NormSample(withBias: true), true, typeof(F.Mean), typeof(F.Rsqrt));
+        Op("rms_norm", "nn", x => Functional.RmsNorm(x[0], x[1]), d => d.NormSample(withBias: false), true, typeof(F.Mean), typeof(F.Rsqrt));
+        Op("mse", "nn", x => Functional.Mse(x[0], x[1]), d => d.SameShapePair(), true, typeof(F.Sub), typeof(F.Square));
+        Op("z_loss", "nn", x => Functional.ZLoss(x[0], 0.5), d => d.Unary(-2, 2, minRank: 1), true, typeof(F.LogSumExp));
+        Op("attention", "nn", x => Functional.ScaledDotProductAttention(x[0], x[1], x[2]), d => d.AttentionSample(), true, typeof(F.MatMul), typeof(F.Softmax));
+        Op("attention_causal", "nn", x => Functional.ScaledDotProductAttention(x[0], x[1], x[2], causal: true), d => d.AttentionSample(), true,
+           typeof(F.MatMul), typeof(F.Softmax), typeof(F.Where));
         return ops;
     }
 
@@ -430,6 +444,37 @@ public static class OpRegistry
         {
             var s = Shape(maxRank: 3);
             return new(Enumerable.Range(0, _rng.Next(2, 4)).Select(_ => In(Uniform(s, -2, 2))).ToList());
+        }
+    
+        /// <summary>Logits [N, C] and Int32 labels [N]; with <paramref name="ignore"/> some labels are -100 (ignored), never all.</summary>
+        public OpSample CrossEntropySample(bool ignore)
+        {
+            int n = _rng.Next(1, 4), c = _rng.Next(2, 5);
+            var labels = Enumerable.Range(0, n).Select(i => ignore && i > 0 && _rng.Next(3) == 0 ? -100 : _rng.Next(c)).ToArray();
+            return new([In(Uniform([n, c], -2, 2)), (Tensor.FromArray(labels, [n], Device.Cpu), SampleLayout.Contiguous)]);
+        }
+
+        /// <summary>x [..., D] with D &gt;= 2, a gain [D] near 1, and (for layer norm) a bias [D].</summary>
+        public OpSample NormSample(bool withBias)
+        {
+            var s = Shape(minRank: 1, maxRank: 3, minLast: 2);
+            int d = s[^1];
+            var parts = new List<(Tensor, SampleLayout)> { In(Uniform(s, -2, 2)), In(Uniform([d], 0.5, 1.5)) };
+            if (withBias) parts.Add(In(Uniform([d], -1, 1)));
+            return new(parts);
+        }
+
+        public OpSample SameShapePair()
+        {
+            var s = Shape();
+            return new([In(Uniform(s, -2, 2)), In(Uniform(s, -2, 2))]);
+        }
+
+        /// <summary>q [B, T, D], k [B, T, D], v [B, T, Dv] with small sizes.</summary>
+        public OpSample AttentionSample()
+        {
+            int b = _rng.Next(1, 3), t = _rng.Next(1, 4), d = _rng.Next(1, 4), dv = _rng.Next(1, 3);
+            return new([In(Uniform([b, t, d], -1, 1)), In(Uniform([b, t, d], -1, 1)), In(Uniform([b, t, dv], -1, 1))]);
         }
     }
 }

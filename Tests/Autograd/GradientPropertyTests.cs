@@ -85,7 +85,7 @@ public class GradientPropertyTests
         var names = OpRegistry.All.Select(o => o.Name).ToList();
         Assert.That(names, Is.Unique);
         Assert.That(OpRegistry.All.Select(o => o.Family).Distinct(),
-            Is.EquivalentTo(new[] { "unary", "binary", "view", "reduce", "matmul", "index", "movement" }));
+            Is.EquivalentTo(new[] { "unary", "binary", "view", "reduce", "matmul", "index", "movement", "nn" }));
         Assert.That(OpRegistry.All.Where(o => o.Functions.Length == 0).Select(o => o.Name), Is.Empty, "every op lists its Function classes");
     }
 
