@@ -8,46 +8,15 @@ namespace DotGrad.Tests.Autograd;
 
 public partial class FunctionalTests
 {
-    /// <summary>Tests that need the backward of reductions, softmax, gather or matmul.</summary>
+    /// <summary>Tests that rely on the backward of reductions, softmax, gather or matmul.</summary>
     private const string NeedsPrimitiveBackward = "NeedsPrimitiveBackward";
 
-    /// <summary>
-    /// Compares the analytic gradient of sum(f(inputs) * w), w a fixed random weight of f's output shape, with
-    /// central differences (f(x + h) - f(x - h)) / 2h per element, h = 1e-6, within atol 1e-5 + rtol 1e-3 (PyTorch's
-    /// gradcheck defaults). Inputs are Float64; the weight avoids a Sum, so only f's own ops need a backward.
-    /// </summary>
+    /// <summary>The public gradient check (full Jacobian vs central differences, PyTorch's defaults) on fresh Float64 leaves.</summary>
     private static void AssertGradientsMatchFiniteDifferences(Func<Tensor[], Tensor> f, params Tensor[] inputs)
     {
-        const double h = 1e-6, atol = 1e-5, rtol = 1e-3;
         var leaves = inputs.Select(t => Tensor.FromArray(t.ToArray<double>(), t.Shape).RequireGrad()).ToArray();
-        var y = f(leaves);
-        using var w = Tensor.Randn(y.Shape, new Generator(99), DType.Float64);
-        var analytic = global::DotGrad.Autograd.Grad([y], leaves, [w], allowUnused: true);
-        var wv = w.ToArray<double>();
-
-        double Objective(Tensor[] xs)
-        {
-            using (global::DotGrad.Autograd.NoGrad())
-            using (var o = f(xs))
-                return o.ToArray<double>().Zip(wv, (a, b) => a * b).Sum();
-        }
-
-        for (int i = 0; i < leaves.Length; i++)
-        {
-            var a = analytic[i].ToArray<double>();
-            var x = leaves[i].ToArray<double>();
-            for (int j = 0; j < x.Length; j++)
-            {
-                var plus = (double[])x.Clone();
-                var minus = (double[])x.Clone();
-                plus[j] += h;
-                minus[j] -= h;
-                double fp = Objective(leaves.Select((t, n) => n == i ? Tensor.FromArray(plus, t.Shape) : t.Detach()).ToArray());
-                double fm = Objective(leaves.Select((t, n) => n == i ? Tensor.FromArray(minus, t.Shape) : t.Detach()).ToArray());
-                double numeric = (fp - fm) / (2 * h);
-                Assert.That(a[j], Is.EqualTo(numeric).Within(atol + rtol * Math.Abs(numeric)), $"input {i}, element {j}: analytic {a[j]}, numeric {numeric}");
-            }
-        }
+        var result = GradCheck.Check(f, leaves);
+        Assert.That(result.Passed, Is.True, result.Message);
     }
 
     private static Tensor Logits(ulong seed, params int[] shape) => Randn(seed, shape) * 2.0;

@@ -24,82 +24,21 @@ public partial class GoldenGradientTests(DeviceKind kind)
         Assert.That(actual!.ToArray<double>(), Is.EqualTo(expected).Within(tol));
     }
 
-    /// <summary>
-    /// Compares dL/dx_i from backward with central differences, for L = sum(f(xs) * w) with a fixed random w.
-    /// The xs give values and shapes only; fresh Float64 leaves are made from them.
-    /// </summary>
+    /// <summary>First order: the public gradient check (analytic Jacobian vs central differences) on fresh Float64 leaves.</summary>
     private void CheckGrad(Func<Tensor[], Tensor> f, params Tensor[] xs)
     {
-        var values = xs.Select(x => x.ToArray<double>()).ToArray();
-        var shapes = xs.Select(x => x.Shape).ToArray();
-        Tensor[] Make(double[][] v) => v.Select((a, i) => Tensor.FromArray(a, shapes[i], _device)).ToArray();
-        Tensor w;
-        using (AG.NoGrad()) w = Randn(1234, f(Make(values)).Shape);
-        double Loss(double[][] v)
-        {
-            using (AG.NoGrad()) return (f(Make(v)) * w).Sum().Item();
-        }
-
-        var leaves = Make(values).Select(t => t.RequireGrad()).ToArray();
-        (f(leaves) * w).Sum().Backward();
-        for (int i = 0; i < xs.Length; i++)
-        {
-            var analytic = leaves[i].Grad?.ToArray<double>() ?? new double[values[i].Length];
-            for (int j = 0; j < values[i].Length; j++)
-            {
-                double numeric = Central(values, i, j, Loss);
-                Assert.That(analytic[j], Is.EqualTo(numeric).Within(Atol + Rtol * Math.Abs(numeric)),
-                    $"d/dx{i}[{j}] on {_device}: analytic {analytic[j]}, numeric {numeric}");
-            }
-        }
+        var result = GradCheck.Check(f, Leaves(xs), Eps, Atol, Rtol);
+        Assert.That(result.Passed, Is.True, $"on {_device}: {result.Message}");
     }
 
-    /// <summary>
-    /// Second order: with g = dL/dx from Grad(createGraph: true) and a fixed random v per input, differentiates
-    /// S = sum_i sum(g_i * v_i) again and compares with central differences of S (the first gradient, recomputed).
-    /// </summary>
+    /// <summary>Second order: the public gradgradcheck on fresh Float64 leaves.</summary>
     private void CheckGradGrad(Func<Tensor[], Tensor> f, params Tensor[] xs)
     {
-        var values = xs.Select(x => x.ToArray<double>()).ToArray();
-        var shapes = xs.Select(x => x.Shape).ToArray();
-        Tensor[] Make(double[][] v) => v.Select((a, i) => Tensor.FromArray(a, shapes[i], _device).RequireGrad()).ToArray();
-        Tensor w;
-        using (AG.NoGrad()) w = Randn(1234, f(Make(values)).Shape);
-        var vs = shapes.Select((s, i) => Randn(99 + i, s)).ToArray();
-        Tensor S(Tensor[] leaves, bool createGraph)
-        {
-            var g = AG.Grad([(f(leaves) * w).Sum()], leaves, createGraph: createGraph, allowUnused: true);
-            var s = (g[0] * vs[0]).Sum();
-            for (int i = 1; i < g.Length; i++) s = s + (g[i] * vs[i]).Sum();
-            return s;
-        }
-        double SValue(double[][] v)
-        {
-            var s = S(Make(v), createGraph: false);
-            using (AG.NoGrad()) return s.Item();
-        }
-
-        var x = Make(values);
-        var h = AG.Grad([S(x, createGraph: true)], x, allowUnused: true);
-        for (int i = 0; i < xs.Length; i++)
-        {
-            var analytic = h[i].ToArray<double>();
-            for (int j = 0; j < values[i].Length; j++)
-            {
-                double numeric = Central(values, i, j, SValue);
-                Assert.That(analytic[j], Is.EqualTo(numeric).Within(Atol + Rtol * Math.Abs(numeric)),
-                    $"second order d/dx{i}[{j}] on {_device}: analytic {analytic[j]}, numeric {numeric}");
-            }
-        }
+        var result = GradCheck.CheckSecondOrder(f, Leaves(xs), eps: Eps, atol: Atol, rtol: Rtol);
+        Assert.That(result.Passed, Is.True, $"second order on {_device}: {result.Message}");
     }
 
-    private static double Central(double[][] values, int i, int j, Func<double[][], double> fn)
-    {
-        var v = values.Select(a => (double[])a.Clone()).ToArray();
-        v[i][j] = values[i][j] + Eps;
-        double plus = fn(v);
-        v[i][j] = values[i][j] - Eps;
-        double minus = fn(v);
-        return (plus - minus) / (2 * Eps);
-    }
+    /// <summary>Leaves with the xs' values and shapes on the device under test (the xs give values and shapes only).</summary>
+    private Tensor[] Leaves(Tensor[] xs) =>
+        xs.Select(x => Tensor.FromArray(x.ToArray<double>(), x.Shape, _device).RequireGrad()).ToArray();
 }
