@@ -22,6 +22,30 @@ public static class Autograd
     /// <summary>Turns gradient recording on (or off) until the returned scope is disposed.</summary>
     public static IDisposable SetEnabled(bool enabled) => new ModeScope(enabled);
 
+    /// <summary>
+    /// NoGrad for the library's own hot paths (every kernel call): a struct scope, so entering it allocates nothing.
+    /// </summary>
+    internal static Paused Pause() => new(_disabled);
+
+    internal readonly struct Paused : IDisposable
+    {
+        private readonly bool _previousDisabled;
+
+        public Paused(bool previousDisabled)
+        {
+            _previousDisabled = previousDisabled;
+            _disabled = true;
+        }
+
+        public void Dispose() => _disabled = _previousDisabled;
+    }
+
+    /// <summary>a + b without recording, for accumulating gradients into <c>.Grad</c>.</summary>
+    internal static Tensor AddUnrecorded(Tensor a, Tensor b)
+    {
+        using (Pause()) return a + b;
+    }
+
     internal static bool IsRecording(Tensor[] inputs)
     {
         if (_disabled) return false;

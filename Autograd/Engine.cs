@@ -25,7 +25,7 @@ internal static class Engine
             var root = roots[i];
             if (!root.RequiresGrad)
                 throw new InvalidOperationException($"{op}: output {i} (shape {ShapeMath.Format(root.ShapeRef)}) does not require grad and has no GradFn; " +
-                                                    "did you compute it under Autograd.NoGrad(), or from tensors without RequiresGrad?");
+                                                    "did you compute it under Autograd.Pause(), or from tensors without RequiresGrad?");
             var seed = seeds?[i];
             if (seed is null)
             {
@@ -102,12 +102,7 @@ internal static class Engine
             foreach (var hook in hooks) g = hook(g) ?? g;
         if (capture is not null) return;
         var add = createGraph ? g : g.Detach();
-        t.Grad = t.Grad is null ? add : (createGraph ? t.Grad + add : AddDetached(t.Grad, add));
-    }
-
-    private static Tensor AddDetached(Tensor a, Tensor b)
-    {
-        using (Autograd.NoGrad()) return a + b;
+        t.Grad = t.Grad is null ? add : (createGraph ? t.Grad + add : Autograd.AddUnrecorded(t.Grad, add));
     }
 
     /// <summary>For every node reachable from the roots, how many (consumer, input) edges point at it. Iterative.</summary>

@@ -58,7 +58,7 @@ public static class GradCheck
         if (v is null)
         {
             Tensor y;
-            using (Autograd.NoGrad()) y = f(inputs);
+            using (Autograd.Pause()) y = f(inputs);
             v = Tensor.Randn(y.ShapeRef, new Generator(seed), y.DType, y.Device);
         }
         var checkedInputs = wrt.Select(i => inputs[i]).ToArray();
@@ -133,7 +133,7 @@ public static class GradCheck
             {
                 oneHot[j] = 1;
                 Tensor seed;
-                using (Autograd.NoGrad())
+                using (Autograd.Pause())
                 using (var host = Tensor.FromArray(oneHot, y.ShapeRef, y.Device))
                     seed = host.To(y.DType);
                 oneHot[j] = 0;
@@ -212,13 +212,13 @@ public static class GradCheck
 
     private static double[][] Evaluate(Func<Tensor[], Tensor[]> f, Tensor[] inputs)
     {
-        using (Autograd.NoGrad()) return f(inputs).Select(Values).ToArray();
+        using (Autograd.Pause()) return f(inputs).Select(Values).ToArray();
     }
 
     /// <summary>The elements as doubles in row-major order (a copy, not recorded).</summary>
     private static double[] Values(Tensor t)
     {
-        using (Autograd.NoGrad())
+        using (Autograd.Pause())
         {
             if (t.DType == DType.Float64) return t.ToArray<double>();
             using var d = t.To(DType.Float64);
@@ -229,7 +229,7 @@ public static class GradCheck
     /// <summary>Writes one element in place through the indexer (works on any device and any layout).</summary>
     private static void Set(Tensor x, int[] index, double value)
     {
-        using (Autograd.NoGrad())
+        using (Autograd.Pause())
         using (var v = Tensor.Scalar(value, x.DType, x.Device))
             x[index.Select(i => (TensorIndex)i).ToArray()] = v;
     }

@@ -66,7 +66,7 @@ public sealed class OpSample
 
     private static Tensor Materialize(Tensor values, SampleLayout layout, Device device)
     {
-        using var noGrad = Autograd.NoGrad();
+        using var noGrad = Autograd.Pause();
         using var moved = values.To(device);
         if (layout == SampleLayout.Transposed && values.Rank >= 2)
         {

@@ -70,7 +70,7 @@ internal static class Kernels
     public static Tensor Binary<TOp>(Tensor a, Tensor b, bool floatOnly = false) where TOp : struct, IBinaryOperator<TOp>
     {
         CheckSameDevice(TOp.Name, a, b);
-        using var pause = Autograd.NoGrad();
+        using var pause = Autograd.Pause();
         var dtype = BinaryDType<TOp>(a, b, floatOnly);
         var shape = ShapeMath.Broadcast(a.ShapeRef, b.ShapeRef, TOp.Name);
         using var ac = a.To(dtype);

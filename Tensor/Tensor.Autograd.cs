@@ -90,14 +90,9 @@ public sealed partial class Tensor
         RegisterHook(g =>
         {
             var add = g.Detach();
-            Grad = Grad is null ? add : AddNoGrad(Grad, add);
+            Grad = Grad is null ? add : Autograd.AddUnrecorded(Grad, add);
             return null;
         });
-    }
-
-    private static Tensor AddNoGrad(Tensor a, Tensor b)
-    {
-        using (Autograd.NoGrad()) return a + b;
     }
 
     private sealed class HookHandle(List<Func<Tensor, Tensor?>> list, Func<Tensor, Tensor?> hook) : IDisposable

@@ -121,15 +121,8 @@ public sealed partial class Tensor : IDisposable
     public Tensor To(Device device)
     {
         if (device == Device) return Alias();
-        using var src = Contiguous();
-        var bytes = new byte[src.Count * DType.ElementSize()];
-        if (src.Offset == 0) src.Backend.Read(src.Storage, bytes.AsSpan());
-        else
-        {
-            var all = new byte[(src.Offset + src.Count) * DType.ElementSize()];
-            src.Backend.Read(src.Storage, all);
-            all.AsSpan(src.Offset * DType.ElementSize(), bytes.Length).CopyTo(bytes);
-        }
+        var bytes = new byte[Count * DType.ElementSize()];
+        ReadElements(bytes);
         var y = Empty(_shape, DType, device);
         y.Backend.Write(y.Storage, bytes);
         var inputDevice = Device;
@@ -145,17 +138,28 @@ public sealed partial class Tensor : IDisposable
     public T[] ToArray<T>() where T : unmanaged
     {
         CheckElementType<T>("ToArray");
-        using var c = Contiguous(); // a new handle (view or copy): released here so the storage's holders stay exact
-        var result = new T[c.Count];
-        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(result.AsSpan());
-        if (c.Offset == 0) c.Backend.Read(c.Storage, bytes);
-        else
+        var result = new T[Count];
+        ReadElements(System.Runtime.InteropServices.MemoryMarshal.AsBytes(result.AsSpan()));
+        return result;
+    }
+
+    /// <summary>Copies the elements, row-major, to host bytes (one copy on the device first when the layout needs it).</summary>
+    private void ReadElements(Span<byte> destination)
+    {
+        Tensor c;
+        using (Autograd.Pause()) c = Contiguous(); // a new handle (view or copy), released below so the storage's holders stay exact
+        using (c)
         {
+            if (c.Offset == 0)
+            {
+                c.Backend.Read(c.Storage, destination);
+                return;
+            }
+            // Backends read from the start of a storage: read through the offset, keep the tail.
             var all = new byte[(c.Offset + c.Count) * DType.ElementSize()];
             c.Backend.Read(c.Storage, all);
-            all.AsSpan(c.Offset * DType.ElementSize(), bytes.Length).CopyTo(bytes);
+            all.AsSpan(c.Offset * DType.ElementSize(), destination.Length).CopyTo(destination);
         }
-        return result;
     }
 
     /// <summary>The value of a one-element tensor (PyTorch's <c>item()</c>).</summary>

@@ -86,7 +86,7 @@ public readonly struct TensorIndex
     /// <summary>The same view built from differentiable steps (slice, select, unsqueeze), so gradients reach x.</summary>
     private static Tensor ApplyRecorded(Tensor x, TensorIndex[] indices)
     {
-        using (Autograd.NoGrad()) Apply(x, indices).Dispose(); // validates with the same messages
+        using (Autograd.Pause()) Apply(x, indices).Dispose(); // validates with the same messages
         int consumed = indices.Count(i => i.ConsumesDim);
         var t = x;
         int dim = 0;

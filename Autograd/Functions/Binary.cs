@@ -115,7 +115,7 @@ public sealed class Clamp(double? min, double? max) : Function
     {
         if (min is null && max is null) throw new ArgumentException("clamp: at least one of min and max must be given");
         Tensor y;
-        using (Autograd.NoGrad())
+        using (Autograd.Pause())
         {
             y = x;
             if (min is { } l) { using var s = Kernels.ScalarLike(x, l); y = Kernels.Binary<MaximumOp>(y, s); }

@@ -32,7 +32,7 @@ public sealed class CrossEntropyFused : Function
     {
         Tensor loss, safeLabels, keep;
         double count;
-        using (Autograd.NoGrad())
+        using (Autograd.Pause())
         {
             keep = labels.Ne(ignoreIndex);                                           // [M] Bool
             using var zeroLabel = Tensor.Scalar(0, DType.Int32, labels.Device);

@@ -12,11 +12,11 @@ public sealed class IndexSelect(int axis, Tensor index) : Function
     public static Tensor Apply(Tensor x, int dim, Tensor index)
     {
         Tensor y;
-        using (Autograd.NoGrad()) y = Kernels.IndexSelect(x, dim, index);
+        using (Autograd.Pause()) y = Kernels.IndexSelect(x, dim, index);
         if (!Autograd.IsRecording([x])) return y;
         int axis = ShapeMath.NormalizeDim(dim, Math.Max(1, x.Rank), "index_select");
         Tensor flat;
-        using (Autograd.NoGrad()) flat = index.Reshape(-1); // our own handle: the caller may dispose the index
+        using (Autograd.Pause()) flat = index.Reshape(-1); // our own handle: the caller may dispose the index
         return Record(y, () => new IndexSelect(axis, flat), x);
     }
 
@@ -30,7 +30,7 @@ public sealed class IndexSelect(int axis, Tensor index) : Function
         var along = Enumerable.Repeat(1, shape.Length).ToArray();
         along[axis] = index.Count;
         Tensor expanded;
-        using (Autograd.NoGrad())
+        using (Autograd.Pause())
         using (var column = index.Reshape(along))
             expanded = column.Expand(outShape);               // index[i] at every position of slot i along dim
         var dX = Tensor.Zeros(shape, dOut.DType, dOut.Device).ScatterAdd(axis, expanded, g);
@@ -44,11 +44,11 @@ public sealed class Gather(int axis, Tensor index) : Function
     public static Tensor Apply(Tensor x, int dim, Tensor index)
     {
         Tensor y;
-        using (Autograd.NoGrad()) y = Kernels.Gather(x, dim, index);
+        using (Autograd.Pause()) y = Kernels.Gather(x, dim, index);
         if (!Autograd.IsRecording([x])) return y;
         int axis = ShapeMath.NormalizeDim(dim, x.Rank, "gather");
         Tensor own;
-        using (Autograd.NoGrad()) own = index.Reshape(index.ShapeRef);
+        using (Autograd.Pause()) own = index.Reshape(index.ShapeRef);
         return Record(y, () => new Gather(axis, own), x);
     }
 
@@ -66,14 +66,14 @@ public sealed class ScatterAdd(int axis, Tensor index) : Function
     public static Tensor Apply(Tensor x, int dim, Tensor index, Tensor src)
     {
         Tensor y;
-        using (Autograd.NoGrad()) y = Kernels.ScatterAdd(x, dim, index, src);
+        using (Autograd.Pause()) y = Kernels.ScatterAdd(x, dim, index, src);
         if (!Autograd.IsRecording([x, src])) return y;
         int axis = ShapeMath.NormalizeDim(dim, x.Rank, "scatter_add");
         var used = src;
         for (int d = 0; d < src.Rank; d++)
             if (used.ShapeRef[d] != index.ShapeRef[d]) used = used.Narrow(d, 0, index.ShapeRef[d]);
         Tensor own;
-        using (Autograd.NoGrad()) own = index.Reshape(index.ShapeRef);
+        using (Autograd.Pause()) own = index.Reshape(index.ShapeRef);
         return Record(y, () => new ScatterAdd(axis, own), x, used);
     }
 

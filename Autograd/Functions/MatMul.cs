@@ -16,7 +16,7 @@ public sealed class MatMul : Function
     {
         if (!Autograd.IsRecording([a, b])) return Kernels.MatMul(a, b);
         Tensor c;
-        using (Autograd.NoGrad()) c = Kernels.MatMul(a, b); // validates, and is the core's result up to a reshape
+        using (Autograd.Pause()) c = Kernels.MatMul(a, b); // validates, and is the core's result up to a reshape
         int K = a.ShapeRef[^1];
         var outShape = c.ShapeRef;
         // A weight shared by every batch ([..., M, K] @ [K, N]): one [rows, K] @ [K, N] product, so that dB is a
@@ -41,7 +41,7 @@ public sealed class MatMul : Function
     private static Tensor Core(Tensor A, Tensor B, Tensor c, int[] shape)
     {
         Tensor C;
-        using (Autograd.NoGrad())
+        using (Autograd.Pause())
         using (c)
             C = c.Reshape(shape); // a view: the kernel's result is contiguous
         return Record(C, () => new MatMul(), A, B);

@@ -40,7 +40,7 @@ public sealed class Cat(int axis, int[] starts) : Function
         shape[axis] = total;
         var y = Tensor.Empty(shape, dtype, first.Device);
         var starts = new int[tensors.Count];
-        using (Autograd.NoGrad())
+        using (Autograd.Pause())
         {
             int start = 0;
             for (int i = 0; i < tensors.Count; i++)
@@ -109,7 +109,7 @@ public sealed class Pad(int[] pads) : Function
         }
         var y = Tensor.Full(shape, value, x.DType, x.Device);
         var negated = pads.Select(p => -p).ToArray();
-        using (Autograd.NoGrad()) Fill(x, y, pads);
+        using (Autograd.Pause()) Fill(x, y, pads);
         return Record(y, () => new Pad(negated), x);
     }
 

@@ -54,7 +54,7 @@ public sealed class SliceBackward(int dim, int start, int step) : Function
     public static Tensor Apply(Tensor g, int[] shape, int dim, int start, int step)
     {
         Tensor y;
-        using (Autograd.NoGrad())
+        using (Autograd.Pause())
         {
             y = Tensor.Zeros(shape, g.DType, g.Device);
             int len = g.ShapeRef[dim];
