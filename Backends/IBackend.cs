@@ -23,6 +23,12 @@ public interface IBackend
 {
     Device Device { get; }
 
+    /// <summary>What this device's allocator holds now.</summary>
+    MemoryStats Memory { get; }
+
+    /// <summary>Waits until every queued kernel has finished, and raises any error a kernel reported (an index out of range).</summary>
+    void Synchronize();
+
     /// <summary>A new storage of <paramref name="length"/> elements, zero-filled when asked.</summary>
     Storage Allocate(DType dtype, int length, bool zero = false);
 

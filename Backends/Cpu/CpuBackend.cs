@@ -42,6 +42,13 @@ public sealed partial class CpuBackend : IBackend
 
     public Device Device => Device.Cpu;
 
+    public MemoryStats Memory => new(HostAllocator.LiveBuffers, HostAllocator.LiveBytes, HostAllocator.PooledBytes);
+
+    /// <summary>Kernels run on the calling thread, so there is nothing to wait for.</summary>
+    public void Synchronize()
+    {
+    }
+
     public Storage Allocate(DType dtype, int length, bool zero = false) => new HostStorage(dtype, length, Device, zero);
 
     public void Write(Storage destination, ReadOnlySpan<byte> source) => source.CopyTo(((HostStorage)destination).AsBytes());

@@ -11,6 +11,13 @@ public sealed partial class ReferenceBackend : IBackend
 
     public Device Device => Device.Reference;
 
+    public MemoryStats Memory => new(HostAllocator.LiveBuffers, HostAllocator.LiveBytes, HostAllocator.PooledBytes);
+
+    /// <summary>Kernels run on the calling thread, so there is nothing to wait for.</summary>
+    public void Synchronize()
+    {
+    }
+
     public Storage Allocate(DType dtype, int length, bool zero = false) => new HostStorage(dtype, length, Device, zero);
 
     public void Write(Storage destination, ReadOnlySpan<byte> source) => source.CopyTo(((HostStorage)destination).AsBytes());
