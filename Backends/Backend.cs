@@ -17,6 +17,7 @@ public static class Backend
         var table = new Func<int, IBackend>?[Enum.GetValues<DeviceKind>().Length];
         table[(int)DeviceKind.Cpu] = _ => Cpu.CpuBackend.Instance;
         table[(int)DeviceKind.Reference] = _ => ReferenceBackend.Instance;
+        table[(int)DeviceKind.OpenCL] = OpenCL.OpenCLBackend.Get;
         return table;
     }
 

@@ -101,6 +101,7 @@ public readonly struct MaximumOp : IBinaryOperator<MaximumOp>
 {
     public static string Name => "maximum";
     public static string OpenCL => "((isnan(a) || a > b) ? a : b)";
+    public static string OpenCLInt32 => "max(a, b)";
     public static float Invoke(float a, float b) => MathF.Max(a, b);
     public static double Invoke(double a, double b) => Math.Max(a, b);
     public static bool SupportsInt32 => true;
@@ -119,6 +120,7 @@ public readonly struct MinimumOp : IBinaryOperator<MinimumOp>
 {
     public static string Name => "minimum";
     public static string OpenCL => "((isnan(a) || a < b) ? a : b)";
+    public static string OpenCLInt32 => "min(a, b)";
     public static float Invoke(float a, float b) => MathF.Min(a, b);
     public static double Invoke(double a, double b) => Math.Min(a, b);
     public static bool SupportsInt32 => true;

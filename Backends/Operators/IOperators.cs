@@ -11,6 +11,8 @@ public interface IUnaryOperator<TSelf> where TSelf : IUnaryOperator<TSelf>
 {
     static abstract string Name { get; }
     static abstract string OpenCL { get; }
+    /// <summary>The OpenCL expression for Int32, where it differs (C's fabs and isnan take floating point only).</summary>
+    static virtual string OpenCLInt32 => TSelf.OpenCL;
     static abstract float Invoke(float x);
     static abstract double Invoke(double x);
 
@@ -43,6 +45,8 @@ public interface IBinaryOperator<TSelf> where TSelf : IBinaryOperator<TSelf>
 {
     static abstract string Name { get; }
     static abstract string OpenCL { get; }
+    /// <summary>The OpenCL expression for Int32, where it differs (C's isnan takes floating point only).</summary>
+    static virtual string OpenCLInt32 => TSelf.OpenCL;
     static abstract float Invoke(float a, float b);
     static abstract double Invoke(double a, double b);
 
@@ -106,6 +110,8 @@ public interface IReduceOperator<TSelf> where TSelf : IReduceOperator<TSelf>
     static abstract string Name { get; }
     /// <summary>C expression folding <c>b</c> into the accumulator <c>a</c>.</summary>
     static abstract string OpenCL { get; }
+    /// <summary>The OpenCL expression for Int32, where it differs (C's isnan takes floating point only).</summary>
+    static virtual string OpenCLInt32 => TSelf.OpenCL;
     static abstract double Identity { get; }
     static abstract int IdentityInt32 { get; }
     static abstract float Combine(float a, float b);

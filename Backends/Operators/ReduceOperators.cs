@@ -25,6 +25,7 @@ public readonly struct MaxOp : IReduceOperator<MaxOp>
 {
     public static string Name => "max";
     public static string OpenCL => "((isnan(a) || a > b) ? a : b)";
+    public static string OpenCLInt32 => "max(a, b)";
     public static double Identity => double.NegativeInfinity;
     public static int IdentityInt32 => int.MinValue;
     public static float Combine(float a, float b) => MathF.Max(a, b);
@@ -43,6 +44,7 @@ public readonly struct MinOp : IReduceOperator<MinOp>
 {
     public static string Name => "min";
     public static string OpenCL => "((isnan(a) || a < b) ? a : b)";
+    public static string OpenCLInt32 => "min(a, b)";
     public static double Identity => double.PositiveInfinity;
     public static int IdentityInt32 => int.MaxValue;
     public static float Combine(float a, float b) => MathF.Min(a, b);

@@ -20,6 +20,7 @@ public readonly struct AbsOp : IUnaryOperator<AbsOp>
 {
     public static string Name => "abs";
     public static string OpenCL => "fabs(x)";
+    public static string OpenCLInt32 => "abs(x)";
     public static float Invoke(float x) => MathF.Abs(x);
     public static double Invoke(double x) => Math.Abs(x);
     public static bool SupportsInt32 => true;
@@ -148,6 +149,7 @@ public readonly struct ReluOp : IUnaryOperator<ReluOp>
 {
     public static string Name => "relu";
     public static string OpenCL => "(x > (T)0 ? x : (isnan(x) ? x : (T)0))";
+    public static string OpenCLInt32 => "(x > 0 ? x : 0)";
     public static float Invoke(float x) => x > 0 ? x : float.IsNaN(x) ? x : 0f;
     public static double Invoke(double x) => x > 0 ? x : double.IsNaN(x) ? x : 0.0;
     public static bool SupportsInt32 => true;

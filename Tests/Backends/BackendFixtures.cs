@@ -1,20 +1,28 @@
 // Shared machinery of the backend conformance suite: the list of backends under test, host-side operands with
 // chosen layouts, and a runner that applies one op on a backend and on the Reference oracle and compares.
 using DotGrad.Backends;
-using DotGrad.Backends.Cpu;
+using DotGrad.Backends.OpenCL;
 using DotGrad.Backends.Reference;
 
 namespace DotGrad.Tests.Backends;
 
-/// <summary>The backends the conformance suite runs against. Reference is the oracle, so it is not listed.</summary>
+/// <summary>The devices the conformance suite runs against. Reference is the oracle, so it is not listed.</summary>
 public static class BackendFixtures
 {
-    /// <summary>Every backend present. An OpenCL backend adds itself here when a device is available.</summary>
-    public static IReadOnlyList<IBackend> Backends { get; } = [CpuBackend.Instance];
+    /// <summary>Every device kind the library has. An absent one (no OpenCL runtime) gives a fixture whose tests are skipped with the reason.</summary>
+    public static IReadOnlyList<Device> Devices { get; } = [Device.Cpu, Device.OpenCL(0)];
 
-    /// <summary>One fixture per backend, named after its device.</summary>
+    /// <summary>One fixture per device, named after it.</summary>
     public static IEnumerable<TestFixtureData> FixtureData =>
-        Backends.Select(b => new TestFixtureData(b).SetArgDisplayNames(b.Device.ToString()));
+        Devices.Select(d => new TestFixtureData(d).SetArgDisplayNames(d.ToString()));
+
+    /// <summary>The device's backend, or an ignored test (never a silent pass) saying why the device is absent.</summary>
+    public static IBackend Require(Device device)
+    {
+        if (device.Kind == DeviceKind.OpenCL && !OpenCLRuntime.IsAvailable)
+            Assert.Ignore(OpenCLRuntime.UnavailableReason!);
+        return Backend.For(device);
+    }
 }
 
 /// <summary>How an operand's view sits in its storage.</summary>

@@ -1,0 +1,76 @@
+// Copy with dtype conversion, and fill.
+namespace DotGrad.Backends.OpenCL;
+
+public sealed partial class OpenCLBackend
+{
+    public void Copy(Strided x, Strided y)
+    {
+        var g = new Geometry("copy", y, x);
+        string defines = CopyDefines(x.DType, y.DType);
+        if (g.IsLinear)
+            Launch1D(Kernels.Kernel("copy.cl", defines, "copy_linear"), g.Count,
+                KernelArg.Buffer(x.Storage), x.Offset, g.Step(1), KernelArg.Buffer(y.Storage), y.Offset, g.Step(0), g.Count);
+        else
+            Launch1D(Kernels.Kernel("copy.cl", defines, "copy_strided"), g.Count,
+                KernelArg.Buffer(x.Storage), x.Offset, g.StridesOf(1), KernelArg.Buffer(y.Storage), y.Offset, g.StridesOf(0), g.ShapeVector, g.Rank, g.Count);
+    }
+
+    /// <summary>
+    /// The conversion macros of copy.cl for one pair of dtypes. Converting through double where the device has
+    /// it reproduces the Reference backend bit for bit (it converts every element through double).
+    /// </summary>
+    private string CopyDefines(DType from, DType to)
+    {
+        if (from == to)
+        {
+            string bits = BitsType(from);
+            return $"#define SRC {bits}\n#define DST {bits}\n#define IT {bits}\n#define LOAD(p, i) (p[i])\n#define STORE(p, i, v) (p[i] = (v))";
+        }
+        bool integral = from is DType.Int32 or DType.Bool && to is DType.Int32 or DType.Bool;
+        string it = integral ? "int" : Info.SupportsFloat64 ? "double" : "float";
+        if (!integral && !Info.SupportsFloat64 && (from == DType.Float64 || to == DType.Float64))
+            throw new NotSupportedException($"OpenCL: device {Info.Name} does not support Float64 (it lacks cl_khr_fp64)");
+        string load = from switch
+        {
+            DType.Bool => "((IT)(p[i] != 0))",
+            DType.BFloat16 => "((IT)bf16_to_float(p[i]))",
+            DType.Float16 => "((IT)vload_half((i), (__global const half*)(p)))",
+            _ => "((IT)p[i])",
+        };
+        string store = to switch
+        {
+            DType.Bool => "(p[i] = ((v) != 0) ? 1 : 0)",
+            DType.Int32 when !integral => "(p[i] = convert_int_sat_rtz(v))",
+            DType.BFloat16 => "(p[i] = float_to_bf16((float)(v)))",
+            DType.Float16 => "vstore_half_rte((v), (i), (__global half*)(p))",
+            _ => "(p[i] = (DST)(v))",
+        };
+        return $"#define SRC {CType(from)}\n#define DST {CType(to)}\n#define IT {it}\n#define LOAD(p, i) {load}\n#define STORE(p, i, v) {store}";
+    }
+
+    public void Fill(Strided y, double value)
+    {
+        // The element's bits, converted on the host exactly as the Reference backend converts.
+        int size = y.DType.ElementSize();
+        Span<byte> bits = stackalloc byte[8];
+        var host = new HostStorage(y.DType, 1, DotGrad.Device.Cpu);
+        try
+        {
+            HostAccess.Set(host, 0, value);
+            host.AsBytes().CopyTo(bits);
+        }
+        finally
+        {
+            host.Release();
+        }
+        var g = new Geometry("fill", y);
+        if (g.Count == 0) return;
+        if (g.IsLinear && g.Step(0) == 1)
+        {
+            FillBytes(((OpenCLStorage)y.Storage).Buffer, (long)y.Offset * size, (long)g.Count * size, bits[..size]);
+            return;
+        }
+        Launch1D(Kernels.Kernel("copy.cl", $"#define BITS {BitsType(y.DType)}", "fill_strided"), g.Count,
+            KernelArg.Buffer(y.Storage), y.Offset, g.StridesOf(0), g.ShapeVector, g.Rank, g.Count, KernelArg.Raw(bits[..size]));
+    }
+}
