@@ -37,16 +37,19 @@ public sealed partial class OpenCLBackend
             DType.Float16 => "((IT)vload_half((i), (__global const half*)(p)))",
             _ => "((IT)p[i])",
         };
-        string store = to switch
-        {
-            DType.Bool => "(p[i] = ((v) != 0) ? 1 : 0)",
-            DType.Int32 when !integral => "(p[i] = convert_int_sat_rtz(v))",
-            DType.BFloat16 => "(p[i] = float_to_bf16((float)(v)))",
-            DType.Float16 => "vstore_half_rte((v), (i), (__global half*)(p))",
-            _ => "(p[i] = (DST)(v))",
-        };
+        string store = StoreMacro(to, integral);
         return $"#define SRC {CType(from)}\n#define DST {CType(to)}\n#define IT {it}\n#define LOAD(p, i) {load}\n#define STORE(p, i, v) {store}";
     }
+
+    /// <summary>STORE(p, i, v): writes an intermediate value v into element i of a destination of dtype <paramref name="to"/>.</summary>
+    private static string StoreMacro(DType to, bool integral) => to switch
+    {
+        DType.Bool => "(p[i] = ((v) != 0) ? 1 : 0)",
+        DType.Int32 when !integral => "(p[i] = convert_int_sat_rtz(v))",
+        DType.BFloat16 => "(p[i] = float_to_bf16((float)(v)))",
+        DType.Float16 => "vstore_half_rte((v), (i), (__global half*)(p))",
+        _ => "(p[i] = (DST)(v))",
+    };
 
     public void Fill(Strided y, double value)
     {

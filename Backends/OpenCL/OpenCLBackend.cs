@@ -37,8 +37,8 @@ public sealed unsafe partial class OpenCLBackend : IBackend
         Allocator = new OpenCLAllocator(_api, _context);
         Kernels = new KernelCache(_api, _context, Info);
         WorkGroup = Math.Min(256, Info.MaxWorkGroupSize);
-        // Four ints a kernel sets when it meets a bad index: flag, operation, value, dim size.
-        _errorBuffer = _api.CreateBuffer(_context, MemFlags.ReadWrite, 16, null, &status);
+        // Ints a kernel sets when it meets a bad index: flag, operation, value, dim size, axis (and padding).
+        _errorBuffer = _api.CreateBuffer(_context, MemFlags.ReadWrite, ErrorBytes, null, &status);
         OpenCLException.Check(status, "clCreateBuffer(error flag)");
         ClearErrors();
     }
@@ -146,20 +146,23 @@ public sealed unsafe partial class OpenCLBackend : IBackend
         }
     }
 
-    private void ClearErrors() => FillBytes(_errorBuffer, 0, 16, stackalloc byte[4]);
+    private const int ErrorBytes = 32;
+
+    private void ClearErrors() => FillBytes(_errorBuffer, 0, ErrorBytes, stackalloc byte[4]);
 
     private void RaiseKernelErrors()
     {
         if (!_errorCheckPending) return;
-        Span<int> error = stackalloc int[4];
+        Span<int> error = stackalloc int[ErrorBytes / 4];
         fixed (int* p = error)
-            OpenCLException.Check(_api.EnqueueReadBuffer(_queue, _errorBuffer, true, 0, 16, p, 0, null, null), "clEnqueueReadBuffer(error flag)");
+            OpenCLException.Check(_api.EnqueueReadBuffer(_queue, _errorBuffer, true, 0, ErrorBytes, p, 0, null, null), "clEnqueueReadBuffer(error flag)");
         _errorCheckPending = false;
         if (error[0] == 0) return;
         ClearErrors();
+        // The same exception and message as the CPU backends, which raise it at the call.
         string op = error[1] switch { 1 => "index_select", 2 => "gather", 3 => "scatter_add", _ => "an index kernel" };
-        throw new ArgumentOutOfRangeException("index", error[2],
-            $"{op}: index {error[2]} is out of range for a dim of size {error[3]} (found by an OpenCL kernel, reported at this synchronisation)");
+        int idx = error[2], size = error[3], axis = error[4];
+        throw new ArgumentOutOfRangeException("index", idx, $"{op}: index {idx} is out of range for dim {axis} of size {size} (expected 0 <= index < {size})");
     }
 
     /// <summary>The OpenCL C name of a dtype's storage element.</summary>

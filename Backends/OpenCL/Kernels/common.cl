@@ -4,6 +4,10 @@
 // Views: an element of a strided view lives at offset + sum(coord[d] * stride[d]). Shapes and strides travel
 // as int8 vectors (rank <= 8 after the host merged contiguous dims); dims are innermost last.
 
+// No implicit fusing of a * b + c into one rounding: results then round like the CPU backends' (kernels that
+// want fused multiply-adds, such as the GEMM, call fma() explicitly).
+#pragma OPENCL FP_CONTRACT OFF
+
 #define MAX_RANK 8
 
 // Unpacks an int8 into an array so dims can be indexed by a variable.
@@ -22,14 +26,25 @@ inline int offset_of(int i, int rank, const int* shape, const int* stride, int o
     return offset;
 }
 
-// Records the first bad index a kernel meets: err = {flag, operation, value, dim size}. The host raises it at
-// its next synchronisation. Only the work item that wins the flag writes the details.
-inline void report_bad_index(__global int* err, int op, int value, int size)
+// Records a bad index a kernel meets: err = {flag, operation, value, dim size, axis}. The host raises it at its
+// next synchronisation. Only the work item that wins the flag writes the details.
+inline void report_bad_index(__global int* err, int op, int value, int size, int axis)
 {
     if (atomic_cmpxchg(&err[0], 0, 1) == 0)
     {
         err[1] = op;
         err[2] = value;
         err[3] = size;
+        err[4] = axis;
     }
+}
+
+// BFloat16 <-> float: a BFloat16 is the top half of a float's bits.
+inline float bf16_to_float(ushort b) { return as_float(((uint)b) << 16); }
+
+inline ushort float_to_bf16(float f)
+{
+    uint u = as_uint(f);
+    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (ushort)((u >> 16) | 0x0040u); // NaN stays NaN
+    return (ushort)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);                 // nearest, ties to even
 }

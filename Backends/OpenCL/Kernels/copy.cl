@@ -6,16 +6,6 @@
 // gives 0); anything non-zero (NaN included) is true; BFloat16 rounds to nearest even through float; Float16
 // rounds to nearest even directly from double. A same-dtype copy moves raw bits (SRC = DST, IT = SRC).
 
-// BFloat16 <-> float: a BFloat16 is the top half of a float's bits.
-inline float bf16_to_float(ushort b) { return as_float(((uint)b) << 16); }
-
-inline ushort float_to_bf16(float f)
-{
-    uint u = as_uint(f);
-    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (ushort)((u >> 16) | 0x0040u); // NaN stays NaN
-    return (ushort)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);                 // nearest, ties to even
-}
-
 #ifdef LOAD
 __kernel void copy_linear(__global const SRC* x, int xo, int xs, __global DST* y, int yo, int ys, int n)
 {
