@@ -62,7 +62,7 @@ internal static class Engine
             if (fn.Hooks is { } hooks)
                 foreach (var hook in hooks) dOut = hook(dOut) ?? dOut;
             var inputs = fn.Inputs;
-            var dInputs = fn.Backward(dOut);
+            var dInputs = BackwardOf(fn, dOut, op);
             if (dInputs.Length != inputs.Count)
                 throw new InvalidOperationException($"{op}: {fn.Name}.Backward returned {dInputs.Length} gradients for {inputs.Count} inputs");
             for (int k = 0; k < inputs.Count; k++)
@@ -84,6 +84,24 @@ internal static class Engine
         return results;
     }
 
+    /// <summary>
+    /// Calls a node's backward. A node keeps the tensors its backward needs; when a dispose scope (or Dispose) has already
+    /// released one, say which node needed it and how to keep it, rather than only that some tensor was disposed.
+    /// </summary>
+    private static Tensor?[] BackwardOf(Function fn, Tensor dOut, string op)
+    {
+        try
+        {
+            return fn.Backward(dOut);
+        }
+        catch (ObjectDisposedException e)
+        {
+            throw new ObjectDisposedException($"{op}: {fn.Name}.Backward needs a tensor saved by the forward pass, but it was disposed " +
+                                              "(by its DisposeScope ending, or by Dispose()); run backward inside the scope that computed " +
+                                              "the graph, or keep the tensors with MoveToOuterDisposeScope(). " + e.Message, e);
+        }
+    }
+
     /// <summary>Adds a gradient for tensor <paramref name="t"/>: to its node's pending sum, or to a leaf's .Grad or captured slot.</summary>
     private static void Deliver(Tensor t, Tensor g, Dictionary<Function, Tensor> grads, IReadOnlyList<Tensor>? capture, Tensor?[] results, bool createGraph)
     {
@@ -101,8 +119,7 @@ internal static class Engine
         if (t.LeafHooks is { } hooks)
             foreach (var hook in hooks) g = hook(g) ?? g;
         if (capture is not null) return;
-        var add = createGraph ? g : g.Detach();
-        t.Grad = t.Grad is null ? add : (createGraph ? t.Grad + add : Autograd.AddUnrecorded(t.Grad, add));
+        t.AccumulateGrad(g, createGraph);
     }
 
     /// <summary>For every node reachable from the roots, how many (consumer, input) edges point at it. Iterative.</summary>

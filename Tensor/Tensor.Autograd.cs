@@ -38,8 +38,15 @@ public sealed partial class Tensor
     public bool IsLeaf => GradFn is null;
 
     private Tensor? _grad;
+    private bool _ownsGrad; // backward made _grad (a handle of its own), so dropping or replacing it may dispose it
 
-    /// <summary>The accumulated gradient of a leaf after <see cref="Backward"/> (null until then, or after ZeroGrad).</summary>
+    /// <summary>
+    /// The accumulated gradient of a leaf after <see cref="Backward"/> (null until then, or after ZeroGrad).
+    /// A gradient that backward stores here belongs to this tensor: it is taken out of any <see cref="DisposeScope"/>,
+    /// so the step's scope does not kill it, and it is disposed when <see cref="ZeroGrad"/> drops it or a later backward
+    /// replaces it with the sum (Clone() it to keep a copy). A tensor you assign here stays yours: it is never disposed
+    /// for you, and assigning drops the previous gradient without disposing it.
+    /// </summary>
     public Tensor? Grad
     {
         get => _grad;
@@ -48,11 +55,52 @@ public sealed partial class Tensor
             if (value is not null && !value.ShapeRef.SequenceEqual(_shape))
                 throw new ArgumentException($"Grad: the gradient's shape {ShapeMath.Format(value.ShapeRef)} must equal the tensor's shape {ShapeMath.Format(_shape)}");
             _grad = value;
+            _ownsGrad = false;
         }
     }
 
-    /// <summary>Forgets the accumulated gradient (sets <see cref="Grad"/> to null, like PyTorch's set_to_none).</summary>
-    public void ZeroGrad() => _grad = null;
+    /// <summary>
+    /// Forgets the accumulated gradient (sets <see cref="Grad"/> to null, like PyTorch's set_to_none) and disposes it at
+    /// once when backward computed it, so its memory (device memory included) goes back to the allocator now rather than
+    /// when the garbage collector gets to it. A reference to the old gradient is dead afterwards: Clone() it first to
+    /// keep it. A gradient you assigned yourself is dropped, not disposed.
+    /// </summary>
+    public void ZeroGrad()
+    {
+        var old = _grad;
+        bool owned = _ownsGrad;
+        _grad = null;
+        _ownsGrad = false;
+        if (owned) old?.Dispose();
+    }
+
+    /// <summary>
+    /// Adds a gradient computed by backward into <see cref="Grad"/> (a leaf's, or a retained one). The stored tensor is a
+    /// handle of its own (never <paramref name="g"/> itself, which may be the caller's seed or still in use) and is
+    /// detached from any dispose scope, because a gradient outlives the step that computed it. Without
+    /// <paramref name="createGraph"/> the sum replaces the previous gradient, which is disposed; with it, the previous
+    /// gradient is an input of the recorded sum and is left alive.
+    /// </summary>
+    internal void AccumulateGrad(Tensor g, bool createGraph)
+    {
+        Tensor next;
+        if (createGraph)
+            next = _grad is null ? g.Alias() : _grad + g; // recorded, so the gradient can be differentiated again
+        else
+        {
+            var add = g.Detach();
+            if (_grad is null) next = add;
+            else
+            {
+                next = Autograd.AddUnrecorded(_grad, add);
+                add.Dispose();
+                if (_ownsGrad) _grad.Dispose();
+            }
+        }
+        _grad = next;
+        _ownsGrad = true;
+        next.DetachFromDisposeScope();
+    }
 
     internal List<Func<Tensor, Tensor?>>? LeafHooks;
 
@@ -89,8 +137,7 @@ public sealed partial class Tensor
         if (IsLeaf) return;
         RegisterHook(g =>
         {
-            var add = g.Detach();
-            Grad = Grad is null ? add : Autograd.AddUnrecorded(Grad, add);
+            AccumulateGrad(g, createGraph: false);
             return null;
         });
     }

@@ -17,7 +17,7 @@ public sealed partial class Tensor
     /// </summary>
     public override string ToString()
     {
-        if (_disposed) return "tensor(<disposed>)";
+        if (IsDisposed) return "tensor(<disposed>)";
         using var asDouble = To(DType.Float64);
         var values = asDouble.ToArray<double>();
         bool summarize = values.Length > SummaryThreshold;

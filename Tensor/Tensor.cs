@@ -7,14 +7,17 @@ namespace DotGrad;
 /// An n-dimensional array on a device. Views (reshape, transpose, slicing, expand, ...) share storage with the
 /// tensor they come from; <see cref="Contiguous"/> copies when the layout needs it. Operations dispatch to the
 /// backend of the tensor's <see cref="Device"/>. Disposing a tensor releases its hold on the storage at once
-/// (the storage is freed when its last view is disposed); the garbage collector is the safety net.
+/// (the storage is freed when its last view is disposed); a <see cref="DisposeScope"/> does it for every tensor
+/// created inside it, and the garbage collector is the safety net.
 /// </summary>
 public sealed partial class Tensor : IDisposable
 {
     private readonly int[] _shape;
     private readonly int[] _strides;
-    private bool _disposed;
+    private int _disposed; // 0 alive, 1 disposed by Dispose(), 2 disposed by its scope; an int so Dispose can be atomic
 
+    // The one constructor: every tensor (op results, views, casts, the library's temporaries) passes here, so this is
+    // where the innermost dispose scope learns of it.
     internal Tensor(Storage storage, int[] shape, int[] strides, int offset, bool retain)
     {
         if (retain) storage.Retain();
@@ -22,6 +25,7 @@ public sealed partial class Tensor : IDisposable
         _shape = shape;
         _strides = strides;
         Offset = offset;
+        DisposeScope.Current?.Track(this);
     }
 
     /// <summary>A fresh contiguous tensor of this shape, uninitialised.</summary>
@@ -65,7 +69,7 @@ public sealed partial class Tensor : IDisposable
     {
         get
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            ThrowIfDisposed();
             return new Strided(Storage, _shape, _strides, Offset);
         }
     }
@@ -73,20 +77,42 @@ public sealed partial class Tensor : IDisposable
     internal int[] ShapeRef => _shape;
     internal int[] StridesRef => _strides;
 
-    /// <summary>Releases this tensor's hold on its storage. Using the tensor afterwards throws.</summary>
-    public void Dispose()
+    /// <summary>
+    /// Releases this tensor's hold on its storage and stops its dispose scope tracking it. Using the tensor afterwards
+    /// throws <see cref="ObjectDisposedException"/>; disposing it again (or its scope disposing it later) is harmless.
+    /// </summary>
+    public void Dispose() => Release(1);
+
+    /// <summary>Dispose on behalf of the tensor's scope, remembered so that a later use can say who disposed it.</summary>
+    internal void DisposeFromScope() => Release(2);
+
+    private void Release(int how)
     {
-        if (_disposed) return;
-        _disposed = true;
+        // Atomic, so two threads disposing one tensor release its storage reference once.
+        if (Interlocked.CompareExchange(ref _disposed, how, 0) != 0) return;
+        OwningDisposeScope?.Forget(this);
+        OwningDisposeScope = null;
         Storage.Release();
     }
 
-    public bool IsDisposed => _disposed;
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Throws the error every use of a disposed tensor gives, naming what disposed it and how to keep one.</summary>
+    internal void ThrowIfDisposed()
+    {
+        int how = Volatile.Read(ref _disposed);
+        if (how == 0) return;
+        var what = $"the tensor (shape {ShapeMath.Format(_shape)}, {Storage.DType}, {Storage.Device})";
+        throw new ObjectDisposedException(nameof(Tensor), how == 2
+            ? $"{what} was disposed when the DisposeScope it was created in ended; to use it after the scope, call " +
+              "MoveToOuterDisposeScope() or DetachFromDisposeScope() on it (or Clone() it into the outer scope) before the scope ends"
+            : $"{what} was disposed by Dispose(); it cannot be used afterwards");
+    }
 
     /// <summary>A view with another layout over the same storage.</summary>
     internal Tensor AsStrided(int[] shape, int[] strides, int offset)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfDisposed();
         return new Tensor(Storage, shape, strides, offset, retain: true);
     }
 
