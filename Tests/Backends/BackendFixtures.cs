@@ -1,7 +1,6 @@
 // Shared machinery of the backend conformance suite: the list of backends under test, host-side operands with
 // chosen layouts, and a runner that applies one op on a backend and on the Reference oracle and compares.
 using DotGrad.Backends;
-using DotGrad.Backends.OpenCL;
 using DotGrad.Backends.Reference;
 
 namespace DotGrad.Tests.Backends;
@@ -19,8 +18,7 @@ public static class BackendFixtures
     /// <summary>The device's backend, or an ignored test (never a silent pass) saying why the device is absent.</summary>
     public static IBackend Require(Device device)
     {
-        if (device.Kind == DeviceKind.OpenCL && !OpenCLRuntime.IsAvailable)
-            Assert.Ignore(OpenCLRuntime.UnavailableReason!);
+        TestDevices.Require(device);
         return Backend.For(device);
     }
 }
