@@ -6,8 +6,34 @@ namespace DotGrad;
 
 public sealed partial class Tensor
 {
-    /// <summary>The device new tensors go to when none is given.</summary>
-    public static Device DefaultDevice { get; set; } = Device.Cpu;
+    /// <summary>The environment variable that picks the default device ("cpu", "opencl", "opencl:1", ...).</summary>
+    public const string DeviceVariable = "DOTGRAD_DEVICE";
+
+    private static Device? _defaultDevice;
+
+    /// <summary>
+    /// The device new tensors go to when none is given: <see cref="Device.Cpu"/> unless the DOTGRAD_DEVICE environment
+    /// variable names another (read on first use; setting this property overrides it).
+    /// </summary>
+    public static Device DefaultDevice
+    {
+        get => _defaultDevice ??= DeviceFromEnvironment(Environment.GetEnvironmentVariable(DeviceVariable));
+        set => _defaultDevice = value;
+    }
+
+    /// <summary>The device a DOTGRAD_DEVICE value names; unset or empty means the CPU.</summary>
+    internal static Device DeviceFromEnvironment(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return Device.Cpu;
+        try
+        {
+            return Device.Parse(value);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException($"{DeviceVariable}='{value}' does not name a device: {e.Message}", e);
+        }
+    }
 
     public static Tensor Zeros(params int[] shape) => Zeros(shape, DType.Float32);
 
