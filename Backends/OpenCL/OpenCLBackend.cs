@@ -80,27 +80,6 @@ public sealed unsafe partial class OpenCLBackend : IBackend
         return storage;
     }
 
-    public void Write(Storage destination, ReadOnlySpan<byte> source)
-    {
-        if (source.Length == 0) return;
-        fixed (byte* p = source)
-            OpenCLException.Check(_api.EnqueueWriteBuffer(_queue, ((OpenCLStorage)destination).Buffer, true, 0, (nuint)source.Length, p, 0, null, null), "clEnqueueWriteBuffer");
-    }
-
-    public void Read(Storage source, Span<byte> destination)
-    {
-        if (destination.Length > 0)
-            fixed (byte* p = destination)
-                OpenCLException.Check(_api.EnqueueReadBuffer(_queue, ((OpenCLStorage)source).Buffer, true, 0, (nuint)destination.Length, p, 0, null, null), "clEnqueueReadBuffer");
-        RaiseKernelErrors();
-    }
-
-    public void Synchronize()
-    {
-        OpenCLException.Check(_api.Finish(_queue), "clFinish");
-        RaiseKernelErrors();
-    }
-
     /// <summary>Fills <paramref name="bytes"/> bytes at <paramref name="offset"/> with a repeated pattern (1, 2, 4 or 8 bytes).</summary>
     private void FillBytes(nint buffer, long offset, long bytes, ReadOnlySpan<byte> pattern)
     {
