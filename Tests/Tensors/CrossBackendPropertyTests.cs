@@ -1,4 +1,4 @@
-// Property tests: the same tensor-level op on Device.Cpu and on Device.Reference (the oracle) gives the same result,
+// Property tests: the same tensor-level op on each device (Cpu, OpenCL) and on Device.Reference (the oracle) gives the same result,
 // over random shapes (rank 0..4, sizes 0..5, many size-1 dims), broadcast partners, and non-contiguous inputs.
 // FsCheck prints the failing case and its seed (replay with [Property(Replay = "...")]).
 using DotGrad;
@@ -8,8 +8,18 @@ using PropertyAttribute = FsCheck.NUnit.PropertyAttribute;
 
 namespace DotGrad.Tests.Tensors;
 
+[TestFixture("cpu")]
+[TestFixture("opencl:0")]
 public class CrossBackendPropertyTests
 {
+    private readonly Device _device;
+
+    public CrossBackendPropertyTests(string device) => _device = Device.Parse(device);
+
+    /// <summary>An absent OpenCL runtime skips this fixture with the reason shown.</summary>
+    [OneTimeSetUp]
+    public void RequireDevice() => TestDevices.Require(_device);
+
     private const int Runs = 60;
 
     // ---- generated inputs ----
@@ -85,16 +95,16 @@ public class CrossBackendPropertyTests
     /// Runs <paramref name="run"/> on both devices and compares every output tensor: shape, dtype, and values
     /// (NaN matches NaN, infinities must agree). A validation error must happen on both devices alike.
     /// </summary>
-    private static void SameOnBothBackends(string what, Func<Device, Tensor[]> run)
+    private void SameOnBothBackends(string what, Func<Device, Tensor[]> run)
     {
         Tensor[]? cpu = null, reference = null;
         Exception? cpuError = null, referenceError = null;
-        try { cpu = run(Device.Cpu); } catch (ArgumentException e) { cpuError = e; }
+        try { cpu = run(_device); } catch (ArgumentException e) { cpuError = e; }
         try { reference = run(Device.Reference); } catch (ArgumentException e) { referenceError = e; }
         if (cpuError is not null || referenceError is not null)
         {
             Assert.That(cpuError?.GetType(), Is.EqualTo(referenceError?.GetType()),
-                $"{what}: cpu threw {cpuError?.Message ?? "nothing"}; reference threw {referenceError?.Message ?? "nothing"}");
+                $"{what}: {_device} threw {cpuError?.Message ?? "nothing"}; reference threw {referenceError?.Message ?? "nothing"}");
             foreach (var t in (cpu ?? []).Concat(reference ?? [])) t.Dispose();
             return;
         }
@@ -104,7 +114,7 @@ public class CrossBackendPropertyTests
             for (int k = 0; k < cpu!.Length; k++)
             {
                 var (c, r) = (cpu[k], reference[k]);
-                Assert.That(c.Device, Is.EqualTo(Device.Cpu), what);
+                Assert.That(c.Device, Is.EqualTo(_device), what);
                 Assert.That(c.Shape, Is.EqualTo(r.Shape), $"{what}: shape of output {k}");
                 Assert.That(c.DType, Is.EqualTo(r.DType), $"{what}: dtype of output {k}");
                 var cv = Check.Values(c);
@@ -128,7 +138,7 @@ public class CrossBackendPropertyTests
     }
 
     /// <summary>Runs a one-input op on both devices with the input made fresh on each.</summary>
-    private static void Unary(string what, Input x, Func<Tensor, Tensor> op) =>
+    private void Unary(string what, Input x, Func<Tensor, Tensor> op) =>
         SameOnBothBackends($"{what} of {x}", device => { using var t = x.Make(device); return [op(t)]; });
 
     // ---- properties ----
@@ -145,7 +155,7 @@ public class CrossBackendPropertyTests
     ];
 
     [Property(MaxTest = Runs)]
-    public Property EveryUnaryOp_CpuMatchesReference() =>
+    public Property EveryUnaryOp_MatchesReference() =>
         Prop.ForAll(InputOf(Shape, FloatType).ToArbitrary(), x =>
         {
             foreach (var (name, op) in UnaryOps) Unary(name, x, op);
@@ -160,7 +170,7 @@ public class CrossBackendPropertyTests
     ];
 
     [Property(MaxTest = Runs)]
-    public Property BinaryOpsWithBroadcasting_CpuMatchesReference() =>
+    public Property BinaryOpsWithBroadcasting_MatchesReference() =>
         Prop.ForAll(BroadcastPair.ToArbitrary(), pair =>
         {
             var (a, b) = pair;
@@ -183,7 +193,7 @@ public class CrossBackendPropertyTests
         select (x, all || dims.Length == 0 ? null : dims, keep, dim);
 
     [Property(MaxTest = Runs)]
-    public Property ReductionsOverRandomDims_CpuMatchesReference() =>
+    public Property ReductionsOverRandomDims_MatchesReference() =>
         Prop.ForAll(ReductionCase.ToArbitrary(), c =>
         {
             var (x, dims, keep, dim) = c;
@@ -208,7 +218,7 @@ public class CrossBackendPropertyTests
         });
 
     [Property(MaxTest = Runs)]
-    public Property SoftmaxAndLogSoftmax_CpuMatchesReference() =>
+    public Property SoftmaxAndLogSoftmax_MatchesReference() =>
         Prop.ForAll(ReductionCase.ToArbitrary(), c =>
         {
             var (x, _, _, dim) = c;
@@ -230,7 +240,7 @@ public class CrossBackendPropertyTests
     private static readonly Gen<int> MatDim = Gen.Frequency((1, Gen.Constant(0)), (3, Gen.Constant(1)), (10, Gen.Choose(2, 7)));
 
     [Property(MaxTest = Runs)]
-    public Property MatMulBatchedAndBroadcast_CpuMatchesReference() =>
+    public Property MatMulBatchedAndBroadcast_MatchesReference() =>
         Prop.ForAll(
             (from a in InputOf(Gen.Choose(0, 2).SelectMany(r => Gen.ArrayOf(Size, r)), FloatType)
              from pb in PartnerOf(a.Shape)
@@ -255,7 +265,7 @@ public class CrossBackendPropertyTests
             });
 
     [Property(MaxTest = Runs)]
-    public Property Cat_CpuMatchesReference() =>
+    public Property Cat_MatchesReference() =>
         Prop.ForAll(
             (from s in Gen.Choose(1, 4).SelectMany(r => Gen.ArrayOf(Size, r))
              from dim in Gen.Choose(-s.Length, s.Length - 1)
@@ -276,7 +286,7 @@ public class CrossBackendPropertyTests
             });
 
     [Property(MaxTest = Runs)]
-    public Property Pad_CpuMatchesReference() =>
+    public Property Pad_MatchesReference() =>
         Prop.ForAll(
             (from x in InputOf(Gen.Choose(1, 4).SelectMany(r => Gen.ArrayOf(Size, r)), FloatType)
              from n in Gen.Choose(1, x.Rank)
@@ -297,7 +307,7 @@ public class CrossBackendPropertyTests
             });
 
     [Property(MaxTest = Runs)]
-    public Property GatherScatterAddIndexSelect_CpuMatchesReference() =>
+    public Property GatherScatterAddIndexSelect_MatchesReference() =>
         Prop.ForAll(
             (from x in InputOf(Gen.Choose(1, 4).SelectMany(r => Gen.ArrayOf(Size, r)), FloatType)
              from dim in Gen.Choose(0, x.Rank - 1)
