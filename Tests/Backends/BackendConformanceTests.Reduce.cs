@@ -159,6 +159,29 @@ public sealed partial class BackendConformanceTests
         CheckReduce(op, dtype, wide, [1], Layout.Contiguous, "[2,40000]");
     }
 
+    [TestCaseSource(nameof(ReduceCases))]
+    public void Reduce_MatchesReference_OnManyShortRunsAndFewLongStridedRuns(ReduceCase op, DType dtype)
+    {
+        var rng = new Random(55);
+        double range = dtype == DType.Int32 ? 100 : 1;
+        // Many outputs of a few elements each: runs contiguous, strided, over two dims, and just past the short-run limit.
+        foreach (var (shape, layout, axes) in new[]
+        {
+            (new[] { 1000, 5 }, Layout.Contiguous, new[] { 1 }), ([5, 1000], Layout.Contiguous, [0]), ([3, 700, 4], Layout.Contiguous, [0, 2]),
+            ([600, 16], Layout.Transposed, [1]), ([600, 17], Layout.Contiguous, [1]), ([300, 3], Layout.Sliced, [1]),
+        })
+            CheckReduce(op, dtype, HostTensor.Make(dtype, shape, layout, Uniform(rng, -range, range, dtype)), axes, Layout.Contiguous, $"{ShapeMath.Format(shape)} {layout}");
+        // Few outputs of long runs: every axis of a rank-4 transposed or sliced view (a rank-4 run of 240000), runs
+        // longer than 64K, and long runs whose outputs sit side by side in memory.
+        foreach (var (shape, layout, axes) in new[]
+        {
+            (new[] { 40, 30, 20, 10 }, Layout.Transposed, new[] { 0, 1, 2, 3 }), ([40, 30, 20, 10], Layout.Sliced, [0, 1, 2, 3]),
+            ([40, 30, 20, 10], Layout.Transposed, [1, 3]), ([2, 70_000], Layout.Contiguous, [1]), ([70_000, 3], Layout.Contiguous, [0]),
+            ([3, 70_000], Layout.Transposed, [1]),
+        })
+            CheckReduce(op, dtype, HostTensor.Make(dtype, shape, layout, Uniform(rng, -range, range, dtype)), axes, Layout.Contiguous, $"{ShapeMath.Format(shape)} {layout}");
+    }
+
     [Test]
     public void ReduceMaxAndMin_PropagateNaN_LikeReference()
     {
@@ -221,6 +244,20 @@ public sealed partial class BackendConformanceTests
         CheckArgReduce(x, 0, max, "large");
     }
 
+    [Test]
+    public void ArgReduce_MatchesReference_OnLongAndShortLinesWithTiesAndLateNaN([Values] bool max)
+    {
+        var rng = new Random(64);
+        foreach (var dtype in new[] { DType.Float32, DType.Float64, DType.Int32 })
+            foreach (var (shape, axis, layout) in new[] { (new[] { 3, 5000 }, 1, Layout.Contiguous), ([5000, 3], 0, Layout.Contiguous), ([3, 5000], 1, Layout.Transposed), ([2000, 3], 1, Layout.Contiguous), ([3, 2000], 0, Layout.Sliced) })
+            {
+                // Few distinct values, so the extreme value occurs many times along each line.
+                CheckArgReduce(HostTensor.Make(dtype, shape, layout, () => rng.Next(50)), axis, max, "ties");
+                if (dtype != DType.Int32)
+                    CheckArgReduce(HostTensor.Make(dtype, shape, layout, () => rng.Next(3000) == 0 ? double.NaN : rng.Next(50)), axis, max, "rare NaN");
+            }
+    }
+
     // ---------------------------------------------------------------- softmax
 
     private void CheckSoftmax(HostTensor x, int axis, bool log, Layout outLayout, string what)
@@ -276,5 +313,24 @@ public sealed partial class BackendConformanceTests
         // 3000-long lines need pooled scratch; [128, 600] and [600, 64] run in parallel.
         foreach (var (shape, axis, layout) in new[] { (new[] { 3, 3000 }, 1, Layout.Contiguous), ([3, 3000], 1, Layout.Transposed), ([128, 600], 1, Layout.Contiguous), ([600, 64], 0, Layout.Contiguous) })
             CheckSoftmax(HostTensor.Make(DType.Float32, shape, layout, Uniform(rng, -8, 8, DType.Float32)), axis, log, Layout.Contiguous, "large");
+    }
+
+    [Test]
+    public void Softmax_MatchesReference_OnManyShortLinesInfinitiesNaNAndInPlace([Values] bool log)
+    {
+        var rng = new Random(74);
+        foreach (var dtype in FloatTypes)
+        {
+            foreach (var (shape, axis) in new[] { (new[] { 2000, 3 }, 1), ([3, 2000], 0), ([50, 40, 2], 1) })
+                CheckSoftmax(HostTensor.Make(dtype, shape, Layout.Contiguous, Uniform(rng, -5, 5, dtype)), axis, log, Layout.Contiguous, "short lines");
+            // Rows with +inf, NaN or some -inf among finite values: the reference gives NaN rows for the first two.
+            double[] pool = [double.PositiveInfinity, double.NaN, double.NegativeInfinity, -1, 0.5, 2];
+            var specials = HostTensor.Make(dtype, [64, 300], Layout.Contiguous, () => rng.Next(400) == 0 ? pool[rng.Next(pool.Length)] : rng.NextDouble() * 4 - 2);
+            CheckSoftmax(specials, 1, log, Layout.Contiguous, "specials");
+            CheckSoftmax(specials, 0, log, Layout.Transposed, "specials");
+            var x = HostTensor.Make(dtype, [7, 500], Layout.Contiguous, Uniform(rng, -5, 5, dtype));
+            Conformance.Check(backend, $"{(log ? "log_softmax" : "softmax")} in place", x.DType == DType.Float32 ? new Tol(2e-5, 2e-6) : new Tol(1e-12, 1e-13), [x],
+                (b, v) => b.Softmax(v[0], v[0], 1, log), 0);
+        }
     }
 }
