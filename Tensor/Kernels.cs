@@ -183,6 +183,62 @@ internal static class Kernels
         return x.Rank == 0 ? ReshapeOwned(y) : y;
     }
 
+    /// <summary>
+    /// Layer norm over the last dim of x [..., C] with optional weight and bias [C]: y like x, and the per-row mean
+    /// and rstd (x's shape without the last dim) that the backward needs.
+    /// </summary>
+    public static (Tensor Y, Tensor Mean, Tensor Rstd) LayerNorm(Tensor x, Tensor? weight, Tensor? bias, double eps)
+    {
+        const string op = "layer_norm";
+        CheckLayerNormOperands(op, x, weight, bias);
+        if (!(eps >= 0)) throw new ArgumentException($"{op}: eps must be non-negative, got {eps}", nameof(eps));
+        var y = Tensor.Empty(x.ShapeRef, x.DType, x.Device);
+        var mean = Tensor.Empty(x.ShapeRef[..^1], x.DType, x.Device);
+        var rstd = Tensor.Empty(x.ShapeRef[..^1], x.DType, x.Device);
+        x.Backend.LayerNorm(x.Data, weight?.Data, bias?.Data, y.Data, mean.Data, rstd.Data, eps);
+        return (y, mean, rstd);
+    }
+
+    /// <summary>
+    /// The gradients of <see cref="LayerNorm"/> from dy (shaped like x) and its saved mean and rstd: dx like x, dweight
+    /// and dbias [C]; each is computed only when asked for (null otherwise).
+    /// </summary>
+    public static (Tensor? Dx, Tensor? DWeight, Tensor? DBias) LayerNormBackward(Tensor dy, Tensor x, Tensor? weight, Tensor mean, Tensor rstd,
+                                                                                bool wantDx, bool wantDWeight, bool wantDBias)
+    {
+        const string op = "layer_norm_backward";
+        CheckLayerNormOperands(op, x, weight, null);
+        CheckSameDevice(op, x, dy);
+        if (!dy.ShapeRef.SequenceEqual(x.ShapeRef))
+            throw new ArgumentException($"{op}: expected dy of x's shape {ShapeMath.Format(x.ShapeRef)}, got {ShapeMath.Format(dy.ShapeRef)}");
+        var rows = x.ShapeRef[..^1];
+        if (!mean.ShapeRef.SequenceEqual(rows) || !rstd.ShapeRef.SequenceEqual(rows) || mean.DType != x.DType || rstd.DType != x.DType)
+            throw new ArgumentException($"{op}: expected mean and rstd of shape {ShapeMath.Format(rows)} and dtype {x.DType}, got {ShapeMath.Format(mean.ShapeRef)} {mean.DType} and {ShapeMath.Format(rstd.ShapeRef)} {rstd.DType}");
+        int C = x.ShapeRef[^1];
+        using var pause = Autograd.Pause();
+        using var g = dy.To(x.DType);
+        var dx = wantDx ? Tensor.Empty(x.ShapeRef, x.DType, x.Device) : null;
+        var dw = wantDWeight ? Tensor.Empty([C], x.DType, x.Device) : null;
+        var db = wantDBias ? Tensor.Empty([C], x.DType, x.Device) : null;
+        if (dx is not null || dw is not null || db is not null)
+            x.Backend.LayerNormBackward(g.Data, x.Data, weight?.Data, mean.Data, rstd.Data, dx?.Data, dw?.Data, db?.Data);
+        return (dx, dw, db);
+    }
+
+    private static void CheckLayerNormOperands(string op, Tensor x, Tensor? weight, Tensor? bias)
+    {
+        CheckFloating(op, x);
+        if (x.Rank == 0) throw new ArgumentException($"{op}: expected x with at least 1 dim (normalised over the last), got a scalar");
+        int C = x.ShapeRef[^1];
+        foreach (var (t, name) in new[] { (weight, "weight"), (bias, "bias") })
+        {
+            if (t is null) continue;
+            CheckSameDevice(op, x, t);
+            if (t.DType != x.DType || t.Rank != 1 || t.ShapeRef[0] != C)
+                throw new ArgumentException($"{op}: expected {name} of shape [{C}] and dtype {x.DType} (the last dim of x, shape {ShapeMath.Format(x.ShapeRef)}), got {ShapeMath.Format(t.ShapeRef)} {t.DType}");
+        }
+    }
+
     public static Tensor MatMul(Tensor a, Tensor b)
     {
         const string op = "matmul";
