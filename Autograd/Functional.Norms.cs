@@ -1,22 +1,51 @@
-// Normalisation over the last dim: layer norm and RMS norm, from mean, rsqrt and broadcasting multiplies.
+// Normalisation over the last dims: layer norm (fused by default, with its composition as the oracle) and RMS norm
+// from mean, rsqrt and broadcasting multiplies.
+using DotGrad.Backends;
+
 namespace DotGrad;
 
 public static partial class Functional
 {
     /// <summary>
-    /// Layer norm over the last dim D: y = (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance
-    /// mean((x - mean)^2) as PyTorch uses. Like <c>F.layer_norm(x, (D,), weight, bias, eps)</c>, but only the last dim
-    /// is normalised. eps defaults to PyTorch's 1e-5; flax uses 1e-6. weight and bias, when given, have shape [D].
+    /// Layer norm, like <c>F.layer_norm(x, normalized_shape, weight, bias, eps)</c>: each slice of x over its last dims
+    /// (those of <paramref name="normalizedShape"/>; by default the last dim alone) is normalised as
+    /// y = (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance mean((x - mean)^2) as PyTorch uses.
+    /// weight and bias are optional (the elementwise affine) and, when given, have the normalized shape. eps defaults to
+    /// PyTorch's 1e-5; flax uses 1e-6.
+    /// <para><paramref name="fused"/> (the default) runs <see cref="Functions.LayerNormFused"/>: one backend kernel per
+    /// direction, one pass per row, with the several normalized dims seen as one; false runs
+    /// <see cref="LayerNormComposite"/>, the same math from primitives (mean, subtract, square, rsqrt, multiply).</para>
     /// </summary>
-    public static Tensor LayerNorm(Tensor x, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
+    public static Tensor LayerNorm(Tensor x, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5, int[]? normalizedShape = null,
+                                   bool fused = true)
     {
         const string op = "layer_norm";
-        CheckNormInputs(op, x, weight, bias, eps);
-        var mean = x.Mean(-1, keepDim: true);             // [..., 1]
-        var xc = x - mean;                                 // [..., D]
-        var variance = xc.Square().Mean(-1, keepDim: true); // [..., 1], biased
+        var shape = CheckLayerNormInputs(op, x, weight, bias, eps, normalizedShape);
+        if (!fused) return LayerNormFromPrimitives(x, weight, bias, eps, shape.Length);
+        if (shape.Length == 1) return Functions.LayerNormFused.Apply(x, weight, bias, eps);
+        // Several normalized dims are one for the kernel: [..., d1, ..., dk] -> [..., D], a view when x is contiguous.
+        int D = ShapeMath.Count(shape);
+        var x2 = x.Reshape([.. x.ShapeRef[..^shape.Length], D]);                     // [..., D]
+        var y = Functions.LayerNormFused.Apply(x2, weight?.Reshape(D), bias?.Reshape(D), eps);
+        return y.Reshape(x.ShapeRef);                                                // [..., d1, ..., dk]
+    }
+
+    /// <summary>
+    /// <see cref="LayerNorm"/> written from primitives: the readable definition and the oracle for the fused version.
+    /// Same arguments, shapes and results (to rounding).
+    /// </summary>
+    public static Tensor LayerNormComposite(Tensor x, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5, int[]? normalizedShape = null) =>
+        LayerNorm(x, weight, bias, eps, normalizedShape, fused: false);
+
+    /// <summary>Layer norm over the last <paramref name="k"/> dims from primitives; the inputs are already validated.</summary>
+    private static Tensor LayerNormFromPrimitives(Tensor x, Tensor? weight, Tensor? bias, double eps, int k)
+    {
+        var dims = Enumerable.Range(x.Rank - k, k).ToArray();
+        var mean = x.Mean(dims, keepDim: true);              // [..., 1, ..., 1]
+        var xc = x - mean;                                   // [..., d1, ..., dk]
+        var variance = xc.Square().Mean(dims, keepDim: true); // [..., 1, ..., 1], biased
         var y = xc * (variance + eps).Rsqrt();
-        if (weight is not null) y = y * weight;
+        if (weight is not null) y = y * weight;              // [d1, ..., dk] broadcasts over the leading dims
         if (bias is not null) y = y + bias;
         return y;
     }
@@ -34,7 +63,29 @@ public static partial class Functional
         return weight is null ? y : y * weight;
     }
 
-    private static void CheckNormInputs(string op, Tensor x, Tensor? weight, Tensor? bias, double eps)
+    /// <summary>Validates layer norm's arguments and returns the normalized shape (the last dim of x by default).</summary>
+    private static int[] CheckLayerNormInputs(string op, Tensor x, Tensor? weight, Tensor? bias, double eps, int[]? normalizedShape)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        CheckFloat(op, "x", x);
+        if (x.Rank == 0) throw new ArgumentException($"{op}: expected x with at least 1 dim (normalised over the last), got a scalar", nameof(x));
+        if (normalizedShape is null) return CheckNormInputs(op, x, weight, bias, eps);
+        int k = normalizedShape.Length;
+        if (k == 0 || k > x.Rank || !x.ShapeRef.AsSpan(x.Rank - k).SequenceEqual(normalizedShape))
+            throw new ArgumentException($"{op}: normalizedShape {Fmt(normalizedShape)} must be the last 1 to {x.Rank} dims of x, whose shape is {Fmt(x.ShapeRef)}", nameof(normalizedShape));
+        if (!(eps >= 0)) throw new ArgumentException($"{op}: eps must be non-negative, got {eps}", nameof(eps));
+        foreach (var (t, name) in new[] { (weight, "weight"), (bias, "bias") })
+        {
+            if (t is null) continue;
+            CheckSameDType(op, x, "x", t, name);
+            if (!t.ShapeRef.SequenceEqual(normalizedShape))
+                throw new ArgumentException($"{op}: expected {name} of the normalized shape {Fmt(normalizedShape)} (the last {k} dims of x, shape {Fmt(x.ShapeRef)}), got {Fmt(t.ShapeRef)}", name);
+        }
+        return (int[])normalizedShape.Clone();
+    }
+
+    /// <summary>Validates a norm over the last dim and returns that dim as the normalized shape.</summary>
+    private static int[] CheckNormInputs(string op, Tensor x, Tensor? weight, Tensor? bias, double eps)
     {
         ArgumentNullException.ThrowIfNull(x);
         CheckFloat(op, "x", x);
@@ -48,5 +99,6 @@ public static partial class Functional
             if (t.Rank != 1 || t.ShapeRef[0] != D)
                 throw new ArgumentException($"{op}: expected {name} of shape [{D}] (the last dim of x, shape {Fmt(x.ShapeRef)}), got {Fmt(t.ShapeRef)}", name);
         }
+        return [D];
     }
 }

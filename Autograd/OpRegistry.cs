@@ -234,7 +234,14 @@ public static class OpRegistry
            d => d.CrossEntropySample(ignore: true), true, typeof(F.CrossEntropyFused));
         Op("cross_entropy_composite", "nn", x => Functional.CrossEntropyComposite(x[0], x[1], labelSmoothing: 0.2),
            d => d.CrossEntropySample(ignore: true), true, typeof(F.LogSoftmax), typeof(F.Gather));
-        Op("layer_norm", "nn", x => Functional.LayerNorm(x[0], x[1], x[2]), d => d.NormSample(withBias: true), true, typeof(F.Mean), typeof(F.Rsqrt));
+        Op("layer_norm", "nn", x => Functional.LayerNorm(x[0], x[1], x[2]), d => d.NormSample(withBias: true), true, typeof(F.LayerNormFused));
+        Op("layer_norm_weight_only", "nn", x => Functional.LayerNorm(x[0], x[1]), d => d.NormSample(withBias: false), true, typeof(F.LayerNormFused));
+        Op("layer_norm_no_affine", "nn", x => Functional.LayerNorm(x[0]), d => d.Unary(-2, 2, minRank: 1, maxRank: 3, minLast: 2), true, typeof(F.LayerNormFused));
+        Op("layer_norm_last_two_dims", "nn", x => Functional.LayerNorm(x[0], x[1], x[2], normalizedShape: x[1].Shape), d => d.NormSample(withBias: true, dims: 2), true,
+           typeof(F.LayerNormFused), typeof(F.Reshape));
+        Op("layer_norm_composite", "nn", x => Functional.LayerNormComposite(x[0], x[1], x[2]), d => d.NormSample(withBias: true), true, typeof(F.Mean), typeof(F.Rsqrt));
+        Op("layer_norm_composite_last_two_dims", "nn", x => Functional.LayerNormComposite(x[0], x[1], x[2], normalizedShape: x[1].Shape),
+           d => d.NormSample(withBias: true, dims: 2), true, typeof(F.Mean), typeof(F.Rsqrt));
         Op("rms_norm", "nn", x => Functional.RmsNorm(x[0], x[1]), d => d.NormSample(withBias: false), true, typeof(F.Mean), typeof(F.Rsqrt));
         Op("mse", "nn", x => Functional.Mse(x[0], x[1]), d => d.SameShapePair(), true, typeof(F.Sub), typeof(F.Square));
         Op("z_loss", "nn", x => Functional.ZLoss(x[0], 0.5), d => d.Unary(-2, 2, minRank: 1), true, typeof(F.LogSumExp));
@@ -454,13 +461,16 @@ public static class OpRegistry
             return new([In(Uniform([n, c], -2, 2)), (Tensor.FromArray(labels, [n], Device.Cpu), SampleLayout.Contiguous)]);
         }
 
-        /// <summary>x [..., D] with D &gt;= 2, a gain [D] near 1, and (for layer norm) a bias [D].</summary>
-        public OpSample NormSample(bool withBias)
+        /// <summary>
+        /// x [..., D] with D &gt;= 2, a gain [D] near 1, and (for layer norm) a bias [D]; with <paramref name="dims"/> = 2,
+        /// x [..., D1, D2] with a gain and bias [D1, D2] (normalised over both).
+        /// </summary>
+        public OpSample NormSample(bool withBias, int dims = 1)
         {
-            var s = Shape(minRank: 1, maxRank: 3, minLast: 2);
-            int d = s[^1];
-            var parts = new List<(Tensor, SampleLayout)> { In(Uniform(s, -2, 2)), In(Uniform([d], 0.5, 1.5)) };
-            if (withBias) parts.Add(In(Uniform([d], -1, 1)));
+            var s = Shape(minRank: dims, maxRank: dims + 2, minLast: 2);
+            var d = s[^dims..];
+            var parts = new List<(Tensor, SampleLayout)> { In(Uniform(s, -2, 2)), In(Uniform(d, 0.5, 1.5)) };
+            if (withBias) parts.Add(In(Uniform(d, -1, 1)));
             return new(parts);
         }
 

@@ -97,3 +97,85 @@ public sealed class CrossEntropyFused : Function
         _keep = null!;
     }
 }
+
+/// <summary>
+/// Layer norm over the last dim as one node, on the backends' fused kernels (the composition is
+/// <see cref="Functional.LayerNormComposite"/>). Per row of x [..., C], with xhat = (x - mean) * rstd,
+/// rstd = 1 / sqrt(var + eps) and the biased variance: y = xhat * w + b. With g = dY * w,
+/// dX = rstd * (g - mean(g) - xhat * mean(g * xhat)) per row, dW = sum over rows of dY * xhat, dB = sum over rows of dY.
+/// The forward saves mean and rstd; a first-order backward runs the fused backward kernel on them. With createGraph
+/// the backward is instead written with tensor ops that recompute mean and rstd from x, so the gradient is itself
+/// differentiable (in x, w and dY).
+/// </summary>
+public sealed class LayerNormFused : Function
+{
+    private Tensor _mean;                 // [...] the rows' means
+    private Tensor _rstd;                 // [...] the rows' 1 / sqrt(var + eps)
+    private readonly bool _hasWeight, _hasBias;
+    private readonly double _eps;
+
+    private LayerNormFused(Tensor mean, Tensor rstd, bool hasWeight, bool hasBias, double eps)
+    {
+        _mean = mean;
+        _rstd = rstd;
+        _hasWeight = hasWeight;
+        _hasBias = hasBias;
+        _eps = eps;
+    }
+
+    /// <summary>x [..., C] with weight and bias [C] (or null), already validated by <see cref="Functional.LayerNorm"/>.</summary>
+    internal static Tensor Apply(Tensor x, Tensor? weight, Tensor? bias, double eps)
+    {
+        var (y, mean, rstd) = Kernels.LayerNorm(x, weight, bias, eps);
+        Tensor[] inputs = [x, .. weight is null ? Array.Empty<Tensor>() : [weight], .. bias is null ? Array.Empty<Tensor>() : [bias]];
+        var result = Record(y, () => new LayerNormFused(mean, rstd, weight is not null, bias is not null, eps), inputs);
+        if (result.GradFn is null)
+        {
+            mean.Dispose();
+            rstd.Dispose();
+        }
+        return result;
+    }
+
+    protected internal override Tensor?[] Backward(Tensor dOut)
+    {
+        var x = Inputs[0];                                                           // [..., C]
+        var weight = _hasWeight ? Inputs[1] : null;                                  // [C]
+        bool wantDx = x.RequiresGrad, wantDw = weight?.RequiresGrad == true, wantDb = _hasBias && Inputs[^1].RequiresGrad;
+        // dB = sum(dY) never involves x or w, but dX and dW do: they need the recorded form when a graph is built
+        // through dY, x or w.
+        var (dx, dw, db) = Autograd.IsRecording(weight is null ? [dOut, x] : [dOut, x, weight])
+            ? Differentiable(dOut, x, weight, wantDx, wantDw, wantDb)
+            : Kernels.LayerNormBackward(dOut, x, weight, _mean, _rstd, wantDx, wantDw, wantDb);
+        return (_hasWeight, _hasBias) switch
+        {
+            (true, true) => [dx, dw, db],
+            (true, false) => [dx, dw],
+            (false, true) => [dx, db],
+            _ => [dx],
+        };
+    }
+
+    /// <summary>The backward from recorded tensor ops, with mean and rstd recomputed from x so they carry gradients too.</summary>
+    private (Tensor?, Tensor?, Tensor?) Differentiable(Tensor dOut, Tensor x, Tensor? weight, bool wantDx, bool wantDw, bool wantDb)
+    {
+        var rowDims = Enumerable.Range(0, x.Rank - 1).ToArray();
+        Tensor SumRows(Tensor t) => rowDims.Length == 0 ? t : t.Sum(rowDims);       // [..., C] -> [C]
+        var xc = x - x.Mean(-1, keepDim: true);                                      // [..., C]
+        var rstd = (xc.Square().Mean(-1, keepDim: true) + _eps).Rsqrt();             // [..., 1]
+        var xhat = xc * rstd;                                                        // [..., C]
+        var g = weight is null ? dOut : dOut * weight;                               // [..., C]
+        var dx = wantDx ? rstd * (g - g.Mean(-1, keepDim: true) - xhat * (g * xhat).Mean(-1, keepDim: true)) : null;
+        var dw = wantDw ? SumRows(dOut * xhat) : null;                               // [C]
+        var db = wantDb ? SumRows(dOut) : null;                                      // [C]
+        return (dx, dw, db);
+    }
+
+    protected override void ReleaseSaved()
+    {
+        _mean.Dispose();
+        _rstd.Dispose();
+        _mean = null!;
+        _rstd = null!;
+    }
+}
