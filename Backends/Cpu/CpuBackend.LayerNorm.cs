@@ -276,16 +276,16 @@ public sealed unsafe partial class CpuBackend
 
         public void Run(ReadOnlySpan<int> o, int n, long linear)
         {
-            // Scratch per row: xhat and g = dy * w, plus contiguous copies of dy, x and dx where those are strided.
+            // Strided rows of dy and x are gathered into scratch, and a strided dx row is computed there and scattered.
             bool gatherDy = StepDy != 1 && C > 1, gatherX = StepX != 1 && C > 1, scatterDx = DX != null && StepDx != 1 && C > 1;
-            int need = C * (2 + (gatherDy ? 1 : 0) + (gatherX ? 1 : 0) + (scatterDx ? 1 : 0));
+            int need = C * ((gatherDy ? 1 : 0) + (gatherX ? 1 : 0) + (scatterDx ? 1 : 0));
             T[]? rented = null;
             Span<T> scratch = need * sizeof(T) <= StackScratchBytes ? stackalloc T[need] : (rented = ArrayPool<T>.Shared.Rent(need));
             try
             {
                 fixed (T* s = scratch)
                 {
-                    T* xhat = s, g = s + C, next = s + 2 * C;
+                    T* next = s;
                     T* dyRow = gatherDy ? Take(ref next, C) : null, xRow = gatherX ? Take(ref next, C) : null, dxRow = scatterDx ? Take(ref next, C) : null;
                     for (int i = 0; i < n; i++)
                     {
@@ -293,8 +293,7 @@ public sealed unsafe partial class CpuBackend
                         T* dx = DX == null ? null : DX + o[2] + (long)i * Sdx;
                         if (gatherDy) { for (int k = 0; k < C; k++) dyRow[k] = dy[(long)k * StepDy]; dy = dyRow; }
                         if (gatherX) { for (int k = 0; k < C; k++) xRow[k] = x[(long)k * StepX]; x = xRow; }
-                        T* dxOut = scatterDx ? dxRow : dx;
-                        BackwardRow(dy, x, W, Mean[o[3] + (long)i * Sm], Rstd[o[4] + (long)i * Sr], C, xhat, g, dxOut, DW, DB);
+                        BackwardRow(dy, x, W, Mean[o[3] + (long)i * Sm], Rstd[o[4] + (long)i * Sr], C, scatterDx ? dxRow : dx, DW, DB);
                         if (scatterDx) for (int k = 0; k < C; k++) dx[(long)k * StepDx] = dxRow[k];
                     }
                 }
@@ -314,35 +313,61 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// One contiguous row of the backward: xhat = (x - mean) * rstd, g = dy * w,
-    /// dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) (when dx is wanted), and dw += dy * xhat, db += dy.
+    /// One contiguous row of the backward in two passes, with xhat = (x - mean) * rstd and g = dy * w recomputed in each:
+    /// the first adds dy * xhat to dw and dy to db and sums g and g * xhat; the second (when dx is wanted) writes
+    /// dx = rstd * (g - mean(g) - xhat * mean(g * xhat)).
     /// </summary>
-    private static void BackwardRow<T>(T* dy, T* x, T* w, T mean, T rstd, int C, T* xhat, T* g, T* dx, T* dw, T* db)
+    private static void BackwardRow<T>(T* dy, T* x, T* w, T mean, T rstd, int C, T* dx, T* dw, T* db)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var xh = new Span<T>(xhat, C);
-        TensorPrimitives.Subtract(new ReadOnlySpan<T>(x, C), mean, xh);
-        TensorPrimitives.Multiply(xh, rstd, xh);
-        var dyRow = new ReadOnlySpan<T>(dy, C);
-        if (dw != null) TensorPrimitives.MultiplyAdd(dyRow, xh, new ReadOnlySpan<T>(dw, C), new Span<T>(dw, C));
-        if (db != null) TensorPrimitives.Add(new ReadOnlySpan<T>(db, C), dyRow, new Span<T>(db, C));
-        if (dx == null) return;
-        ReadOnlySpan<T> gRow = dyRow;
-        if (w != null)
-        {
-            TensorPrimitives.Multiply(dyRow, new ReadOnlySpan<T>(w, C), new Span<T>(g, C));
-            gRow = new ReadOnlySpan<T>(g, C);
-        }
-        T n = T.CreateTruncating(C);
-        T gMean = TensorPrimitives.Sum(gRow) / n, gxMean = TensorPrimitives.Dot(gRow, xh) / n;
+        T gSum = T.Zero, gxSum = T.Zero;
         int i = 0, width = Vector<T>.Count;
-        T* gp = w != null ? g : dy;
-        if (Vector.IsHardwareAccelerated && C >= width)
+        bool vectors = Vector.IsHardwareAccelerated && C >= width;
+        Vector<T> mv = new(mean), rv = new(rstd);
+        if (vectors)
         {
-            Vector<T> rv = new(rstd), gm = new(gMean), gxm = new(gxMean);
+            Vector<T> gs = Vector<T>.Zero, gxs = Vector<T>.Zero;
             for (; i <= C - width; i += width)
-                Store(dx + i, rv * (Load(gp + i) - gm - Load(xhat + i) * gxm));
+            {
+                var d = Load(dy + i);
+                var xh = (Load(x + i) - mv) * rv;
+                if (dw != null) Store(dw + i, Load(dw + i) + d * xh);
+                if (db != null) Store(db + i, Load(db + i) + d);
+                var g = w != null ? d * Load(w + i) : d;
+                gs += g;
+                gxs += g * xh;
+            }
+            gSum = Vector.Sum(gs);
+            gxSum = Vector.Sum(gxs);
         }
-        for (; i < C; i++) dx[i] = rstd * (gp[i] - gMean - xhat[i] * gxMean);
+        for (; i < C; i++)
+        {
+            T d = dy[i], xh = (x[i] - mean) * rstd;
+            if (dw != null) dw[i] += d * xh;
+            if (db != null) db[i] += d;
+            T g = w != null ? d * w[i] : d;
+            gSum += g;
+            gxSum += g * xh;
+        }
+        if (dx == null) return;
+
+        T n = T.CreateTruncating(C);
+        T gMean = gSum / n, gxMean = gxSum / n;
+        i = 0;
+        if (vectors)
+        {
+            Vector<T> gm = new(gMean), gxm = new(gxMean);
+            for (; i <= C - width; i += width)
+            {
+                var d = Load(dy + i);
+                var g = w != null ? d * Load(w + i) : d;
+                Store(dx + i, rv * (g - gm - (Load(x + i) - mv) * rv * gxm));
+            }
+        }
+        for (; i < C; i++)
+        {
+            T g = w != null ? dy[i] * w[i] : dy[i];
+            dx[i] = rstd * (g - gMean - (x[i] - mean) * rstd * gxMean);
+        }
     }
 }
