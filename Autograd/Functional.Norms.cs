@@ -20,7 +20,7 @@ public static partial class Functional
                                    bool fused = true)
     {
         const string op = "layer_norm";
-        var shape = CheckLayerNormInputs(op, x, weight, bias, eps, normalizedShape);
+        var shape = CheckNormInputs(op, x, weight, bias, eps, normalizedShape);
         if (!fused) return LayerNormFromPrimitives(x, weight, bias, eps, shape.Length);
         if (shape.Length == 1) return Functions.LayerNormFused.Apply(x, weight, bias, eps);
         // Several normalized dims are one for the kernel: [..., d1, ..., dk] -> [..., D], a view when x is contiguous.
@@ -63,42 +63,28 @@ public static partial class Functional
         return weight is null ? y : y * weight;
     }
 
-    /// <summary>Validates layer norm's arguments and returns the normalized shape (the last dim of x by default).</summary>
-    private static int[] CheckLayerNormInputs(string op, Tensor x, Tensor? weight, Tensor? bias, double eps, int[]? normalizedShape)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        CheckFloat(op, "x", x);
-        if (x.Rank == 0) throw new ArgumentException($"{op}: expected x with at least 1 dim (normalised over the last), got a scalar", nameof(x));
-        if (normalizedShape is null) return CheckNormInputs(op, x, weight, bias, eps);
-        int k = normalizedShape.Length;
-        if (k == 0 || k > x.Rank || !x.ShapeRef.AsSpan(x.Rank - k).SequenceEqual(normalizedShape))
-            throw new ArgumentException($"{op}: normalizedShape {Fmt(normalizedShape)} must be the last 1 to {x.Rank} dims of x, whose shape is {Fmt(x.ShapeRef)}", nameof(normalizedShape));
-        if (!(eps >= 0)) throw new ArgumentException($"{op}: eps must be non-negative, got {eps}", nameof(eps));
-        foreach (var (t, name) in new[] { (weight, "weight"), (bias, "bias") })
-        {
-            if (t is null) continue;
-            CheckSameDType(op, x, "x", t, name);
-            if (!t.ShapeRef.SequenceEqual(normalizedShape))
-                throw new ArgumentException($"{op}: expected {name} of the normalized shape {Fmt(normalizedShape)} (the last {k} dims of x, shape {Fmt(x.ShapeRef)}), got {Fmt(t.ShapeRef)}", name);
-        }
-        return (int[])normalizedShape.Clone();
-    }
-
-    /// <summary>Validates a norm over the last dim and returns that dim as the normalized shape.</summary>
-    private static int[] CheckNormInputs(string op, Tensor x, Tensor? weight, Tensor? bias, double eps)
+    /// <summary>
+    /// Validates a norm's arguments and returns the normalized shape: <paramref name="normalizedShape"/>, which must
+    /// be the last dims of x, or by default x's last dim. weight and bias, when given, must have that shape.
+    /// </summary>
+    private static int[] CheckNormInputs(string op, Tensor x, Tensor? weight, Tensor? bias, double eps, int[]? normalizedShape = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         CheckFloat(op, "x", x);
         if (x.Rank == 0) throw new ArgumentException($"{op}: expected x with at least 1 dim (normalised over the last), got a scalar", nameof(x));
         if (!(eps >= 0)) throw new ArgumentException($"{op}: eps must be non-negative, got {eps}", nameof(eps));
-        int D = x.ShapeRef[^1];
+        int[] shape = normalizedShape ?? [x.ShapeRef[^1]];
+        int k = shape.Length;
+        if (k == 0 || k > x.Rank || !x.ShapeRef.AsSpan(x.Rank - k).SequenceEqual(shape))
+            throw new ArgumentException($"{op}: normalizedShape {Fmt(shape)} must be the last 1 to {x.Rank} dims of x, whose shape is {Fmt(x.ShapeRef)}", nameof(normalizedShape));
+        string what = normalizedShape is null ? "the last dim of x" : $"the normalized shape, the last {k} dims of x";
         foreach (var (t, name) in new[] { (weight, "weight"), (bias, "bias") })
         {
             if (t is null) continue;
             CheckSameDType(op, x, "x", t, name);
-            if (t.Rank != 1 || t.ShapeRef[0] != D)
-                throw new ArgumentException($"{op}: expected {name} of shape [{D}] (the last dim of x, shape {Fmt(x.ShapeRef)}), got {Fmt(t.ShapeRef)}", name);
+            if (!t.ShapeRef.SequenceEqual(shape))
+                throw new ArgumentException($"{op}: expected {name} of shape {Fmt(shape)} ({what}, shape {Fmt(x.ShapeRef)}), got {Fmt(t.ShapeRef)}", name);
         }
-        return [D];
+        return (int[])shape.Clone();
     }
 }

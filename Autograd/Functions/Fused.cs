@@ -127,7 +127,7 @@ public sealed class LayerNormFused : Function
     internal static Tensor Apply(Tensor x, Tensor? weight, Tensor? bias, double eps)
     {
         var (y, mean, rstd) = Kernels.LayerNorm(x, weight, bias, eps);
-        Tensor[] inputs = [x, .. weight is null ? Array.Empty<Tensor>() : [weight], .. bias is null ? Array.Empty<Tensor>() : [bias]];
+        var inputs = new[] { x, weight, bias }.OfType<Tensor>().ToArray();         // the ones given, in this order
         var result = Record(y, () => new LayerNormFused(mean, rstd, weight is not null, bias is not null, eps), inputs);
         if (result.GradFn is null)
         {
@@ -147,13 +147,10 @@ public sealed class LayerNormFused : Function
         var (dx, dw, db) = Autograd.IsRecording(weight is null ? [dOut, x] : [dOut, x, weight])
             ? Differentiable(dOut, x, weight, wantDx, wantDw, wantDb)
             : Kernels.LayerNormBackward(dOut, x, weight, _mean, _rstd, wantDx, wantDw, wantDb);
-        return (_hasWeight, _hasBias) switch
-        {
-            (true, true) => [dx, dw, db],
-            (true, false) => [dx, dw],
-            (false, true) => [dx, db],
-            _ => [dx],
-        };
+        var grads = new List<Tensor?> { dx };                                        // one per input, in Inputs' order
+        if (_hasWeight) grads.Add(dw);
+        if (_hasBias) grads.Add(db);
+        return grads.ToArray();
     }
 
     /// <summary>The backward from recorded tensor ops, with mean and rstd recomputed from x so they carry gradients too.</summary>
