@@ -52,6 +52,9 @@ public static class Patches
         ArgumentNullException.ThrowIfNull(images);
         if (images.Rank != 4)
             throw new ArgumentException($"{model}: expected NHWC images [B, {imageSize}, {imageSize}, {channels}], got shape {Module.Format(images.Shape)}", nameof(images));
+        if (images.Size(1) == channels && images.Size(2) == imageSize && images.Size(3) == imageSize && channels != imageSize)
+            throw new ArgumentException($"{model}: images of shape {Module.Format(images.Shape)} look like NCHW, but the vision models take NHWC " +
+                                        $"[B, {imageSize}, {imageSize}, {channels}] (channels last, as big_vision): call images.Permute(0, 2, 3, 1)", nameof(images));
         if (images.Size(1) != imageSize || images.Size(2) != imageSize)
             throw new ArgumentException($"{model}: images are {images.Size(1)} x {images.Size(2)} but the config's ImageSize is {imageSize} " +
                                         $"(shape {Module.Format(images.Shape)}, expected [B, {imageSize}, {imageSize}, {channels}])", nameof(images));

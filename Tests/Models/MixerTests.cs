@@ -152,5 +152,7 @@ public class MixerTests
         Bad(() => model.Call(big), "ImageSize", "12 x 12");
         using var nchw = Tensor.Zeros(2, 3, 8);
         Bad(() => model.Call(nchw), "NHWC");
+        using var channelsFirst = Tensor.Zeros(2, 3, 8, 8);
+        Bad(() => model.Call(channelsFirst), "look like NCHW", "Permute(0, 2, 3, 1)");
     }
 }
