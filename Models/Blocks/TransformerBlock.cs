@@ -18,7 +18,7 @@ namespace DotGrad.Models;
 ///            Post      x = N1 R(x, A x + M x)
 ///            Double    x = R(x, N1' A(N1 x) + N2' M(N1 x))
 ///
-/// ReZero     serial    x = x + alpha1 A(x);            x = x + alpha2 M(x)
+/// ReZero     serial    x = x + alpha1 A(x);            x = x + alpha2 M(x)        (Norm and NormKind are ignored)
 ///            parallel  x = x + alpha1 (A(x) + M(x))
 /// </code>
 /// Parameter names follow GPT-2 where it has them: <c>ln_1</c>, <c>attn</c>, <c>ln_2</c>, <c>mlp</c>; the norms after

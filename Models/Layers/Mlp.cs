@@ -59,21 +59,10 @@ public sealed class Mlp : Module<Tensor, Tensor>
             throw new ArgumentException($"Mlp: expected input [..., width] with width = {Width}, got shape {Format(x.Shape)}", nameof(x));
         var h = Kind switch                                                          // [..., hidden]
         {
-            MlpKind.Plain => Apply(Activation, Fc!.Call(x)),
+            MlpKind.Plain => Activations.Apply(Activation, Fc!.Call(x)),
             MlpKind.SwiGlu => Gate!.Call(x).Silu() * Up!.Call(x),
             _ => Gate!.Call(x).Gelu(Activation == Activation.GeluTanh ? "tanh" : "none") * Up!.Call(x),
         };
         return Output.Call(h);                                                       // [..., width]
     }
-
-    // TODO: Activations.Apply once it is on main.
-    private static Tensor Apply(Activation kind, Tensor x) => kind switch
-    {
-        Activation.Gelu => x.Gelu(),
-        Activation.GeluTanh => x.Gelu("tanh"),
-        Activation.ScaledGelu => x.Gelu() / 1.1289,
-        Activation.Relu => x.Relu(),
-        Activation.Silu => x.Silu(),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Mlp: unknown activation"),
-    };
 }

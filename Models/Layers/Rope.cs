@@ -57,12 +57,14 @@ public sealed class Rope : Module<Tensor, Tensor>
     public (Tensor Cos, Tensor Sin) Tables(int T, int offset, DType dtype, Device device)
     {
         int half = HeadDim / 2;
+        var freq = new double[half];
+        for (int j = 0; j < half; j++) freq[j] = Math.Pow(Base, -2.0 * j / HeadDim);
         var cos = new double[T * half];
         var sin = new double[T * half];
         for (int t = 0; t < T; t++)
             for (int j = 0; j < half; j++)
             {
-                double angle = (offset + t) * Math.Pow(Base, -2.0 * j / HeadDim);
+                double angle = (offset + t) * freq[j];
                 cos[t * half + j] = Math.Cos(angle);
                 sin[t * half + j] = Math.Sin(angle);
             }

@@ -80,6 +80,33 @@ public class GptTests
     }
 
     [Test]
+    public void Blocks_GetTheGptSwitches()
+    {
+        using var gpt = new Gpt(Modern with { Residual = ResidualKind.Scaled, Depth = 3, RopeBase = 500_000 }, new Generator(3));
+        var block = gpt.Blocks[2];
+        Assert.That(gpt.Blocks, Has.Count.EqualTo(3));
+        Assert.That(block.ResidualScale, Is.EqualTo(1.0 / 6), "s = 1 / (2 Depth)");
+        Assert.That(block.Attention.Config, Is.EqualTo(new AttentionConfig(8, 4, KvHeads: 2, Causal: true, Rope: true, RopeBase: 500_000, QkNorm: true, Bias: false)));
+        Assert.That(block.Attention.Rope!.Base, Is.EqualTo(500_000));
+        Assert.That(block.Mlp.Kind, Is.EqualTo(MlpKind.SwiGlu));
+        Assert.That(block.Mlp.Hidden, Is.EqualTo(12));
+        Assert.That(block.Norm1, Is.InstanceOf<RmsNorm>());
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Forward_LogitsAtPositionTIgnoreLaterTokens(bool modern)
+    {
+        using var gpt = new Gpt(modern ? Modern : Small, new Generator(4));
+        using var a = Tokens([1, 2, 3, 4, 5, 6]);
+        using var b = Tokens([1, 2, 3, 9, 8, 7]);
+        var la = gpt.Call(a);
+        var lb = gpt.Call(b);
+        Assert.That(Check.Values(lb[.., ..3]), Is.EqualTo(Check.Values(la[.., ..3])).Within(1e-6));
+        Assert.That(Check.Values(lb[.., 3..]), Is.Not.EqualTo(Check.Values(la[.., 3..])));
+    }
+
+    [Test]
     public void Init_IsGpt2s()
     {
         // Width 64, depth 2: residual projections N(0, 0.02 / sqrt(4) = 0.01), other matrices N(0, 0.02), biases 0, norms 1.
