@@ -259,6 +259,23 @@ public class SafetensorsTests
         Assert.That(Safetensors.ReadMetadata(FilePath())["step"], Is.EqualTo("3"));
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public void GptCheckpoint_RoundTripIsExact_AndGivesTheSameLogits(bool tiedHead)
+    {
+        var config = new GptConfig(VocabSize: 11, ContextLength: 8, Width: 16, Depth: 2, Heads: 4, TiedHead: tiedHead);
+        using var a = new Gpt(config, new Generator(1));
+        using var b = new Gpt(config, new Generator(2));
+        a.SaveSafetensors(FilePath());
+        b.LoadSafetensors(FilePath());
+        foreach (var ((name, pa), (_, pb)) in a.NamedParameters().Zip(b.NamedParameters()))
+            Assert.That(pb.ToArray<float>(), Is.EqualTo(pa.ToArray<float>()), name);
+        a.Eval();
+        b.Eval();
+        using var tokens = Tensor.Randint(0, 11, [2, 8], new Generator(3));
+        Assert.That(b.Call(tokens).ToArray<float>(), Is.EqualTo(a.Call(tokens).ToArray<float>()));
+    }
+
     [Test]
     public void ModuleCheckpoint_MisshapedFile_FailsWithTheKeyAndBothShapes()
     {
