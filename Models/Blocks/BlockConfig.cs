@@ -85,6 +85,7 @@ public sealed record AttentionConfig(
 /// One transformer block. Input and output are [batch, tokens, Width]. <see cref="Depth"/> is the model's number of
 /// blocks (used by the scaled residual, s = 1 / (2 Depth)). <see cref="MlpHidden"/> is the MLP's hidden width (for
 /// gated MLPs the width of each of the two projections). <see cref="NormEps"/>: 1e-5 as PyTorch, 1e-6 as flax.
+/// <see cref="RopeBase"/>: the RoPE frequency base when <see cref="Rope"/> (10,000; Llama 3 uses 500,000).
 /// </summary>
 public sealed record BlockConfig(
     int Width,
@@ -104,8 +105,9 @@ public sealed record BlockConfig(
     bool QkNorm = false,
     AttentionScale Scale = AttentionScale.InverseSqrt,
     double AttentionOutputScale = 1.0,
-    double NormEps = 1e-5)
+    double NormEps = 1e-5,
+    double RopeBase = 10_000)
 {
     /// <summary>The attention part of this block's configuration.</summary>
-    public AttentionConfig Attention => new(Width, Heads, KvHeads, Causal, Rope, QkNorm: QkNorm, Scale: Scale, OutputScale: AttentionOutputScale, Bias: Bias);
+    public AttentionConfig Attention => new(Width, Heads, KvHeads, Causal, Rope, RopeBase, QkNorm, Scale, AttentionOutputScale, Bias);
 }
