@@ -179,7 +179,8 @@ public sealed class GMlp : Module<Tensor, Tensor>
         Norm = AddModule("norm", new LayerNorm(config.Width, config.NormEps, dtype: dtype, device: device));
         int outputs = config.IsLanguageModel ? config.VocabSize : config.Classes;
         Head = AddModule("head", new Linear(config.Width, outputs, generator: generator, dtype: dtype, device: device));
-        ZeroInit.Linear(Head);
+        Init.Zeros(Head.Weight);
+        Init.Zeros(Head.Bias!);
     }
 
     public GMlpConfig Config { get; }

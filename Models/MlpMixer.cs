@@ -111,7 +111,8 @@ public sealed class MlpMixer : Module<Tensor, Tensor>
             new MixerBlock(config.Tokens, config.Width, config.TokenMlpHidden, config.ChannelMlpHidden, config.NormEps, generator, dtype, device))));
         Norm = AddModule("norm", new LayerNorm(config.Width, config.NormEps, dtype: dtype, device: device));
         Head = AddModule("head", new Linear(config.Width, config.Classes, generator: generator, dtype: dtype, device: device));
-        ZeroInit.Linear(Head);
+        Init.Zeros(Head.Weight);
+        Init.Zeros(Head.Bias!);
     }
 
     public MlpMixerConfig Config { get; }

@@ -18,7 +18,7 @@ public class GMlpTests
     public void Sgu_WithZeroWeightAndUnitBias_IsExactlyTheFirstHalf()
     {
         using var sgu = new SpatialGatingUnit(hidden: 10, seqLen: 4, generator: new Generator(1), dtype: DType.Float64);
-        ZeroInit.Fill(sgu.Weight, 0);
+        Init.Zeros(sgu.Weight);
         using var z = Tensor.Randn([3, 4, 10], new Generator(2), DType.Float64);
         using var z1 = z[.., .., ..5];
         using var output = sgu.Call(z);
