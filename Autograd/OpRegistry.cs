@@ -295,8 +295,10 @@ public static class OpRegistry
             int drop = _rng.Next(shape.Length + 1);
             int[] lead = mayGrow && drop == 0 && _rng.Next(3) == 0 ? [_rng.Next(1, 3)] : [];
             var rest = shape.Skip(drop).Select(s => _rng.Next(3) == 0 ? 1 : s);
-            var p = lead.Concat(rest).ToArray();
-            return ShapeMath.Count(p) * Math.Max(1, ShapeMath.Count(shape)) > 4 * MaxCount * MaxCount ? shape.Skip(drop).ToArray() : p;
+            var kept = rest.ToArray();
+            var p = lead.Concat(kept).ToArray();
+            // A leading dim may not push the partner past the size every sample keeps to (its Jacobians stay small).
+            return ShapeMath.Count(p) > MaxCount ? kept : p;
         }
 
         public SampleLayout Layout(int rank) => rank == 0 ? SampleLayout.Contiguous : (SampleLayout)_rng.Next(3);

@@ -13,7 +13,7 @@ namespace DotGrad;
 public sealed partial class Tensor : IDisposable
 {
     private readonly int[] _shape;
-    private readonly int[] _strides;
+    private int[] _strides;
     private int _disposed; // 0 alive, 1 disposed by Dispose(), 2 disposed by its scope; an int so Dispose can be atomic
 
     // The one constructor: every tensor (op results, views, casts, the library's temporaries) passes here, so this is
@@ -37,7 +37,7 @@ public sealed partial class Tensor : IDisposable
         return new Tensor(storage, (int[])shape.Clone(), ShapeMath.ContiguousStrides(shape), 0, retain: false);
     }
 
-    internal Storage Storage { get; }
+    internal Storage Storage { get; private set; }
 
     /// <summary>The size of each dimension (a copy; use <see cref="Size"/> in hot code).</summary>
     public int[] Shape => (int[])_shape.Clone();
@@ -46,7 +46,7 @@ public sealed partial class Tensor : IDisposable
     public int[] Strides => (int[])_strides.Clone();
 
     /// <summary>Position of the first element in the storage, in elements.</summary>
-    public int Offset { get; }
+    public int Offset { get; private set; }
 
     public DType DType => Storage.DType;
     public Device Device => Storage.Device;
@@ -72,6 +72,26 @@ public sealed partial class Tensor : IDisposable
             ThrowIfDisposed();
             return new Strided(Storage, _shape, _strides, Offset);
         }
+    }
+
+    /// <summary>
+    /// Makes this tensor a view of <paramref name="source"/>'s data (PyTorch's <c>param.data = source</c>): same
+    /// shape required; the tensor keeps its identity, gradient flag and scope, and drops its old storage. This is how
+    /// a module moves its parameters to another device or dtype while layers keep their references.
+    /// </summary>
+    internal void SetData(Tensor source)
+    {
+        ThrowIfDisposed();
+        if (!_shape.AsSpan().SequenceEqual(source._shape))
+            throw new ArgumentException($"set_data: the new data has shape {ShapeMath.Format(source._shape)}, the tensor {ShapeMath.Format(_shape)}");
+        if (source.DType.IsFloatingPoint() is false && RequiresGrad)
+            throw new ArgumentException($"set_data: a tensor that requires grad needs floating-point data, got {source.DType}");
+        var old = Storage;
+        source.Storage.Retain();
+        Storage = source.Storage;
+        _strides = (int[])source._strides.Clone();
+        Offset = source.Offset;
+        old.Release();
     }
 
     internal int[] ShapeRef => _shape;

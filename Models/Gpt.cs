@@ -1,0 +1,265 @@
+// A GPT in one file, in the manner of nanoGPT: a config record, token and position embeddings, a stack of
+// transformer blocks, a final norm, a language-model head, GPT-2 initialisation and sampling.
+namespace DotGrad.Models;
+
+/// <summary>How a <see cref="Gpt"/> tells positions apart.</summary>
+public enum GptPositions
+{
+    /// <summary>A learned [ContextLength, Width] table added to the token embeddings (GPT-2).</summary>
+    Learned,
+    /// <summary>Rotary embeddings on the queries and keys of every attention layer (GPT-NeoX, Llama); no table.</summary>
+    Rope,
+}
+
+/// <summary>
+/// A GPT's shape and switches. The first five fields are its size; <see cref="MlpHidden"/> defaults to 4 Width. The
+/// block switches are those of <see cref="BlockConfig"/> (see <see cref="TransformerBlock"/> for their equations);
+/// attention is always causal. The defaults give GPT-2 as nanoGPT writes it (with exact GELU):
+/// <c>new GptConfig(50257, 1024, 768, 12, 12)</c> is GPT-2 small with 124M parameters (tied head).
+/// </summary>
+public sealed record GptConfig(
+    int VocabSize,
+    int ContextLength,
+    int Width,
+    int Depth,
+    int Heads,
+    int? MlpHidden = null,
+    GptPositions Positions = GptPositions.Learned,
+    bool TiedHead = true,
+    NormPlacement Norm = NormPlacement.Pre,
+    NormKind NormKind = NormKind.LayerNorm,
+    bool Parallel = false,
+    ResidualKind Residual = ResidualKind.Standard,
+    MlpKind Mlp = MlpKind.Plain,
+    Activation Activation = Activation.Gelu,
+    bool Bias = true,
+    int? KvHeads = null,
+    bool QkNorm = false,
+    AttentionScale Scale = AttentionScale.InverseSqrt,
+    double AttentionOutputScale = 1.0,
+    double NormEps = 1e-5,
+    double RopeBase = 10_000)
+{
+    /// <summary>The configuration every block of the model gets.</summary>
+    public BlockConfig Block => new(Width, Heads, MlpHidden ?? 4 * Width, Norm, NormKind, Parallel, Residual, Depth, Mlp,
+                                    Activation, Bias, Causal: true, KvHeads, Rope: Positions == GptPositions.Rope, QkNorm,
+                                    Scale, AttentionOutputScale, NormEps, RopeBase);
+}
+
+/// <summary>
+/// A decoder-only transformer language model: Int32 tokens [B, T] -> logits [B, T, VocabSize].
+/// <code>
+/// x = wte[tokens] (+ wpe[0 .. T-1])        [B, T, C]   (Rope: no table; attention rotates q and k)
+/// x = h.0(x) ... h.{Depth-1}(x)           [B, T, C]
+/// x = ln_f(x)                              only for the Pre and Double placements (Post blocks end normalised; ReZero has no norms)
+/// logits = x wte^T  or  lm_head(x)         [B, T, V]   (TiedHead: the token embedding is the output matrix too)
+/// </code>
+/// <para>GPT-2 initialisation: every Linear weight and embedding N(0, 0.02), biases 0, norms 1; the projections that
+/// write into the residual stream (attention <c>out</c>, MLP <c>proj</c>/<c>down</c>) N(0, 0.02 / sqrt(2 Depth)), so
+/// that the 2 Depth additions to the residual stream keep its variance near that of one.</para>
+/// </summary>
+public sealed class Gpt : Module<Tensor, Tensor>
+{
+    public Gpt(GptConfig config, Generator? generator = null, DType dtype = DType.Float32, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Validate(config);
+        Config = config;
+        int V = config.VocabSize, C = config.Width;
+        var block = config.Block;
+
+        TokenEmbedding = AddModule("wte", new Embedding(V, C, generator, dtype, device));
+        if (config.Positions == GptPositions.Learned)
+            PositionEmbedding = AddModule("wpe", new Embedding(config.ContextLength, C, generator, dtype, device));
+        var blocks = AddModule("h", new BlockList());
+        Blocks = Enumerable.Range(0, config.Depth).Select(i => blocks.Add(new TransformerBlock(block, generator, dtype, device))).ToArray();
+        if (config.Norm != NormPlacement.Post && config.Residual != ResidualKind.ReZero)
+            FinalNorm = AddModule<Module<Tensor, Tensor>>("ln_f", config.NormKind == NormKind.LayerNorm
+                ? new LayerNorm(C, config.NormEps, config.Bias, dtype, device)
+                : new RmsNorm(C, config.NormEps, dtype, device));
+        if (!config.TiedHead) Head = AddModule("lm_head", new Linear(C, V, bias: false, generator, dtype, device));
+        InitGpt2(generator);
+    }
+
+    public GptConfig Config { get; }
+    public Embedding TokenEmbedding { get; }
+    public Embedding? PositionEmbedding { get; }
+    public IReadOnlyList<TransformerBlock> Blocks { get; }
+    public Module<Tensor, Tensor>? FinalNorm { get; }
+    /// <summary>The untied output projection [V, C]; null when <see cref="GptConfig.TiedHead"/> (the head is wte).</summary>
+    public Linear? Head { get; }
+
+    public override Tensor Forward(Tensor tokens)
+    {
+        CheckTokens(tokens, nameof(tokens));
+        if (tokens.Size(1) > Config.ContextLength)
+            throw new ArgumentException($"Gpt: the input has T = {tokens.Size(1)} tokens but GptConfig.ContextLength = {Config.ContextLength}; " +
+                                        "pass at most ContextLength tokens (Generate crops to the last ContextLength itself)", nameof(tokens));
+        return Logits(Hidden(tokens));
+    }
+
+    /// <summary>The residual stream after the last block and the final norm, [B, T, C].</summary>
+    private Tensor Hidden(Tensor tokens)
+    {
+        int T = tokens.Size(1);
+        var x = TokenEmbedding.Call(tokens);                                         // [B, T] -> [B, T, C]
+        if (PositionEmbedding is not null)
+        {
+            var positions = Tensor.Arange(0, T, 1, DType.Int32, tokens.Device);     // [T]
+            x = x + PositionEmbedding.Call(positions);                               // [B, T, C] + [T, C]
+        }
+        foreach (var block in Blocks) x = block.Call(x);                            // [B, T, C]
+        return FinalNorm is null ? x : FinalNorm.Call(x);
+    }
+
+    /// <summary>[..., C] -> [..., V].</summary>
+    private Tensor Logits(Tensor x) => Head is null
+        ? x.MatMul(TokenEmbedding.Weight.MT)                                         // [..., C] @ [C, V] -> [..., V]
+        : Head.Call(x);
+
+    /// <summary>
+    /// Continues each row of <paramref name="prompt"/> [B, T0] by <paramref name="maxTokens"/> tokens, as nanoGPT's
+    /// <c>generate</c>: feed the last ContextLength tokens, take the logits at the last position, divide by
+    /// <paramref name="temperature"/>, keep the <paramref name="topK"/> largest (ties with the k-th are kept), sample
+    /// from the softmax. Temperature 0 is greedy (argmax; the first maximum on ties) and draws no random numbers.
+    /// Each step draws B uniforms from <paramref name="generator"/> (<see cref="Generator.Default"/> when null), so a
+    /// seed gives the same tokens on every run. Returns [B, T0 + maxTokens] Int32 on the prompt's device; runs
+    /// without recording gradients. Sampling itself (top-k, softmax, inverse CDF) runs on the host in double.
+    /// </summary>
+    public Tensor Generate(Tensor prompt, int maxTokens, double temperature = 1.0, int? topK = null, Generator? generator = null)
+    {
+        CheckTokens(prompt, nameof(prompt));
+        ArgumentOutOfRangeException.ThrowIfNegative(maxTokens);
+        if (!(temperature >= 0) || double.IsInfinity(temperature))
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "Gpt.Generate: temperature must be finite and >= 0 (0 is greedy)");
+        if (topK is <= 0) throw new ArgumentOutOfRangeException(nameof(topK), topK, "Gpt.Generate: topK must be positive (or null for no cut)");
+        generator ??= Generator.Default;
+        int B = prompt.Size(0), T0 = prompt.Size(1), V = Config.VocabSize, total = T0 + maxTokens;
+        var tokens = new int[B, total];
+        var start = prompt.Contiguous().ToArray<int>();
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < T0; t++) tokens[b, t] = start[b * T0 + t];
+
+        using var noGrad = Autograd.NoGrad();
+        for (int n = T0; n < total; n++)
+        {
+            using var scope = Tensor.NewDisposeScope();                              // frees each step's tensors
+            int T = Math.Min(n, Config.ContextLength), from = n - T;                 // crop to the context
+            var window = new int[B * T];
+            for (int b = 0; b < B; b++)
+                for (int t = 0; t < T; t++) window[b * T + t] = tokens[b, from + t];
+            var idx = Tensor.FromArray(window, [B, T], prompt.Device);               // [B, T]
+            var last = Logits(Hidden(idx)[.., ^1]);                                  // [B, T, C] -> [B, C] -> [B, V]
+            var logits = last.To(DType.Float64).To(Device.Cpu).ToArray<double>();   // B * V on the host
+            double[]? uniforms = temperature == 0 ? null : Tensor.Rand([B], generator, DType.Float64, Device.Cpu).ToArray<double>();
+            for (int b = 0; b < B; b++)
+            {
+                var row = logits.AsSpan(b * V, V);
+                tokens[b, n] = uniforms is null ? Argmax(row) : Sample(row, temperature, topK, uniforms[b]);
+            }
+        }
+        var result = new int[B * total];
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < total; t++) result[b * total + t] = tokens[b, t];
+        return Tensor.FromArray(result, [B, total], prompt.Device);
+    }
+
+    private static int Argmax(ReadOnlySpan<double> row)
+    {
+        int best = 0;
+        for (int i = 1; i < row.Length; i++)
+            if (row[i] > row[best]) best = i;
+        return best;
+    }
+
+    /// <summary>One draw from softmax(logits / temperature) restricted to the top k, by inverting the CDF at u in [0, 1).</summary>
+    private static int Sample(Span<double> logits, double temperature, int? topK, double u)
+    {
+        for (int i = 0; i < logits.Length; i++) logits[i] /= temperature;
+        if (topK is { } k && k < logits.Length)
+        {
+            var sorted = logits.ToArray();
+            Array.Sort(sorted);
+            double kth = sorted[^k];                                                 // the k-th largest
+            for (int i = 0; i < logits.Length; i++)
+                if (logits[i] < kth) logits[i] = double.NegativeInfinity;
+        }
+        double max = double.NegativeInfinity;
+        foreach (var l in logits) max = Math.Max(max, l);
+        double sum = 0;
+        for (int i = 0; i < logits.Length; i++) sum += logits[i] = Math.Exp(logits[i] - max); // stable softmax, unnormalised
+        double target = u * sum, cumulative = 0;
+        int last = 0;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            if (logits[i] == 0) continue;
+            cumulative += logits[i];
+            last = i;
+            if (target < cumulative) return i;
+        }
+        return last;                                                                 // u * sum rounded up to the total
+    }
+
+    /// <summary>GPT-2's initialisation (see the class summary), drawn from <paramref name="generator"/>.</summary>
+    private void InitGpt2(Generator? generator)
+    {
+        const double std = 0.02;
+        double residualStd = std / Math.Sqrt(2 * Config.Depth);
+        var residualProjections = Blocks.SelectMany(b => new[] { b.Attention.Out.Weight, b.Mlp.Output.Weight })
+                                        .ToHashSet(ReferenceEqualityComparer.Instance);
+        using var noGrad = Autograd.NoGrad();
+        foreach (var (_, module) in NamedModules())
+        {
+            switch (module)
+            {
+                case Linear linear:
+                    Fill(linear.Weight, residualProjections.Contains(linear.Weight) ? residualStd : std, generator);
+                    if (linear.Bias is { } bias) Fill(bias, 0, generator);
+                    break;
+                case Embedding embedding:
+                    Fill(embedding.Weight, std, generator);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Overwrites a parameter in place with N(0, std) (zeros when std is 0).</summary>
+    private static void Fill(Tensor parameter, double std, Generator? generator)
+    {
+        using var value = std == 0
+            ? Tensor.Zeros(parameter.Shape, parameter.DType, parameter.Device)
+            : Tensor.Normal(parameter.Shape, 0, std, generator, parameter.DType, parameter.Device);
+        using var target = parameter.Detach();
+        target[TensorIndex.Ellipsis] = value;
+    }
+
+    private static void CheckTokens(Tensor tokens, string name)
+    {
+        ArgumentNullException.ThrowIfNull(tokens, name);
+        if (tokens.DType != DType.Int32)
+            throw new ArgumentException($"Gpt: expected Int32 token ids [B, T], got {tokens.DType}; convert with .To(DType.Int32)", name);
+        if (tokens.Rank != 2 || tokens.Size(1) == 0)
+            throw new ArgumentException($"Gpt: expected token ids [B, T] with T >= 1, got shape {Format(tokens.Shape)}", name);
+    }
+
+    private static void Validate(GptConfig c)
+    {
+        if (c.VocabSize <= 0) throw new ArgumentException($"GptConfig.VocabSize must be positive, got {c.VocabSize}", nameof(c));
+        if (c.ContextLength <= 0) throw new ArgumentException($"GptConfig.ContextLength must be positive, got {c.ContextLength}", nameof(c));
+        if (c.Width <= 0) throw new ArgumentException($"GptConfig.Width must be positive, got {c.Width}", nameof(c));
+        if (c.Depth <= 0) throw new ArgumentException($"GptConfig.Depth must be positive, got {c.Depth}", nameof(c));
+        if (c.Heads <= 0) throw new ArgumentException($"GptConfig.Heads must be positive, got {c.Heads}", nameof(c));
+        if (c.Width % c.Heads != 0)
+            throw new ArgumentException($"GptConfig.Heads = {c.Heads} must divide Width = {c.Width} (each head gets Width / Heads dims)", nameof(c));
+        if (c.MlpHidden is <= 0) throw new ArgumentException($"GptConfig.MlpHidden must be positive, got {c.MlpHidden}", nameof(c));
+        if (!Enum.IsDefined(c.Positions)) throw new ArgumentException($"GptConfig.Positions: unknown value {c.Positions}", nameof(c));
+    }
+
+    /// <summary>The blocks, registered as h.0, h.1, ... (nanoGPT's <c>transformer.h</c>).</summary>
+    private sealed class BlockList : Module
+    {
+        private int _count;
+
+        public TransformerBlock Add(TransformerBlock block) => AddModule((_count++).ToString(System.Globalization.CultureInfo.InvariantCulture), block);
+    }
+}

@@ -1,0 +1,146 @@
+// Multi-head attention written out as in nanoGPT: project, split into heads, (QK-norm, RoPE), q k^T * scale,
+// causal mask, softmax, weighted sum of values, merge heads, project back.
+namespace DotGrad.Models;
+
+/// <summary>
+/// Multi-head attention from an <see cref="AttentionConfig"/>; input and output [B, T, C] with C = Width.
+/// <code>
+/// q, k, v = x Wq^T, x Wk^T, x Wv^T                 split into heads of size hs = Width / Heads
+/// q, k    = RmsNorm(q), RmsNorm(k)                 QkNorm: one learned scale per head dim, shared by the heads
+/// q, k    = rope(q), rope(k)                       Rope (half-split, see <see cref="Models.Rope"/>)
+/// att     = softmax(q k^T * scale + mask) v        scale 1/sqrt(hs) or 1/hs; mask -inf above the diagonal when Causal
+/// y       = OutputScale * (merge(att) Wo^T)
+/// </code>
+/// <para>The projections are separate Linear layers (<c>query</c>, <c>key</c>, <c>value</c>, <c>out</c>, weights
+/// [out, in] as in PyTorch, names as in flax's MultiHeadDotProductAttention) rather than one fused qkv matrix: with
+/// grouped-query heads the key and value projections are narrower than the query's (KvHeads * hs columns), and
+/// cross-attention (<see cref="Attend"/>, used by <see cref="MultiHeadAttentionPooling"/>) projects queries and
+/// keys from different tensors. A fused projection computes the same thing with one matmul instead of three.</para>
+/// <para>Grouped-query attention: KvHeads key/value heads, each shared by Heads / KvHeads consecutive query heads
+/// (query head h reads key/value head h / (Heads / KvHeads)); KvHeads = 1 is multi-query attention. The shared heads
+/// are repeated with an expand and a reshape, as Llama's repeat_kv does.</para>
+/// </summary>
+public sealed class MultiHeadAttention : Module<Tensor, Tensor>
+{
+    public MultiHeadAttention(AttentionConfig config, Generator? generator = null, DType dtype = DType.Float32, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Validate(config);
+        Config = config;
+        Heads = config.Heads;
+        KvHeads = config.KvHeads ?? config.Heads;
+        HeadDim = config.Width / config.Heads;
+        int C = config.Width;
+        Query = AddModule("query", new Linear(C, Heads * HeadDim, config.Bias, generator, dtype, device));
+        Key = AddModule("key", new Linear(C, KvHeads * HeadDim, config.Bias, generator, dtype, device));
+        Value = AddModule("value", new Linear(C, KvHeads * HeadDim, config.Bias, generator, dtype, device));
+        Out = AddModule("out", new Linear(Heads * HeadDim, C, config.Bias, generator, dtype, device));
+        if (config.QkNorm)
+        {
+            QueryNorm = AddModule("query_norm", new RmsNorm(HeadDim, dtype: dtype, device: device));
+            KeyNorm = AddModule("key_norm", new RmsNorm(HeadDim, dtype: dtype, device: device));
+        }
+        if (config.Rope) Rope = AddModule("rope", new Rope(HeadDim, config.RopeBase));
+    }
+
+    public AttentionConfig Config { get; }
+    public int Heads { get; }
+    public int KvHeads { get; }
+    public int HeadDim { get; }
+    public Linear Query { get; }
+    public Linear Key { get; }
+    public Linear Value { get; }
+    /// <summary>The output projection: the one that writes into the residual stream (GPT-2 scales its init).</summary>
+    public Linear Out { get; }
+    public RmsNorm? QueryNorm { get; }
+    public RmsNorm? KeyNorm { get; }
+    /// <summary>The rotary embedding applied to queries and keys (no parameters), when <see cref="AttentionConfig.Rope"/>.</summary>
+    public Rope? Rope { get; }
+
+    /// <summary>The factor on the attention logits: 1/sqrt(hs), or 1/hs for <see cref="AttentionScale.Inverse"/>.</summary>
+    public double LogitScale => Config.Scale == AttentionScale.Inverse ? 1.0 / HeadDim : 1.0 / Math.Sqrt(HeadDim);
+
+    /// <summary>Self-attention: queries, keys and values all from <paramref name="x"/> [B, T, C].</summary>
+    public override Tensor Forward(Tensor x) => Attend(x, x);
+
+    /// <summary>
+    /// Queries from <paramref name="query"/> [B, Tq, C], keys and values from <paramref name="context"/> [B, Tk, C];
+    /// returns [B, Tq, C]. RoPE numbers both sequences from position 0; the causal mask lets query i see keys j &lt;= i.
+    /// </summary>
+    public Tensor Attend(Tensor query, Tensor context)
+    {
+        CheckInput(query, nameof(query));
+        CheckInput(context, nameof(context));
+        int B = query.Size(0), Tq = query.Size(1), Tk = context.Size(1), C = Config.Width;
+        int nh = Heads, nkv = KvHeads, hs = HeadDim;
+        if (context.Size(0) != B)
+            throw new ArgumentException($"MultiHeadAttention: query and context must have the same batch size, got {Format(query.Shape)} and {Format(context.Shape)}", nameof(context));
+
+        var q = Query.Call(query).View(B, Tq, nh, hs).Transpose(1, 2);     // [B, Tq, C] -> [B, Tq, nh, hs] -> [B, nh, Tq, hs]
+        var k = Key.Call(context).View(B, Tk, nkv, hs).Transpose(1, 2);    // [B, Tk, nkv*hs] -> [B, Tk, nkv, hs] -> [B, nkv, Tk, hs]
+        var v = Value.Call(context).View(B, Tk, nkv, hs).Transpose(1, 2);  // [B, Tk, nkv*hs] -> [B, Tk, nkv, hs] -> [B, nkv, Tk, hs]
+
+        if (QueryNorm is not null && KeyNorm is not null)
+        {
+            q = QueryNorm.Call(q);                                          // normalised over hs, per head and position
+            k = KeyNorm.Call(k);
+        }
+        if (Rope is not null)
+        {
+            q = Rope.Call(q);                                              // [B, nh, Tq, hs], positions 0 .. Tq-1
+            k = Rope.Call(k);                                              // [B, nkv, Tk, hs], positions 0 .. Tk-1
+        }
+        if (nkv != nh)
+        {
+            // Each key/value head serves nh / nkv consecutive query heads: repeat it that many times.
+            k = RepeatHeads(k, nh / nkv);                                   // [B, nkv, Tk, hs] -> [B, nh, Tk, hs]
+            v = RepeatHeads(v, nh / nkv);                                   // [B, nkv, Tk, hs] -> [B, nh, Tk, hs]
+        }
+
+        var att = q.MatMul(k.Transpose(-2, -1)) * LogitScale;               // [B, nh, Tq, hs] @ [B, nh, hs, Tk] -> [B, nh, Tq, Tk]
+        if (Config.Causal)
+        {
+            var rows = Tensor.Arange(0, Tq, 1, DType.Int32, query.Device).Unsqueeze(1); // [Tq, 1]
+            var cols = Tensor.Arange(0, Tk, 1, DType.Int32, query.Device);               // [Tk]
+            att = att.MaskedFill(cols.Gt(rows), double.NegativeInfinity);               // query i does not see keys j > i
+        }
+        att = att.Softmax(-1);                                               // stable: subtracts the row max first
+        var y = att.MatMul(v);                                               // [B, nh, Tq, Tk] @ [B, nh, Tk, hs] -> [B, nh, Tq, hs]
+        y = y.Transpose(1, 2).Reshape(B, Tq, nh * hs);                       // [B, nh, Tq, hs] -> [B, Tq, nh, hs] -> [B, Tq, C]
+        y = Out.Call(y);                                                     // [B, Tq, C]
+        return Config.OutputScale == 1.0 ? y : y * Config.OutputScale;
+    }
+
+    /// <summary>[B, nkv, T, hs] -> [B, nkv * n, T, hs], each head repeated n times in a row (no copy until the reshape).</summary>
+    private static Tensor RepeatHeads(Tensor x, int n)
+    {
+        int B = x.Size(0), nkv = x.Size(1), T = x.Size(2), hs = x.Size(3);
+        return x.Unsqueeze(2)                                                // [B, nkv, 1, T, hs]
+                .Expand(B, nkv, n, T, hs)                                    // [B, nkv, n, T, hs], stride 0 on n
+                .Reshape(B, nkv * n, T, hs);                                 // [B, nh, T, hs] (copies)
+    }
+
+    private void CheckInput(Tensor x, string name)
+    {
+        ArgumentNullException.ThrowIfNull(x, name);
+        if (x.Rank != 3 || x.Size(-1) != Config.Width)
+            throw new ArgumentException($"MultiHeadAttention: expected {name} [B, T, C] with C = Width = {Config.Width}, got shape {Format(x.Shape)}", name);
+    }
+
+    /// <summary>Throws with the name of the field that is wrong.</summary>
+    internal static void Validate(AttentionConfig c)
+    {
+        if (c.Width <= 0) throw new ArgumentException($"AttentionConfig.Width must be positive, got {c.Width}", nameof(c));
+        if (c.Heads <= 0) throw new ArgumentException($"AttentionConfig.Heads must be positive, got {c.Heads}", nameof(c));
+        if (c.Width % c.Heads != 0)
+            throw new ArgumentException($"AttentionConfig.Heads = {c.Heads} must divide Width = {c.Width} (each head gets Width / Heads dims)", nameof(c));
+        if (c.KvHeads is { } kv && (kv <= 0 || c.Heads % kv != 0))
+            throw new ArgumentException($"AttentionConfig.KvHeads = {kv} must be positive and divide Heads = {c.Heads} (each key/value head serves Heads / KvHeads query heads)", nameof(c));
+        if (c.Rope && c.Width / c.Heads % 2 != 0)
+            throw new ArgumentException($"AttentionConfig.Rope needs an even head dim, but Width / Heads = {c.Width} / {c.Heads} = {c.Width / c.Heads}", nameof(c));
+        if (c.Rope && !(c.RopeBase > 1))
+            throw new ArgumentException($"AttentionConfig.RopeBase must be greater than 1, got {c.RopeBase}", nameof(c));
+        if (!double.IsFinite(c.OutputScale))
+            throw new ArgumentException($"AttentionConfig.OutputScale must be finite, got {c.OutputScale}", nameof(c));
+    }
+}

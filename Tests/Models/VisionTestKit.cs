@@ -1,0 +1,103 @@
+// What the Mixer, gMLP and ViT tests share: a hand-written Adam (there is no optimizer library yet), an
+// overfitting loop, a gradient check through every parameter of a module, and bad-input assertions.
+using DotGrad;
+using DotGrad.Models;
+
+namespace DotGrad.Tests.Models;
+
+/// <summary>Adam (b1 0.9, b2 0.999, eps 1e-8, bias-corrected) written with tensor ops under NoGrad.</summary>
+internal sealed class TinyAdam : IDisposable
+{
+    private readonly Tensor[] _params, _m, _v;
+    private readonly double _lr;
+    private int _t;
+
+    public TinyAdam(IEnumerable<Tensor> parameters, double lr)
+    {
+        _params = parameters.ToArray();
+        _m = _params.Select(p => Tensor.ZerosLike(p).DetachFromDisposeScope()).ToArray();
+        _v = _params.Select(p => Tensor.ZerosLike(p).DetachFromDisposeScope()).ToArray();
+        _lr = lr;
+    }
+
+    /// <summary>One update from the parameters' current gradients (parameters without one are left alone).</summary>
+    public void Step()
+    {
+        _t++;
+        double c1 = 1 - Math.Pow(0.9, _t), c2 = 1 - Math.Pow(0.999, _t);
+        using var _ = global::DotGrad.Autograd.NoGrad();
+        using var scope = Tensor.NewDisposeScope();
+        for (int i = 0; i < _params.Length; i++)
+        {
+            if (_params[i].Grad is not { } g) continue;
+            _m[i][TensorIndex.Ellipsis] = _m[i] * 0.9 + g * 0.1;
+            _v[i][TensorIndex.Ellipsis] = _v[i] * 0.999 + g.Square() * 0.001;
+            var update = _m[i] / c1 / ((_v[i] / c2).Sqrt() + 1e-8);
+            _params[i].Detach()[TensorIndex.Ellipsis] = _params[i] - update * _lr;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _m.Concat(_v)) t.Dispose();
+    }
+}
+
+internal static class VisionTestKit
+{
+    /// <summary>
+    /// Trains <paramref name="model"/> with Adam on one fixed batch for <paramref name="steps"/> steps and returns the
+    /// cross entropy after each step. Logits of rank 3 (a language model's [B, T, V]) are flattened to [B*T, V].
+    /// </summary>
+    public static double[] Overfit(Module<Tensor, Tensor> model, Tensor input, Tensor labels, int steps, double lr)
+    {
+        var losses = new double[steps];
+        using var adam = new TinyAdam(model.Parameters(), lr);
+        for (int step = 0; step < steps; step++)
+        {
+            using var scope = Tensor.NewDisposeScope();
+            foreach (var p in model.Parameters()) p.ZeroGrad();
+            var logits = model.Call(input);
+            if (logits.Rank == 3) logits = logits.Reshape(-1, logits.Size(-1));
+            var loss = Functional.CrossEntropy(logits, labels.Reshape(-1));
+            loss.Backward();
+            adam.Step();
+            losses[step] = loss.Item();
+        }
+        foreach (var p in model.Parameters()) p.ZeroGrad();
+        return losses;
+    }
+
+    /// <summary>
+    /// GradCheck through <paramref name="model"/> (built in Float64) with respect to its input (when floating point)
+    /// and every parameter. The output is reduced to one number, sum(model(x) * r) with a fixed random r, so one
+    /// backward gives the whole analytic gradient.
+    /// </summary>
+    public static GradCheckResult GradCheckModel(Module<Tensor, Tensor> model, Tensor input, ulong seed = 7)
+    {
+        Tensor r;
+        using (global::DotGrad.Autograd.NoGrad()) r = Tensor.Randn(model.Call(input).Shape, new Generator(seed), DType.Float64);
+        Tensor[] inputs = [input, .. model.Parameters()];
+        return GradCheck.Check(xs => (model.Call(xs[0]) * r).Sum(), inputs);
+    }
+
+    /// <summary>Overwrites a parameter with N(0, std^2) values (to make a zero-initialised head non-zero before a gradient check).</summary>
+    public static void Randomize(Tensor parameter, ulong seed, double std = 0.5)
+    {
+        using var _ = global::DotGrad.Autograd.NoGrad();
+        using var values = Tensor.Normal(parameter.Shape, 0, std, new Generator(seed), parameter.DType, parameter.Device);
+        using var target = parameter.Detach();
+        target[TensorIndex.Ellipsis] = values;
+    }
+
+    /// <summary>Asserts an ArgumentException (or subclass) whose message contains every fragment.</summary>
+    public static void Bad(Action code, params string[] fragments)
+    {
+        var ex = Assert.Throws(Is.InstanceOf<ArgumentException>(), code);
+        foreach (var f in fragments) Assert.That(ex!.Message, Does.Contain(f), $"message: {ex.Message}");
+    }
+
+    /// <summary>Images [B, size, size, channels] ~ N(0, 1).</summary>
+    public static Tensor Images(int batch, int size, int channels, ulong seed, DType dtype = DType.Float32) =>
+        Tensor.Randn([batch, size, size, channels], new Generator(seed), dtype);
+}
