@@ -31,7 +31,7 @@ public sealed partial class OpenCLBackend
         public Int8 ShapeVector => Int8.From(Shape, "elementwise", pad: 1);
     }
 
-    private static string ElementType<TOp>(DType dtype, string op, bool supportsInt32)
+    private static string ElementType(DType dtype, string op, bool supportsInt32)
     {
         return dtype switch
         {
@@ -44,7 +44,7 @@ public sealed partial class OpenCLBackend
 
     public void Unary<TOp>(Strided x, Strided y) where TOp : struct, IUnaryOperator<TOp>
     {
-        string t = ElementType<TOp>(y.DType, TOp.Name, TOp.SupportsInt32);
+        string t = ElementType(y.DType, TOp.Name, TOp.SupportsInt32);
         string expression = y.DType == DType.Int32 ? TOp.OpenCLInt32 : TOp.OpenCL;
         string defines = $"#define T {t}\n#define UNARY(x) ({expression})";
         var g = new Geometry(TOp.Name, y, x);
@@ -58,7 +58,7 @@ public sealed partial class OpenCLBackend
 
     public void Binary<TOp>(Strided a, Strided b, Strided y) where TOp : struct, IBinaryOperator<TOp>
     {
-        string t = ElementType<TOp>(y.DType, TOp.Name, TOp.SupportsInt32);
+        string t = ElementType(y.DType, TOp.Name, TOp.SupportsInt32);
         string expression = y.DType == DType.Int32 ? TOp.OpenCLInt32 : TOp.OpenCL;
         string defines = $"#define T {t}\n#define BINARY(a, b) ({expression})";
         var g = new Geometry(TOp.Name, y, a, b);

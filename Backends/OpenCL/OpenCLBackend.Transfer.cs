@@ -57,8 +57,9 @@ public sealed unsafe partial class OpenCLBackend
                 if (!wait)
                 {
                     int state = -1;
-                    _api.GetEventInfo(done, EventInfo.CommandExecutionStatus, sizeof(int), &state, null);
-                    if (state != 0 && state >= 0) continue; // CL_COMPLETE is 0; a negative state is an error, also finished
+                    // CL_COMPLETE is 0 and a negative state is an error: both mean the device is done with the block.
+                    // If the query itself fails, keep the block until the next wait.
+                    if (_api.GetEventInfo(done, EventInfo.CommandExecutionStatus, sizeof(int), &state, null) != 0 || state > 0) continue;
                 }
                 else
                 {
