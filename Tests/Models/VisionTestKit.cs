@@ -1,47 +1,8 @@
-// What the Mixer, gMLP and ViT tests share: a hand-written Adam (there is no optimizer library yet), an
-// overfitting loop, a gradient check through every parameter of a module, and bad-input assertions.
+// What the Mixer, gMLP and ViT tests share: an overfitting loop (with TinyAdam), a gradient check through every parameter of a module, and bad-input assertions.
 using DotGrad;
 using DotGrad.Models;
 
 namespace DotGrad.Tests.Models;
-
-/// <summary>Adam (b1 0.9, b2 0.999, eps 1e-8, bias-corrected) written with tensor ops under NoGrad.</summary>
-internal sealed class TinyAdam : IDisposable
-{
-    private readonly Tensor[] _params, _m, _v;
-    private readonly double _lr;
-    private int _t;
-
-    public TinyAdam(IEnumerable<Tensor> parameters, double lr)
-    {
-        _params = parameters.ToArray();
-        _m = _params.Select(p => Tensor.ZerosLike(p).DetachFromDisposeScope()).ToArray();
-        _v = _params.Select(p => Tensor.ZerosLike(p).DetachFromDisposeScope()).ToArray();
-        _lr = lr;
-    }
-
-    /// <summary>One update from the parameters' current gradients (parameters without one are left alone).</summary>
-    public void Step()
-    {
-        _t++;
-        double c1 = 1 - Math.Pow(0.9, _t), c2 = 1 - Math.Pow(0.999, _t);
-        using var _ = global::DotGrad.Autograd.NoGrad();
-        using var scope = Tensor.NewDisposeScope();
-        for (int i = 0; i < _params.Length; i++)
-        {
-            if (_params[i].Grad is not { } g) continue;
-            _m[i][TensorIndex.Ellipsis] = _m[i] * 0.9 + g * 0.1;
-            _v[i][TensorIndex.Ellipsis] = _v[i] * 0.999 + g.Square() * 0.001;
-            var update = _m[i] / c1 / ((_v[i] / c2).Sqrt() + 1e-8);
-            _params[i].Detach()[TensorIndex.Ellipsis] = _params[i] - update * _lr;
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (var t in _m.Concat(_v)) t.Dispose();
-    }
-}
 
 internal static class VisionTestKit
 {
