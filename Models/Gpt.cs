@@ -207,30 +207,19 @@ public sealed class Gpt : Module<Tensor, Tensor>
         double residualStd = std / Math.Sqrt(2 * Config.Depth);
         var residualProjections = Blocks.SelectMany(b => new[] { b.Attention.Out.Weight, b.Mlp.Output.Weight })
                                         .ToHashSet(ReferenceEqualityComparer.Instance);
-        using var noGrad = Autograd.NoGrad();
         foreach (var (_, module) in NamedModules())
         {
             switch (module)
             {
                 case Linear linear:
-                    Fill(linear.Weight, residualProjections.Contains(linear.Weight) ? residualStd : std, generator);
-                    if (linear.Bias is { } bias) Fill(bias, 0, generator);
+                    Init.Normal(linear.Weight, residualProjections.Contains(linear.Weight) ? residualStd : std, generator: generator);
+                    if (linear.Bias is { } bias) Init.Zeros(bias);
                     break;
                 case Embedding embedding:
-                    Fill(embedding.Weight, std, generator);
+                    Init.Normal(embedding.Weight, std, generator: generator);
                     break;
             }
         }
-    }
-
-    /// <summary>Overwrites a parameter in place with N(0, std) (zeros when std is 0).</summary>
-    private static void Fill(Tensor parameter, double std, Generator? generator)
-    {
-        using var value = std == 0
-            ? Tensor.Zeros(parameter.Shape, parameter.DType, parameter.Device)
-            : Tensor.Normal(parameter.Shape, 0, std, generator, parameter.DType, parameter.Device);
-        using var target = parameter.Detach();
-        target[TensorIndex.Ellipsis] = value;
     }
 
     private static void CheckTokens(Tensor tokens, string name)
