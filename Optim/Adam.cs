@@ -1,0 +1,83 @@
+// Adam (Kingma and Ba, 2015) and AdamW (Loshchilov and Hutter, 2019): bias-corrected first and second moments.
+namespace DotGrad.Optim;
+
+/// <summary>Options of <see cref="Adam"/> and <see cref="AdamW"/>; PyTorch's defaults (lr 1e-3, betas 0.9 and 0.999, eps 1e-8).</summary>
+public sealed record AdamOptions : OptimizerOptions
+{
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.999;
+    /// <summary>Added to the bias-corrected sqrt(v) in the denominator.</summary>
+    public double Eps { get; init; } = 1e-8;
+    /// <summary>AMSGrad: divide by the running maximum of v instead of v (one more buffer).</summary>
+    public bool Amsgrad { get; init; }
+
+    public override void Validate(string optimizer)
+    {
+        base.Validate(optimizer);
+        UnitInterval(optimizer, nameof(Beta1), Beta1);
+        UnitInterval(optimizer, nameof(Beta2), Beta2);
+        NonNegative(optimizer, nameof(Eps), Eps);
+    }
+}
+
+/// <summary>
+/// Adam, as <c>torch.optim.Adam</c>. Per parameter, at its step t (from 1):
+/// <code>
+/// g  = g + wd p                        (coupled L2 decay; AdamW decouples it instead)
+/// m  = b1 m + (1 - b1) g               "exp_avg"
+/// v  = b2 v + (1 - b2) g^2             "exp_avg_sq"
+/// p  = p - lr/(1 - b1^t) * m / (sqrt(v)/sqrt(1 - b2^t) + eps)
+/// </code>
+/// which is <c>p - lr * m_hat / (sqrt(v_hat) + eps)</c> arranged as PyTorch arranges it. With AMSGrad, v in the
+/// denominator is replaced by its running maximum ("max_exp_avg_sq"). State: two buffers of the parameter's size.
+/// </summary>
+public class Adam : Optimizer<AdamOptions>
+{
+    public Adam(IEnumerable<Tensor> parameters, AdamOptions? options = null) : base(parameters, options ?? new AdamOptions()) { }
+
+    /// <summary>For AdamW: the same moments with a different decay.</summary>
+    protected Adam(IEnumerable<Tensor> parameters, AdamOptions options, bool decoupled) : base(parameters, options) => Decoupled = decoupled;
+
+    /// <summary>Whether weight decay is decoupled (AdamW) rather than added to the gradient.</summary>
+    protected bool Decoupled { get; }
+
+    protected override void InitState(ParamGroup group, Tensor p, ParamState state)
+    {
+        state.Set("exp_avg", Tensor.ZerosLike(p));
+        state.Set("exp_avg_sq", Tensor.ZerosLike(p));
+        if (OptionsOf(group).Amsgrad) state.Set("max_exp_avg_sq", Tensor.ZerosLike(p));
+    }
+
+    protected override void Update(ParamGroup group, Tensor p, Tensor g, ParamState state, StepContext step)
+    {
+        var o = OptionsOf(group);
+        double lr = step.Lr, wd = o.WeightDecay;
+        var w = p;
+        if (wd != 0 && Decoupled) w = p * (1 - lr * wd);         // p (1 - lr wd), before the Adam step
+        if (wd != 0 && !Decoupled) g = g + p * wd;                // L2 in the gradient
+
+        var m = state["exp_avg"] * o.Beta1 + g * (1 - o.Beta1);
+        var v = state["exp_avg_sq"] * o.Beta2 + g.Square() * (1 - o.Beta2);
+        state.Set("exp_avg", m);
+        state.Set("exp_avg_sq", v);
+        if (o.Amsgrad)
+        {
+            v = state.GetOrAdd("max_exp_avg_sq", () => Tensor.ZerosLike(p)).Maximum(v);
+            state.Set("max_exp_avg_sq", v);
+        }
+
+        double bias1 = 1 - Math.Pow(o.Beta1, state.Step), bias2 = 1 - Math.Pow(o.Beta2, state.Step);
+        var denom = v.Sqrt() / Math.Sqrt(bias2) + o.Eps;
+        Assign(p, w - m / denom * (lr / bias1));
+    }
+}
+
+/// <summary>
+/// AdamW, as <c>torch.optim.AdamW</c> (default weight decay 0.01): Adam's update with the decay decoupled from the
+/// moments and scaled by the learning rate, <c>p = p (1 - lr wd)</c> before the step. At lr 0 nothing decays.
+/// </summary>
+public sealed class AdamW : Adam
+{
+    public AdamW(IEnumerable<Tensor> parameters, AdamOptions? options = null)
+        : base(parameters, options ?? new AdamOptions { WeightDecay = 0.01 }, decoupled: true) { }
+}

@@ -1,0 +1,273 @@
+// The optimizer base: parameter groups, per-parameter state, the step loop, schedules, state dicts and memory.
+namespace DotGrad.Optim;
+
+/// <summary>
+/// What every optimizer shares, in the manner of <c>torch.optim.Optimizer</c>: parameter groups with their own
+/// hyperparameters, <see cref="Step"/>, <see cref="ZeroGrad"/>, <see cref="StateDict"/>/<see cref="LoadStateDict"/>
+/// and <see cref="StateBytes"/>. A subclass writes two methods: <see cref="InitState"/> (the buffers a parameter
+/// needs, made when the parameter joins) and <see cref="Update"/> (one parameter's update, with autograd off).
+/// State is made eagerly, unlike PyTorch's lazy state, so that <see cref="StateBytes"/> and the state dict are
+/// complete before the first step.
+/// </summary>
+public abstract class Optimizer : IDisposable
+{
+    private readonly List<ParamGroup> _groups = [];
+    private readonly Dictionary<Tensor, ParamState> _state = new(ReferenceEqualityComparer.Instance);
+    private Func<int, double>? _schedule;
+
+    /// <summary>The optimizer's name in messages and state dicts ("AdamW", "Muon").</summary>
+    public virtual string Name => GetType().Name;
+
+    /// <summary>The parameter groups, in the order they were added.</summary>
+    public IReadOnlyList<ParamGroup> ParamGroups => _groups;
+
+    /// <summary>The number of <see cref="Step"/> calls so far; the schedule is evaluated at this 0-based index.</summary>
+    public int StepCount { get; private set; }
+
+    /// <summary>
+    /// A learning-rate multiplier as a function of the 0-based step (see <see cref="Schedules"/>); null means 1.
+    /// Step k uses <c>group.Lr * Schedule(k)</c>, so under a linear warmup step 0 gets lr 0. Optimizers whose decay
+    /// follows the schedule (the Scaling-ViT Adafactor) read the same factor.
+    /// </summary>
+    public Func<int, double>? Schedule
+    {
+        get => _schedule;
+        set => _schedule = value;
+    }
+
+    /// <summary>The schedule's factor at 0-based step <paramref name="step"/> (1 without a schedule); it must be finite and at least 0.</summary>
+    public double ScheduleFactor(int step)
+    {
+        double f = _schedule?.Invoke(step) ?? 1.0;
+        if (!double.IsFinite(f) || f < 0)
+            throw new InvalidOperationException($"{Name}: the schedule gave {f} at step {step}; a learning-rate factor must be finite and >= 0");
+        return f;
+    }
+
+    /// <summary>The learning rate the next step will use for <paramref name="group"/>: its base lr times the schedule.</summary>
+    public double CurrentLr(ParamGroup group) => group.Lr * ScheduleFactor(StepCount);
+
+    /// <summary>The state of <paramref name="parameter"/> (its buffers and step count).</summary>
+    public ParamState State(Tensor parameter) =>
+        _state.TryGetValue(parameter, out var s) ? s
+            : throw new ArgumentException($"{Name}: the tensor is not one of this optimizer's parameters", nameof(parameter));
+
+    /// <summary>Adds a group; checks its options and that no parameter is already in this optimizer.</summary>
+    protected ParamGroup AddGroup(IEnumerable<Tensor> parameters, OptimizerOptions options, string? name)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(options);
+        var list = parameters.ToArray();
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < list.Length; i++)
+        {
+            var p = list[i] ?? throw new ArgumentException($"{Name}: parameter {i} of group {_groups.Count} is null");
+            if (p.IsDisposed) throw new ObjectDisposedException($"{Name}: parameter {i} of group {_groups.Count} was disposed");
+            if (!p.DType.IsFloatingPoint())
+                throw new ArgumentException($"{Name}: parameters must be floating point; parameter {i} of group {_groups.Count} is {p.DType}");
+            if (!p.IsLeaf)
+                throw new ArgumentException($"{Name}: parameter {i} of group {_groups.Count} is not a leaf (it was computed by {p.GradFn!.Name}); optimize the leaf it came from");
+            if (!seen.Add(p))
+                throw new ArgumentException($"{Name}: parameter {i} of group {_groups.Count} is listed twice in that group");
+            if (_state.ContainsKey(p))
+            {
+                int other = _groups.FindIndex(g => g.Parameters.Any(q => ReferenceEquals(q, p)));
+                throw new ArgumentException($"{Name}: parameter {i} of group {_groups.Count} is already in group {other}; a parameter may be in one group only");
+            }
+        }
+        var group = new ParamGroup(Name, list, options, name);
+        var states = new ParamState[list.Length];
+        using (Autograd.NoGrad())
+            for (int i = 0; i < list.Length; i++)
+            {
+                states[i] = new ParamState();
+                InitState(group, list[i], states[i]);
+            }
+        for (int i = 0; i < list.Length; i++) _state[list[i]] = states[i];
+        _groups.Add(group);
+        return group;
+    }
+
+    /// <summary>Makes the buffers <paramref name="parameter"/> needs under <paramref name="group"/>'s options (zeros, usually).</summary>
+    protected abstract void InitState(ParamGroup group, Tensor parameter, ParamState state);
+
+    /// <summary>
+    /// Updates one parameter in place from its gradient. Runs with autograd off inside a dispose scope that ends with
+    /// the step, so temporaries need no disposing; <see cref="ParamState.Set"/> keeps what must outlive it.
+    /// <paramref name="state"/>.Step has already been incremented (1 on the first update).
+    /// </summary>
+    protected abstract void Update(ParamGroup group, Tensor parameter, Tensor grad, ParamState state, StepContext context);
+
+    /// <summary>
+    /// One optimization step over every parameter that has a gradient (parameters without one are skipped and keep
+    /// their state). The learning rate of each group is its base lr times the schedule at <see cref="StepCount"/>.
+    /// </summary>
+    public virtual void Step()
+    {
+        double factor = ScheduleFactor(StepCount);
+        using (Autograd.NoGrad())
+            foreach (var group in _groups)
+            {
+                var context = new StepContext(StepCount, group.Lr * factor, factor);
+                foreach (var p in group.Parameters)
+                {
+                    if (p.Grad is not { } g) continue;
+                    var state = _state[p];
+                    state.Step++;
+                    using var scope = Tensor.NewDisposeScope();
+                    Update(group, p, g, state, context);
+                }
+            }
+        StepCount++;
+    }
+
+    /// <summary>Writes <paramref name="value"/> into <paramref name="parameter"/> in place (the tensor modules hold stays the same object).</summary>
+    protected static void Assign(Tensor parameter, Tensor value)
+    {
+        using var data = parameter.Detach();
+        data[TensorIndex.Ellipsis] = value;
+    }
+
+    /// <summary>Drops every parameter's gradient (PyTorch's <c>zero_grad(set_to_none=True)</c>).</summary>
+    public void ZeroGrad()
+    {
+        foreach (var group in _groups)
+            foreach (var p in group.Parameters) p.ZeroGrad();
+    }
+
+    /// <summary>
+    /// Bytes of optimizer state: every buffer of every parameter (momenta, second moments, factored statistics), at
+    /// the dtype it is stored in. Step counts are not counted.
+    /// </summary>
+    public long StateBytes() => _state.Values.Sum(s => s.Bytes);
+
+    private IEnumerable<(int Index, Tensor Parameter)> IndexedParameters()
+    {
+        int i = 0;
+        foreach (var group in _groups)
+            foreach (var p in group.Parameters) yield return (i++, p);
+    }
+
+    /// <summary>
+    /// A snapshot of the optimizer: its name, step count, every group's options and size, each parameter's step
+    /// count, and copies of every buffer named <c>"{index}.{buffer}"</c> with parameters numbered across groups in
+    /// order. Copies, so later steps do not change it.
+    /// </summary>
+    public OptimizerState StateDict()
+    {
+        var tensors = new Dictionary<string, Tensor>();
+        var steps = new List<int>();
+        foreach (var (i, p) in IndexedParameters())
+        {
+            var s = _state[p];
+            steps.Add(s.Step);
+            foreach (var (name, t) in s.Buffers) tensors[$"{i}.{name}"] = t.Clone().DetachFromDisposeScope();
+        }
+        return new OptimizerState(Name, StepCount, _groups.Select(g => g.Options).ToArray(), _groups.Select(g => g.Parameters.Count).ToArray(), steps.ToArray(), tensors);
+    }
+
+    /// <summary>
+    /// Restores a snapshot from <see cref="StateDict"/> (or <see cref="OptimizerState.Load"/>): options, step counts
+    /// and buffers. The snapshot must come from the same optimizer with the same groups of the same shapes; anything
+    /// else throws an error saying what differs, and nothing changes. On the CPU a restored optimizer continues
+    /// bit-identically.
+    /// </summary>
+    public void LoadStateDict(OptimizerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        string op = $"{Name}.LoadStateDict";
+        if (state.Optimizer != Name)
+            throw new ArgumentException($"{op}: the state was saved by {state.Optimizer}, not {Name}");
+        if (state.GroupSizes.Count != _groups.Count || !state.GroupSizes.SequenceEqual(_groups.Select(g => g.Parameters.Count)))
+            throw new ArgumentException($"{op}: the state has groups of [{string.Join(", ", state.GroupSizes)}] parameters, this optimizer [{string.Join(", ", _groups.Select(g => g.Parameters.Count))}]");
+        for (int g = 0; g < _groups.Count; g++)
+            if (state.Groups[g].GetType() != _groups[g].Options.GetType())
+                throw new ArgumentException($"{op}: group {g} has options of type {state.Groups[g].GetType().Name}, expected {_groups[g].Options.GetType().Name}");
+
+        // Build the new state aside and check it against the snapshot; only then swap it in.
+        var fresh = new List<(Tensor P, ParamState S)>();
+        try
+        {
+            int i = 0;
+            var used = new HashSet<string>();
+            for (int g = 0; g < _groups.Count; g++)
+            {
+                var options = state.Groups[g];
+                options.Validate(Name);
+                var probe = new ParamGroup(Name, _groups[g].Parameters, options, _groups[g].Name);
+                foreach (var p in _groups[g].Parameters)
+                {
+                    var s = new ParamState();
+                    fresh.Add((p, s));
+                    using (Autograd.NoGrad()) InitState(probe, p, s);
+                    foreach (var (name, expected) in s.Buffers.ToArray())
+                    {
+                        string key = $"{i}.{name}";
+                        if (!state.Tensors.TryGetValue(key, out var saved))
+                            throw new ArgumentException($"{op}: the state has no '{key}' (parameter {i} of shape [{string.Join(", ", p.Shape)}] needs it)");
+                        if (!saved.Shape.SequenceEqual(expected.Shape) || saved.DType != expected.DType)
+                            throw new ArgumentException($"{op}: '{key}' is {saved.DType} [{string.Join(", ", saved.Shape)}], expected {expected.DType} [{string.Join(", ", expected.Shape)}] for parameter {i} of shape [{string.Join(", ", p.Shape)}]");
+                        s.Set(name, saved.To(p.Device).Clone());
+                        used.Add(key);
+                    }
+                    s.Step = state.ParamSteps[i];
+                    i++;
+                }
+            }
+            var extra = state.Tensors.Keys.Where(k => !used.Contains(k)).ToArray();
+            if (extra.Length > 0)
+                throw new ArgumentException($"{op}: the state has buffers this optimizer does not use: {string.Join(", ", extra.Take(8))}{(extra.Length > 8 ? ", ..." : "")}");
+        }
+        catch
+        {
+            foreach (var (_, s) in fresh) s.Dispose();
+            throw;
+        }
+
+        foreach (var (p, s) in fresh)
+        {
+            _state[p].Dispose();
+            _state[p] = s;
+        }
+        for (int g = 0; g < _groups.Count; g++) _groups[g].Options = state.Groups[g];
+        StepCount = state.StepCount;
+    }
+
+    /// <summary>Releases every buffer.</summary>
+    public void Dispose()
+    {
+        foreach (var s in _state.Values) s.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>What an update needs to know about the step: its 0-based index, the group's learning rate for it, and the schedule factor.</summary>
+public readonly record struct StepContext(int Step, double Lr, double ScheduleFactor);
+
+/// <summary>
+/// An optimizer whose groups carry options of type <typeparamref name="TOptions"/>. The constructor makes the first
+/// group from <see cref="Defaults"/>; <see cref="AddParamGroup"/> adds more, for example a head with its own decay.
+/// </summary>
+public abstract class Optimizer<TOptions> : Optimizer where TOptions : OptimizerOptions
+{
+    /// <summary>Makes the optimizer with one group of <paramref name="parameters"/> under <paramref name="defaults"/>.</summary>
+    protected Optimizer(IEnumerable<Tensor> parameters, TOptions defaults, string? groupName = null)
+    {
+        ArgumentNullException.ThrowIfNull(defaults);
+        defaults.Validate(Name);
+        Defaults = defaults;
+        var group = AddGroup(parameters, defaults, groupName);
+        if (group.Parameters.Count == 0)
+            throw new ArgumentException($"{Name}: got an empty parameter list");
+    }
+
+    /// <summary>The options the first group was made with; <c>Defaults with { ... }</c> makes another group's.</summary>
+    public TOptions Defaults { get; }
+
+    /// <summary>Adds a group of parameters with <paramref name="options"/> (the defaults when null).</summary>
+    public ParamGroup AddParamGroup(IEnumerable<Tensor> parameters, TOptions? options = null, string? name = null) =>
+        AddGroup(parameters, options ?? Defaults, name);
+
+    /// <summary>The typed options of <paramref name="group"/>.</summary>
+    protected static TOptions OptionsOf(ParamGroup group) => (TOptions)group.Options;
+}

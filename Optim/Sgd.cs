@@ -1,0 +1,68 @@
+// Stochastic gradient descent with momentum, Nesterov momentum and coupled weight decay.
+namespace DotGrad.Optim;
+
+/// <summary>Options of <see cref="Sgd"/>; PyTorch's defaults (lr 1e-3, no momentum, no dampening).</summary>
+public sealed record SgdOptions : OptimizerOptions
+{
+    /// <summary>mu: the momentum coefficient; 0 keeps no buffer.</summary>
+    public double Momentum { get; init; }
+    /// <summary>Scales the new gradient's share of the momentum buffer by (1 - dampening), after the first step.</summary>
+    public double Dampening { get; init; }
+    /// <summary>Step along <c>g + mu b</c> instead of <c>b</c>.</summary>
+    public bool Nesterov { get; init; }
+    /// <summary>The dtype the momentum buffer is stored in: the parameter's (null) or <see cref="DType.BFloat16"/> to halve its memory.</summary>
+    public DType? MomentumDType { get; init; }
+
+    public override void Validate(string optimizer)
+    {
+        base.Validate(optimizer);
+        UnitInterval(optimizer, nameof(Momentum), Momentum);
+        if (!(Dampening >= 0 && Dampening <= 1))
+            throw new ArgumentException($"{optimizer}: {nameof(Dampening)} must be in [0, 1], got {Dampening}");
+        if (Nesterov && (Momentum == 0 || Dampening != 0))
+            throw new ArgumentException($"{optimizer}: Nesterov momentum needs Momentum > 0 and Dampening 0, got Momentum {Momentum} and Dampening {Dampening}");
+        if (MomentumDType is { } d && !d.IsFloatingPoint())
+            throw new ArgumentException($"{optimizer}: {nameof(MomentumDType)} must be a floating-point dtype, got {d}");
+    }
+}
+
+/// <summary>
+/// SGD, as <c>torch.optim.SGD</c>. Per parameter:
+/// <code>
+/// g = g + wd p                          (coupled decay)
+/// b = g                                 on the first step, then b = mu b + (1 - dampening) g    "momentum_buffer"
+/// d = g + mu b  (Nesterov)  or  b
+/// p = p - lr d
+/// </code>
+/// The buffer starts at the first gradient, as in PyTorch; with no dampening this equals <c>b = mu b + g</c> from
+/// zero. With <see cref="SgdOptions.MomentumDType"/> BFloat16 the buffer is stored rounded to BFloat16 (the ViT
+/// fine-tuning recipe's half-size momentum) while the step uses the unrounded value, as optax's trace does.
+/// State: one buffer of the parameter's size when momentum is on, none otherwise.
+/// </summary>
+public sealed class Sgd : Optimizer<SgdOptions>
+{
+    public Sgd(IEnumerable<Tensor> parameters, SgdOptions? options = null) : base(parameters, options ?? new SgdOptions()) { }
+
+    protected override void InitState(ParamGroup group, Tensor p, ParamState state)
+    {
+        var o = OptionsOf(group);
+        if (o.Momentum != 0) state.Set("momentum_buffer", Tensor.Zeros(p.Shape, o.MomentumDType ?? p.DType, p.Device));
+    }
+
+    protected override void Update(ParamGroup group, Tensor p, Tensor g, ParamState state, StepContext step)
+    {
+        var o = OptionsOf(group);
+        if (o.WeightDecay != 0) g = g + p * o.WeightDecay;
+        var d = g;
+        if (o.Momentum != 0)
+        {
+            var dtype = o.MomentumDType ?? p.DType;
+            // A buffer's first update (the parameter's first step, or momentum switched on later) starts it at g, as in PyTorch.
+            bool fresh = state.Step == 1 || !state.Has("momentum_buffer");
+            var b = fresh ? g.Clone() : state["momentum_buffer"].To(p.DType) * o.Momentum + g * (1 - o.Dampening);
+            state.Set("momentum_buffer", dtype == p.DType ? b : b.To(dtype));
+            d = o.Nesterov ? g + b * o.Momentum : b;
+        }
+        Assign(p, p - d * step.Lr);
+    }
+}
