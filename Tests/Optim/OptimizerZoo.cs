@@ -1,0 +1,40 @@
+// Every optimizer, set up to train the tiny GPT of the cross-optimizer suite, with the state-memory formula each
+// must match. One entry per optimizer and per storage variant (a BFloat16 momentum, a factored statistic).
+using DotGrad;
+using DotGrad.Models;
+using DotGrad.Optim;
+
+namespace DotGrad.Tests.Optim;
+
+/// <summary>
+/// One optimizer under test. <see cref="Create"/> builds it for a model (decay on or off); <see cref="ExpectedBytes"/>
+/// is its <c>StateBytes()</c> computed from the model's parameter shapes by the formula of the optimizer's docs.
+/// </summary>
+public sealed record ZooEntry(string Name, Func<Gpt, bool, Optimizer> Create, Func<Gpt, long> ExpectedBytes)
+{
+    public override string ToString() => Name;
+}
+
+public static class OptimizerZoo
+{
+    /// <summary>A one-block GPT small enough for hundreds of steps in a test, with matrices of 32 and more (so 32-factoring applies).</summary>
+    public static readonly GptConfig Config = new(VocabSize: 12, ContextLength: 8, Width: 32, Depth: 1, Heads: 2, TiedHead: false);
+
+    private static long Floats(Gpt m, Func<Tensor, long> perParameter) => m.Parameters().Sum(perParameter);
+    private static long Count(Tensor p) => p.Count;
+
+    public static IEnumerable<ZooEntry> Entries()
+    {
+        yield return new("sgd", (m, decay) => new Sgd(m.Parameters(), new SgdOptions { Lr = 0.3, WeightDecay = decay ? 1e-4 : 0 }),
+            _ => 0);
+        yield return new("sgd-momentum", (m, decay) => new Sgd(m.Parameters(), new SgdOptions { Lr = 0.1, Momentum = 0.9, WeightDecay = decay ? 1e-4 : 0 }),
+            m => 4 * Floats(m, Count));
+        yield return new("sgd-nesterov-bf16", (m, decay) => new Sgd(m.Parameters(),
+                new SgdOptions { Lr = 0.1, Momentum = 0.9, Nesterov = true, MomentumDType = DType.BFloat16, WeightDecay = decay ? 1e-4 : 0 }),
+            m => 2 * Floats(m, Count));
+        yield return new("adam", (m, decay) => new Adam(m.Parameters(), new AdamOptions { Lr = 1e-2, WeightDecay = decay ? 1e-4 : 0 }),
+            m => 2 * 4 * Floats(m, Count));
+        yield return new("adamw", (m, decay) => new AdamW(m.Parameters(), new AdamOptions { Lr = 1e-2, WeightDecay = decay ? 0.1 : 0 }),
+            m => 2 * 4 * Floats(m, Count));
+    }
+}
