@@ -170,7 +170,8 @@ public abstract class Optimizer : IDisposable
     /// Restores a snapshot from <see cref="StateDict"/> (or <see cref="OptimizerState.Load"/>): options, step counts
     /// and buffers. The snapshot must come from the same optimizer with the same groups of the same shapes; anything
     /// else throws an error saying what differs, and nothing changes. On the CPU a restored optimizer continues
-    /// bit-identically.
+    /// bit-identically. The <see cref="Schedule"/> is a function and is not part of the state: set it again (the
+    /// step count it is evaluated at is restored).
     /// </summary>
     public void LoadStateDict(OptimizerState state)
     {

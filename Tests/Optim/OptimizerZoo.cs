@@ -36,5 +36,10 @@ public static class OptimizerZoo
             m => 2 * 4 * Floats(m, Count));
         yield return new("adamw", (m, decay) => new AdamW(m.Parameters(), new AdamOptions { Lr = 1e-2, WeightDecay = decay ? 0.1 : 0 }),
             m => 2 * 4 * Floats(m, Count));
+        yield return new("lion", (m, decay) => new Lion(m.Parameters(), new LionOptions { Lr = 3e-3, WeightDecay = decay ? 0.1 : 0 }),
+            m => 4 * Floats(m, Count));
+        // SM3: one accumulator per axis of a matrix (n + m), a full Adagrad accumulator for a vector, plus the momentum.
+        yield return new("sm3", (m, decay) => new Sm3(m.Parameters(), new Sm3Options { Lr = 0.1, WeightDecay = decay ? 1e-4 : 0 }),
+            m => 4 * Floats(m, p => (p.Rank >= 2 ? p.Shape.Sum() : p.Count) + p.Count));
     }
 }
