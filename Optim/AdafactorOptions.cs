@@ -8,6 +8,7 @@ public enum AdafactorWeightDecay
     /// <c>p -= lr wd p</c> with the step's learning rate (base lr times the schedule, or the relative step times the
     /// parameter scale when those are on), like AdamW. torch.optim.Adafactor (<c>p -= lr wd p</c>) and the
     /// Hugging Face transformers Adafactor (<c>p -= wd lr p</c> with its relative, parameter-scaled lr) do this.
+    /// (optax's <c>adafactor</c> does neither: its <c>weight_decay_rate</c> adds <c>wd p</c> after the lr scaling.)
     /// </summary>
     TimesLr,
 

@@ -86,6 +86,23 @@ public class AdafactorTests
     }
 
     [Test]
+    public void FactoredMatrixWithoutClippingMatchesHandComputation()
+    {
+        // Clipping rescales u to RMS 1 and so hides any uniform error in u (a missing mean(R), say): check u unclipped.
+        var p = Param(new[,] { { 1.0, 2.0, 3.0 }, { -1.0, 0.5, 0.0 } });
+        using var opt = new Adafactor([p], new AdafactorOptions { Lr = 0.1, MinDimToFactor = 2, ClipThreshold = null });
+
+        // t=1: u = [[0.99356906512808, -0.99356906512808, 1.00203541834862], [1.21686861688895, 1.21686861688895, -0.92042830468140]]
+        //      (as in the clipped test), p = p - 0.1 u
+        StepWith(opt, p, new[,] { { 0.5, -1.0, 2.0 }, { 0.1, 0.2, -0.3 } });
+        AssertClose(Values(p), [0.900643093487192, 2.099356906512808, 2.8997964581651376, -1.121686861688895, 0.3783131383111048, 0.0920428304681402]);
+
+        // t=2: u = [[-0.65570227378265, 0.43743767510887, 0.68840800023663], [3.11124937147811, -0.92249027995386, 0.21776234364223]], p = p - 0.1 u
+        StepWith(opt, p, new[,] { { -0.4, 0.3, 1.0 }, { 0.6, -0.2, 0.1 } });
+        AssertClose(Values(p), [0.9662133208654573, 2.055613139001921, 2.830955658141475, -1.4328117988367062, 0.4705621663064905, 0.0702665961039176]);
+    }
+
+    [Test]
     public void RelativeStepWithParameterScaleMatchesHandComputationAndIgnoresTheLr()
     {
         var p = Param([3.0, -4.0]);
@@ -131,6 +148,16 @@ public class AdafactorTests
         StepWith(opt, p, new[] { 0.9, 0.8, -0.3 });
         AssertClose(Values(opt.State(p)["exp_avg"]), [0.216796875, 0.0311279296875, 0.05322265625], 0);
         AssertClose(Values(p), [0.7946539998301307, -1.6170556021853129, 0.39783553734212096]);
+    }
+
+    [Test]
+    public void ParameterScaleIsFlooredAtEps2()
+    {
+        var p = Param([0.0, 0.0]);
+        using var opt = new Adafactor([p], new AdafactorOptions { Lr = 0.1, ScaleParameter = true, Eps2 = 2e-3 });
+        // t=1: RMS(p) = 0, a = 0.1 max(2e-3, 0) = 2e-4, u = g/|g| = [1, -1], p = [-2e-4, 2e-4]
+        StepWith(opt, p, new[] { 5.0, -0.5 });
+        AssertClose(Values(p), [-2e-4, 2e-4]);
     }
 
     [Test]
@@ -370,6 +397,7 @@ public class AdafactorTests
     {
         // A weighted least squares in Float32: a factored (40, 48) matrix, a rank-3 (2, 32, 40) tensor and a vector.
         private readonly Tensor[] _targets, _weights;
+        private readonly Device _device;
 
         /// <summary>The constants are drawn on the CPU and copied to <paramref name="device"/>, so every device sees the same problem.</summary>
         public Problem(Device? device = null)
@@ -381,8 +409,6 @@ public class AdafactorTests
             Start = shapes.Select((s, i) => Tensor.Randn(s, new Generator(30 + (ulong)i)).To(d)).ToArray();
             _device = d;
         }
-
-        private readonly Device _device;
 
         public Tensor[] Start { get; }
 
