@@ -41,5 +41,11 @@ public static class OptimizerZoo
         // SM3: one accumulator per axis of a matrix (n + m), a full Adagrad accumulator for a vector, plus the momentum.
         yield return new("sm3", (m, decay) => new Sm3(m.Parameters(), new Sm3Options { Lr = 0.1, WeightDecay = decay ? 1e-4 : 0 }),
             m => 4 * Floats(m, p => (p.Rank >= 2 ? p.Shape.Sum() : p.Count) + p.Count));
+        // Adafactor: n + m for a matrix whose two largest dims reach MinDimToFactor, a full v otherwise.
+        yield return new("adafactor", (m, decay) => new Adafactor(m.Parameters(), new AdafactorOptions { Lr = 1e-2, MinDimToFactor = 32, WeightDecay = decay ? 1e-4 : 0 }),
+            m => 4 * Floats(m, p => Adafactor.FactoredAxes(p.Shape, 32) is { } a ? p.Shape[a.Row] + p.Shape[a.Col] : p.Count));
+        // The Scaling-ViT preset adds a BFloat16 first momentum (2 bytes per element).
+        yield return new("adafactor-bv", (m, decay) => new Adafactor(m.Parameters(), AdafactorOptions.ScalingVit(lr: 1e-2, weightDecay: decay ? 1e-4 : 0)),
+            m => Floats(m, p => 4L * (Adafactor.FactoredAxes(p.Shape, 32) is { } a ? p.Shape[a.Row] + p.Shape[a.Col] : p.Count) + 2L * p.Count));
     }
 }
