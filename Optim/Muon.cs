@@ -53,7 +53,10 @@ public sealed record MuonOptions : OptimizerOptions
 /// </code>
 /// The factor <c>sqrt(max(1, fan_out/fan_in))</c> keeps the update's RMS near that of a square matrix's for tall
 /// matrices (the reference's <c>max(1, rows/cols)^0.5</c>; dualized updates use sqrt(fan_out/fan_in) without the max).
-/// An all-zero gradient gives an all-zero O, so only the decay moves p.
+/// An all-zero gradient gives an all-zero O, so only the decay moves p. The reference writes the momentum as
+/// <c>m.lerp_(g, 1 - beta)</c> and the Nesterov mix as <c>g.lerp_(m, beta)</c>, the same sums in another rounding.
+/// Newton-Schulz normalises its input, so the EMA and heavy-ball forms of the momentum (<c>m = beta m + g</c>, which is
+/// the EMA divided by 1 - beta) give the same update up to its 1e-7 eps; the EMA is the reference's.
 /// <para>For a parameter of an AdamW group (<see cref="MuonOptions.UseMuon"/> false), AdamW as <see cref="AdamW"/>
 /// computes it, with the group's lr and decay and the options' Adam betas and eps:</para>
 /// <code>

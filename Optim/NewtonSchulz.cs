@@ -17,7 +17,8 @@ namespace DotGrad.Optim;
 /// with (a, b, c) = (3.4445, -4.7750, 2.0315). The coefficients trade exactness for speed: the slope at 0 is 3.4445,
 /// so small singular values grow fast, and the result's singular values land roughly in [0.7, 1.2] rather than at
 /// exactly 1 (an all-zero input stays all zero, with no NaN). The reference runs the iteration in bfloat16; here it
-/// runs in the input's own dtype and on its device, with tensor operations only.
+/// runs on the input's device with tensor operations only, in the input's dtype when it is Float32 or Float64 and in
+/// Float32 (cast back at the end) for the 16-bit storage types, which have no matmul kernels.
 /// </summary>
 public static class NewtonSchulz
 {
@@ -55,6 +56,8 @@ public static class NewtonSchulz
         using var scope = Tensor.NewDisposeScope();
         var shape = u.Shape;
         var x = u.Rank == 2 ? u : u.Reshape(shape[0], -1);         // [n, rest] for a rank > 2 tensor
+        bool half = u.DType is not (DType.Float32 or DType.Float64);
+        if (half) x = x.To(DType.Float32);                           // 16-bit floats are storage types: no matmul kernels
         bool tall = x.Size(0) > x.Size(1);
         if (tall) x = x.MT;                                          // [cols, rows]: the Gram matrix below is the small one
         x = x / (x.Norm() + Eps);                                    // ||X||_F <= 1, so every singular value <= 1
@@ -65,6 +68,7 @@ public static class NewtonSchulz
             x = x * a + B.MatMul(x);                                 // [r, max(rows, cols)]
         }
         if (tall) x = x.MT;
+        if (half) x = x.To(u.DType);
         var result = (u.Rank == 2 ? x : x.Reshape(shape)).Clone();    // contiguous, and its own storage
         return result.MoveToOuterDisposeScope();
     }

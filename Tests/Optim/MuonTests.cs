@@ -80,43 +80,74 @@ internal static class MuonTestKit
     /// 10 uninterrupted steps against 5 steps, a state dict (in memory, then through a file), a new optimizer on
     /// fresh copies of the parameters, and 5 more steps: every parameter must agree bit for bit.
     /// </summary>
-    public static void AssertRoundTrip(Tensor[] initial, Func<Tensor[], Optimizer> make)
-    {
-        var straight = Fresh(initial);
-        using var a = make(straight);
-        Run(a, straight, 0, 10);
+    public static void AssertRoundTrip(Tensor[] initial, Func<Tensor[], Optimizer> make) =>
+        AssertRoundTrip(from =>
+        {
+            var ps = Fresh(from ?? initial);
+            return (ps, make(ps), null);
+        });
 
-        var first = Fresh(initial);
-        using var b = make(first);
-        Run(b, first, 0, 5);
-        using var saved = b.StateDict();
+    /// <summary>
+    /// The round trip for an optimizer made from a model: <paramref name="build"/> makes the model (the same each
+    /// time), <paramref name="make"/> the optimizer for it.
+    /// </summary>
+    public static void AssertRoundTrip(Func<Module> build, Func<Module, Optimizer> make) =>
+        AssertRoundTrip(from =>
+        {
+            var model = build();
+            var ps = model.Parameters().ToArray();
+            if (from is not null)
+                for (int i = 0; i < ps.Length; i++)
+                {
+                    using var data = ps[i].Detach();
+                    data[TensorIndex.Ellipsis] = from[i];
+                }
+            return (ps, make(model), model);
+        });
+
+    /// <summary><paramref name="setup"/> makes parameters (copies of the given values, or the initial ones for null), their optimizer and an owner to dispose.</summary>
+    private static void AssertRoundTrip(Func<Tensor[]?, (Tensor[] Params, Optimizer Optimizer, IDisposable? Owner)> setup)
+    {
+        var owners = new List<IDisposable>();
+        (Tensor[], Optimizer) Setup(Tensor[]? from)
+        {
+            var (ps, optimizer, owner) = setup(from);
+            owners.Add(optimizer);
+            if (owner is not null) owners.Add(owner);
+            return (ps, optimizer);
+        }
         string path = Path.Combine(Path.GetTempPath(), $"dotgrad-optim-{Guid.NewGuid():N}.safetensors");
         try
         {
+            var (straight, a) = Setup(null);
+            Run(a, straight, 0, 10);
+
+            var (first, b) = Setup(null);
+            Run(b, first, 0, 5);
+            using var saved = b.StateDict();
             saved.Save(path);
             using var loaded = OptimizerState.Load(path);
             foreach (var (state, how) in new[] { (saved, "in memory"), (loaded, "through a file") })
             {
-                var resumed = Fresh(first);
-                using var c = make(resumed);
+                var (resumed, c) = Setup(first);
                 c.LoadStateDict(state);
                 Assert.That(c.StepCount, Is.EqualTo(5), how);
                 Run(c, resumed, 5, 10);
-                for (int i = 0; i < initial.Length; i++)
+                for (int i = 0; i < straight.Length; i++)
                     Assert.That(Floats(resumed[i]), Is.EqualTo(Floats(straight[i])), $"parameter {i}, state restored {how}");
                 for (int g = 0; g < c.ParamGroups.Count; g++)
                     Assert.That(c.ParamGroups[g].Options, Is.EqualTo(b.ParamGroups[g].Options), $"group {g}'s options, restored {how}");
             }
-            // a state that is lost would show: 5 more steps from the 5-step parameters without it differ
-            var cold = Fresh(first);
-            using var d = make(cold);
+            // a lost state would show: 5 more steps from the 5-step parameters without it differ
+            var (cold, d) = Setup(first);
             Run(d, cold, 5, 10);
-            Assert.That(Enumerable.Range(0, initial.Length).Any(i => !Floats(cold[i]).SequenceEqual(Floats(straight[i]))), Is.True,
+            Assert.That(Enumerable.Range(0, straight.Length).Any(i => !Floats(cold[i]).SequenceEqual(Floats(straight[i]))), Is.True,
                         "without the state the run should differ (else the test shows nothing)");
         }
         finally
         {
             File.Delete(path);
+            foreach (var o in owners) o.Dispose();
         }
     }
 }
@@ -329,6 +360,29 @@ public class MuonTests
             muon.AddParamGroup(ps[2..], muon.Defaults with { UseMuon = false, Lr = 1e-2 }, "adamw");
             return muon;
         });
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.WithOpenCL))]
+    public void OnADevice_StepsMatchTheCpu(Device device)
+    {
+        TestDevices.Require(device);
+        using var scope = Tensor.NewDisposeScope();
+        var init = new[] { Tensor.Randn([4, 3], new Generator(1)), Tensor.Randn([3], new Generator(2)) };
+        Muon Make(Tensor[] ps)
+        {
+            var muon = new Muon(ps[..1], new MuonOptions { Lr = 0.05, WeightDecay = 0.1 });
+            muon.AddParamGroup(ps[1..], muon.Defaults with { UseMuon = false, Lr = 1e-2 });
+            return muon;
+        }
+        var cpu = MuonTestKit.Fresh(init);
+        var there = init.Select(t => t.To(device).DetachFromDisposeScope().RequireGrad()).ToArray();
+        using (var a = Make(cpu)) MuonTestKit.Run(a, cpu, 0, 3);
+        using (var b = Make(there)) MuonTestKit.Run(b, there, 0, 3);
+        for (int i = 0; i < init.Length; i++)
+        {
+            Assert.That(there[i].Device, Is.EqualTo(device));
+            Assert.That(MuonTestKit.Doubles(there[i].To(Device.Cpu)), Is.EqualTo(MuonTestKit.Doubles(cpu[i])).Within(1e-5), $"parameter {i}");
+        }
     }
 
     [Test]

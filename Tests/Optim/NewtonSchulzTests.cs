@@ -103,6 +103,30 @@ public class NewtonSchulzTests
     }
 
     [Test]
+    public void BFloat16_RunsInFloat32AndComesBackInBFloat16()
+    {
+        using var scope = Tensor.NewDisposeScope();
+        var u = Tensor.Randn([8, 12], new Generator(4), DType.Float32).To(DType.BFloat16);
+        var o = NewtonSchulz.Orthogonalize(u);
+        Assert.That(o.DType, Is.EqualTo(DType.BFloat16));
+        var reference = Values(NewtonSchulz.Orthogonalize(u.To(DType.Float32)));
+        Assert.That(Values(o), Is.EqualTo(reference).Within(1e-2));          // bfloat16 keeps about 3 significant digits
+        Assert.That(SingularValues(Values(o), 8, 12), Has.All.InRange(0.6, 1.25));
+    }
+
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.WithOpenCL))]
+    public void OnADevice_MatchesTheCpu(Device device)
+    {
+        TestDevices.Require(device);
+        using var scope = Tensor.NewDisposeScope();
+        var u = Tensor.Randn([24, 10], new Generator(6), DType.Float32);
+        var cpu = Values(NewtonSchulz.Orthogonalize(u));
+        var o = NewtonSchulz.Orthogonalize(u.To(device));
+        Assert.That(o.Device, Is.EqualTo(device));
+        Assert.That(Values(o.To(Device.Cpu)), Is.EqualTo(cpu).Within(1e-4));
+    }
+
+    [Test]
     public void DiagonalMatrix_EachEntryFollowsTheScalarQuintic()
     {
         // diag(3, 1) stays diagonal: X0 = diag(3, 1) / (sqrt(10) + 1e-7), then each entry x -> a x + b x^3 + c x^5, 5 times.
