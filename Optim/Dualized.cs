@@ -1,0 +1,190 @@
+// Modula-style dualized updates (Bernstein et al., "Modular Duality in Deep Learning"): an EMA momentum per
+// parameter, mapped to an update of a set norm by a rule chosen by the layer that owns the parameter.
+using DotGrad.Models;
+
+namespace DotGrad.Optim;
+
+/// <summary>
+/// Options of <see cref="Dualized"/>: lr 0.1 (modula's examples decay it linearly to 0: set
+/// <see cref="Optimizer.Schedule"/> to <see cref="Schedules.LinearDecay"/>), momentum 0.95, no weight decay, 5
+/// Newton-Schulz steps, every target norm 1. <see cref="Rule"/> is the group's rule (null: each parameter's
+/// <see cref="DualizedRules.ByShape"/>); a group uses the target of its rule. Keeping the rule and the targets in
+/// the options lets <see cref="Optimizer.LoadStateDict"/> and <see cref="OptimizerState.Save"/> carry them.
+/// </summary>
+public sealed record DualizedOptions : OptimizerOptions
+{
+    public DualizedOptions() => Lr = 0.1;
+
+    /// <summary>beta of the momentum EMA <c>m = beta m + (1 - beta) g</c>; 0 steps along the gradient itself.</summary>
+    public double Momentum { get; init; } = 0.95;
+    /// <summary>The group's rule; null picks each parameter's by its shape (<see cref="DualizedRules.ByShape"/>).</summary>
+    public DualizedRule? Rule { get; init; }
+    /// <summary>Target norm of the <see cref="DualizedRule.Linear"/> rule.</summary>
+    public double LinearTarget { get; init; } = 1;
+    /// <summary>Target norm of the <see cref="DualizedRule.Embedding"/> rule.</summary>
+    public double EmbeddingTarget { get; init; } = 1;
+    /// <summary>Target norm of the <see cref="DualizedRule.Bias"/> rule.</summary>
+    public double BiasTarget { get; init; } = 1;
+    /// <summary>Target norm of the <see cref="DualizedRule.Scale"/> rule.</summary>
+    public double ScaleTarget { get; init; } = 1;
+    /// <summary>Newton-Schulz iterations of the Linear rule.</summary>
+    public int NsSteps { get; init; } = 5;
+
+    /// <summary>The target norm of <paramref name="rule"/>.</summary>
+    public double TargetNorm(DualizedRule rule) => rule switch
+    {
+        DualizedRule.Linear => LinearTarget,
+        DualizedRule.Embedding => EmbeddingTarget,
+        DualizedRule.Bias => BiasTarget,
+        DualizedRule.Scale => ScaleTarget,
+        _ => throw new ArgumentOutOfRangeException(nameof(rule), rule, "DualizedOptions.TargetNorm: unknown rule"),
+    };
+
+    /// <summary>These options with the target of <paramref name="rule"/> set to <paramref name="target"/>.</summary>
+    public DualizedOptions WithTargetNorm(DualizedRule rule, double target) => rule switch
+    {
+        DualizedRule.Linear => this with { LinearTarget = target },
+        DualizedRule.Embedding => this with { EmbeddingTarget = target },
+        DualizedRule.Bias => this with { BiasTarget = target },
+        DualizedRule.Scale => this with { ScaleTarget = target },
+        _ => throw new ArgumentOutOfRangeException(nameof(rule), rule, "DualizedOptions.WithTargetNorm: unknown rule"),
+    };
+
+    public override void Validate(string optimizer)
+    {
+        base.Validate(optimizer);
+        UnitInterval(optimizer, nameof(Momentum), Momentum);
+        if (Rule is { } rule && !Enum.IsDefined(rule)) throw new ArgumentException($"{optimizer}: {nameof(Rule)} must be a DualizedRule or null, got {(int)rule}");
+        NonNegative(optimizer, nameof(LinearTarget), LinearTarget);
+        NonNegative(optimizer, nameof(EmbeddingTarget), EmbeddingTarget);
+        NonNegative(optimizer, nameof(BiasTarget), BiasTarget);
+        NonNegative(optimizer, nameof(ScaleTarget), ScaleTarget);
+        if (NsSteps < 1) throw new ArgumentException($"{optimizer}: {nameof(NsSteps)} must be at least 1, got {NsSteps}");
+    }
+}
+
+/// <summary>
+/// Dualized updates, in the manner of modula's training loop: per parameter,
+/// <code>
+/// m = beta m + (1 - beta) g                     "momentum_buffer" (an EMA)
+/// d = rule(m) with the rule's target norm       see DualizedRules
+/// p = p (1 - lr wd) - lr d                      wd 0 by default (modula uses none); decoupled when set
+/// </code>
+/// The rule comes from the module that owns the parameter (the <see cref="Dualized(Module, DualizedOptions?,
+/// IReadOnlyDictionary{string, DualizedRule}?, IReadOnlyDictionary{string, double}?)"/> constructor): a
+/// <see cref="Models.Linear"/> weight the Linear rule and its bias the Bias rule, an <see cref="Models.Embedding"/>
+/// weight the Embedding rule, a <see cref="LayerNorm"/> or <see cref="RmsNorm"/> weight the Scale rule and a LayerNorm
+/// bias the Bias rule; any other parameter the rule of its shape (<see cref="DualizedRules.ByShape"/>). Modula
+/// dualizes the gradient under the network's modular norm, which comes down to dualizing each atom on its own and
+/// scaling it by a factor the architecture fixes; here that factor is the atom's target norm, set per rule in the
+/// options or per parameter by name. Every rule is invariant to the scale of m (up to its eps), so the EMA and the
+/// heavy-ball momentum <c>m = beta m + g</c> (which is the EMA divided by 1 - beta) give the same updates.
+/// State: one buffer per parameter.
+/// </summary>
+public sealed class Dualized : Optimizer<DualizedOptions>
+{
+    /// <summary>One group of <paramref name="parameters"/>; the rule is <see cref="DualizedOptions.Rule"/>, or each parameter's shape's.</summary>
+    public Dualized(IEnumerable<Tensor> parameters, DualizedOptions? options = null, string? groupName = null)
+        : base(parameters, options ?? new DualizedOptions(), groupName) { }
+
+    /// <summary>
+    /// Dualized updates for a whole model: one group per rule (named "linear", "embedding", "bias", "scale", in the
+    /// order they first appear in <see cref="Module.NamedParameters"/>), the rule in each group's options. Options come
+    /// from <paramref name="options"/> (the defaults when null). <paramref name="rules"/> overrides the rule and
+    /// <paramref name="targetNorms"/> the target norm of single parameters by their dotted names
+    /// (<c>h.0.attn.query.weight</c>); a parameter with a target of its own gets a group of its own, named
+    /// "{rule} {parameter name}". A name that is not a parameter of the model is an error. <see cref="Optimizer{T}.Defaults"/>
+    /// are the first group's options.
+    /// </summary>
+    public Dualized(Module model, DualizedOptions? options = null, IReadOnlyDictionary<string, DualizedRule>? rules = null,
+                    IReadOnlyDictionary<string, double>? targetNorms = null)
+        : this(Plan(model, options ?? new DualizedOptions(), rules, targetNorms)) { }
+
+    private Dualized(List<(string Name, DualizedOptions Options, List<Tensor> Parameters)> plan)
+        : base(plan[0].Parameters, plan[0].Options, plan[0].Name)
+    {
+        foreach (var (name, options, parameters) in plan.Skip(1)) AddParamGroup(parameters, options, name);
+    }
+
+    /// <summary>The rule of each parameter of <paramref name="model"/> by its owning layer, or by shape when no layer claims it.</summary>
+    public static IReadOnlyList<(string Name, Tensor Parameter, DualizedRule Rule)> Rules(Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var owned = new Dictionary<Tensor, DualizedRule>(ReferenceEqualityComparer.Instance);
+        void Claim(Tensor? p, DualizedRule rule)
+        {
+            if (p is not null) owned.TryAdd(p, rule);
+        }
+        foreach (var (_, module) in model.NamedModules())
+            switch (module)
+            {
+                case Linear l: Claim(l.Weight, DualizedRule.Linear); Claim(l.Bias, DualizedRule.Bias); break;
+                case Embedding e: Claim(e.Weight, DualizedRule.Embedding); break;
+                case LayerNorm n: Claim(n.Weight, DualizedRule.Scale); Claim(n.Bias, DualizedRule.Bias); break;
+                case RmsNorm n: Claim(n.Weight, DualizedRule.Scale); break;
+            }
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        return model.NamedParameters().Where(np => seen.Add(np.Parameter))
+                    .Select(np => (np.Name, np.Parameter, owned.TryGetValue(np.Parameter, out var r) ? r : DualizedRules.ByShape(np.Parameter)))
+                    .ToArray();
+    }
+
+    private static List<(string Name, DualizedOptions Options, List<Tensor> Parameters)> Plan(
+        Module model, DualizedOptions options, IReadOnlyDictionary<string, DualizedRule>? rules, IReadOnlyDictionary<string, double>? targetNorms)
+    {
+        var all = Rules(model);
+        var names = all.Select(r => r.Name).ToHashSet();
+        foreach (var (field, keys) in new[] { ("rules", rules?.Keys), ("targetNorms", targetNorms?.Keys) })
+        {
+            var unknown = (keys ?? Enumerable.Empty<string>()).Where(k => !names.Contains(k)).ToArray();
+            if (unknown.Length > 0)
+                throw new ArgumentException($"Dualized: {field} names {string.Join(", ", unknown.Select(u => $"'{u}'"))}, which " +
+                                            $"{(unknown.Length == 1 ? "is not a parameter" : "are not parameters")} of the {model.GetType().Name}; " +
+                                            $"its parameters are named like '{all.Select(r => r.Name).FirstOrDefault()}'", field);
+        }
+
+        var plan = new List<(string Name, DualizedOptions Options, List<Tensor> Parameters)>();
+        foreach (var (name, p, ownRule) in all)
+        {
+            var rule = rules is not null && rules.TryGetValue(name, out var r) ? r : ownRule;
+            var groupOptions = options with { Rule = rule };
+            string groupName = rule.ToString().ToLowerInvariant();
+            if (targetNorms is not null && targetNorms.TryGetValue(name, out var target))
+            {
+                groupOptions = groupOptions.WithTargetNorm(rule, target);
+                groupName += " " + name;
+            }
+            int i = plan.FindIndex(g => g.Name == groupName);
+            if (i < 0) plan.Add((groupName, groupOptions, [p]));
+            else plan[i].Parameters.Add(p);
+        }
+        if (plan.Count == 0) throw new ArgumentException($"Dualized: the {model.GetType().Name} has no parameters", nameof(model));
+        return plan;
+    }
+
+    protected override void InitState(ParamGroup group, Tensor p, ParamState state)
+    {
+        CheckRule(group, p);
+        state.Set("momentum_buffer", Tensor.ZerosLike(p));
+    }
+
+    protected override void Update(ParamGroup group, Tensor p, Tensor g, ParamState state, StepContext step)
+    {
+        var o = OptionsOf(group);
+        var rule = CheckRule(group, p);
+        var m = state.GetOrAdd("momentum_buffer", () => Tensor.ZerosLike(p)) * o.Momentum + g * (1 - o.Momentum);
+        state.Set("momentum_buffer", m);
+        var d = DualizedRules.Apply(rule, m, o.TargetNorm(rule), o.NsSteps);
+        var w = o.WeightDecay != 0 ? p * (1 - step.Lr * o.WeightDecay) : p;
+        Assign(p, w - d * step.Lr);
+    }
+
+    private DualizedRule CheckRule(ParamGroup group, Tensor p)
+    {
+        var rule = OptionsOf(group).Rule ?? DualizedRules.ByShape(p);
+        if (DualizedRules.Unsupported(rule, p) is { } why)
+            throw new ArgumentException($"{Name}: group {group.Name ?? "(unnamed)"} has {nameof(DualizedOptions.Rule)} {rule}, but {why}; " +
+                                        $"give that parameter another rule (the rules argument, or a group of its own)");
+        return rule;
+    }
+}

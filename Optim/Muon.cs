@@ -1,0 +1,206 @@
+// Muon (Keller Jordan et al. 2024): momentum orthogonalized by Newton-Schulz for the hidden weight matrices, and an
+// AdamW fallback, chosen per parameter group, for everything Muon must not touch (embeddings, the head, vectors).
+using DotGrad.Models;
+
+namespace DotGrad.Optim;
+
+/// <summary>
+/// Options of <see cref="Muon"/>. A group is either a Muon group (<see cref="UseMuon"/>, the default) or an AdamW
+/// group; <see cref="OptimizerOptions.Lr"/> and <see cref="OptimizerOptions.WeightDecay"/> serve both kinds, the Adam
+/// fields only the second. Defaults: lr 0.02 (the reference's default for Muon; an AdamW group wants about 3e-4, see
+/// <see cref="Muon.ForModel"/>), momentum 0.95 with Nesterov, 5 Newton-Schulz steps, no weight decay, and Adam betas
+/// (0.9, 0.95) with eps 1e-8 (the beta2 of the reference's auxiliary Adam, which suits the large batches Muon is used
+/// with better than PyTorch's 0.999).
+/// </summary>
+public sealed record MuonOptions : OptimizerOptions
+{
+    public MuonOptions() => Lr = 0.02;
+
+    /// <summary>True: orthogonalized momentum (2-D parameters only). False: the AdamW fallback.</summary>
+    public bool UseMuon { get; init; } = true;
+    /// <summary>beta of the momentum EMA <c>m = beta m + (1 - beta) g</c>.</summary>
+    public double Momentum { get; init; } = 0.95;
+    /// <summary>Orthogonalize <c>(1 - beta) g + beta m</c> instead of <c>m</c>.</summary>
+    public bool Nesterov { get; init; } = true;
+    /// <summary>Newton-Schulz iterations (see <see cref="NewtonSchulz"/>).</summary>
+    public int NsSteps { get; init; } = 5;
+    /// <summary>b1 of the AdamW fallback.</summary>
+    public double AdamBeta1 { get; init; } = 0.9;
+    /// <summary>b2 of the AdamW fallback.</summary>
+    public double AdamBeta2 { get; init; } = 0.95;
+    /// <summary>eps of the AdamW fallback, added to the bias-corrected sqrt(v).</summary>
+    public double AdamEps { get; init; } = 1e-8;
+
+    public override void Validate(string optimizer)
+    {
+        base.Validate(optimizer);
+        UnitInterval(optimizer, nameof(Momentum), Momentum);
+        if (NsSteps < 1) throw new ArgumentException($"{optimizer}: {nameof(NsSteps)} must be at least 1, got {NsSteps}");
+        UnitInterval(optimizer, nameof(AdamBeta1), AdamBeta1);
+        UnitInterval(optimizer, nameof(AdamBeta2), AdamBeta2);
+        NonNegative(optimizer, nameof(AdamEps), AdamEps);
+    }
+}
+
+/// <summary>
+/// Muon, as Keller Jordan's reference (<c>Muon</c> with <c>MuonWithAuxAdam</c>). For a parameter of a Muon group, a
+/// matrix [fan_out, fan_in] laid out like a <see cref="Linear"/> weight:
+/// <code>
+/// m = beta m + (1 - beta) g                               "momentum_buffer"
+/// u = (1 - beta) g + beta m     (Nesterov)   or   m
+/// O = NewtonSchulz(u)                                     singular values near 1
+/// p = p (1 - lr wd) - lr sqrt(max(1, fan_out / fan_in)) O
+/// </code>
+/// The factor <c>sqrt(max(1, fan_out/fan_in))</c> keeps the update's RMS near that of a square matrix's for tall
+/// matrices (the reference's <c>max(1, rows/cols)^0.5</c>; dualized updates use sqrt(fan_out/fan_in) without the max).
+/// An all-zero gradient gives an all-zero O, so only the decay moves p. The reference writes the momentum as
+/// <c>m.lerp_(g, 1 - beta)</c> and the Nesterov mix as <c>g.lerp_(m, beta)</c>, the same sums in another rounding.
+/// Newton-Schulz normalises its input, so the EMA and heavy-ball forms of the momentum (<c>m = beta m + g</c>, which is
+/// the EMA divided by 1 - beta) give the same update up to its 1e-7 eps; the EMA is the reference's.
+/// <para>For a parameter of an AdamW group (<see cref="MuonOptions.UseMuon"/> false), AdamW as <see cref="AdamW"/>
+/// computes it, with the group's lr and decay and the options' Adam betas and eps:</para>
+/// <code>
+/// m = b1 m + (1 - b1) g                                   "exp_avg"
+/// v = b2 v + (1 - b2) g^2                                 "exp_avg_sq"
+/// p = p (1 - lr wd) - lr/(1 - b1^t) * m / (sqrt(v)/sqrt(1 - b2^t) + eps)
+/// </code>
+/// Muon is meant for the hidden weight matrices only; embeddings, the output head and every gain, bias or scalar
+/// belong in an AdamW group. <see cref="ForModel"/> makes both groups from a model (see <see cref="SplitParameters"/>
+/// for the rule). A parameter of rank other than 2 in a Muon group is an error. State: one buffer per Muon
+/// parameter, two per AdamW parameter.
+/// </summary>
+public sealed class Muon : Optimizer<MuonOptions>
+{
+    /// <summary>One group of <paramref name="parameters"/> under <paramref name="options"/> (a Muon group by default).</summary>
+    public Muon(IEnumerable<Tensor> parameters, MuonOptions? options = null, string? groupName = null)
+        : base(parameters, options ?? new MuonOptions(), groupName) { }
+
+    /// <summary>Top-level modules whose parameters never go to Muon: the output heads and the image models' input projections.</summary>
+    public static readonly IReadOnlyList<string> AdamWModules = ["head", "lm_head", "patch_embed", "stem"];
+
+    /// <summary>
+    /// Splits a model's parameters (each once, in <see cref="Module.NamedParameters"/> order) into those Muon should
+    /// train and those the AdamW fallback should. AdamW gets:
+    /// <list type="bullet">
+    /// <item>every parameter whose rank is not 2 (gains, biases, scalars, ViT's [1, N, C] position table, cls token and probe);</item>
+    /// <item>every <see cref="Embedding"/> weight (token and position tables; a tied GPT head is the token embedding);</item>
+    /// <item>everything under the top-level modules of <see cref="AdamWModules"/>: the output head (<c>head</c> of
+    /// <see cref="VisionTransformer"/>, <see cref="MlpMixer"/> and <see cref="GMlp"/>, <c>lm_head</c> of an untied
+    /// <see cref="Gpt"/>) and the input projection of the image models (<c>patch_embed</c>, <c>stem</c>), which plays
+    /// the part of an input embedding;</item>
+    /// <item>every parameter named in <paramref name="exclude"/>: a full dotted parameter name
+    /// (<c>h.0.attn.out.weight</c>) or a module prefix (<c>h.0</c>); a name that matches nothing is an error.</item>
+    /// </list>
+    /// Muon gets the rest: the 2-D hidden matrices (attention and MLP weights, gMLP's spatial gate).
+    /// </summary>
+    public static (IReadOnlyList<Tensor> Muon, IReadOnlyList<Tensor> AdamW) SplitParameters(Module model, IEnumerable<string>? exclude = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var excluded = (exclude ?? []).ToArray();
+        var embeddings = model.NamedModules().Select(m => m.Module).OfType<Embedding>().Select(e => e.Weight)
+                              .ToHashSet(ReferenceEqualityComparer.Instance);
+        var matched = new HashSet<string>();
+        bool Under(string name, string prefix) => name == prefix || name.StartsWith(prefix + ".", StringComparison.Ordinal);
+
+        var muon = new List<Tensor>();
+        var adamw = new List<Tensor>();
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var (name, p) in model.NamedParameters())
+        {
+            if (!seen.Add(p)) continue;                               // a parameter shared by two modules counts once
+            bool isExcluded = false;
+            foreach (var prefix in excluded)
+                if (Under(name, prefix))
+                {
+                    matched.Add(prefix);
+                    isExcluded = true;
+                }
+            bool toAdamW = isExcluded || p.Rank != 2 || embeddings.Contains(p) || AdamWModules.Any(m => Under(name, m));
+            (toAdamW ? adamw : muon).Add(p);
+        }
+        var unknown = excluded.Where(e => !matched.Contains(e)).ToArray();
+        if (unknown.Length > 0)
+            throw new ArgumentException($"Muon.SplitParameters: exclude names {string.Join(", ", unknown.Select(u => $"'{u}'"))}, which match no parameter " +
+                                        $"of the {model.GetType().Name}; give dotted parameter names or module prefixes such as " +
+                                        $"'{model.NamedParameters().Select(p => p.Name).FirstOrDefault()}'", nameof(exclude));
+        return (muon, adamw);
+    }
+
+    /// <summary>
+    /// A Muon for a whole model: a group "muon" (lr <paramref name="lr"/>, decay <paramref name="weightDecay"/>) of the
+    /// hidden matrices and a group "adamw" (<see cref="MuonOptions.UseMuon"/> false, lr <paramref name="adamLr"/>,
+    /// decay <paramref name="adamWeightDecay"/>, 0 by default since it holds gains, biases and embeddings) of the rest,
+    /// split by <see cref="SplitParameters"/>. Other fields come from <paramref name="options"/> (the defaults when
+    /// null). A model with no hidden matrix gets the "adamw" group only; one with nothing for AdamW, the "muon" group only.
+    /// </summary>
+    public static Muon ForModel(Module model, double lr = 0.02, double adamLr = 3e-4, double weightDecay = 0, double adamWeightDecay = 0,
+                                IEnumerable<string>? exclude = null, MuonOptions? options = null)
+    {
+        var (muonParams, adamParams) = SplitParameters(model, exclude);
+        var baseOptions = options ?? new MuonOptions();
+        var muonOptions = baseOptions with { UseMuon = true, Lr = lr, WeightDecay = weightDecay };
+        var adamOptions = baseOptions with { UseMuon = false, Lr = adamLr, WeightDecay = adamWeightDecay };
+        if (muonParams.Count == 0) return new Muon(adamParams, adamOptions, "adamw");
+        var muon = new Muon(muonParams, muonOptions, "muon");
+        if (adamParams.Count > 0) muon.AddParamGroup(adamParams, adamOptions, "adamw");
+        return muon;
+    }
+
+    protected override void InitState(ParamGroup group, Tensor p, ParamState state)
+    {
+        if (OptionsOf(group).UseMuon)
+        {
+            CheckMatrix(p, group);
+            state.Set("momentum_buffer", Tensor.ZerosLike(p));
+        }
+        else
+        {
+            state.Set("exp_avg", Tensor.ZerosLike(p));
+            state.Set("exp_avg_sq", Tensor.ZerosLike(p));
+        }
+    }
+
+    protected override void Update(ParamGroup group, Tensor p, Tensor g, ParamState state, StepContext step)
+    {
+        var o = OptionsOf(group);
+        if (!o.UseMuon)
+        {
+            AdamWUpdate(p, g, state, step.Lr, o.WeightDecay, o.AdamBeta1, o.AdamBeta2, o.AdamEps);
+            return;
+        }
+        CheckMatrix(p, group);
+        double beta = o.Momentum, lr = step.Lr;
+        var m = state.GetOrAdd("momentum_buffer", () => Tensor.ZerosLike(p)) * beta + g * (1 - beta);
+        state.Set("momentum_buffer", m);
+        var u = o.Nesterov ? g * (1 - beta) + m * beta : m;
+        var O = NewtonSchulz.Orthogonalize(u, o.NsSteps);                 // [fan_out, fan_in]
+        double scale = Math.Sqrt(Math.Max(1.0, (double)p.Size(0) / p.Size(1)));
+        var w = o.WeightDecay != 0 ? p * (1 - lr * o.WeightDecay) : p;
+        Assign(p, w - O * (lr * scale));
+    }
+
+    /// <summary>
+    /// One AdamW step of <paramref name="p"/>, written once for the fallback groups: the same operations in the same
+    /// order as <see cref="Adam"/> with decoupled decay, so a fallback parameter follows <see cref="AdamW"/> bit for bit.
+    /// </summary>
+    internal static void AdamWUpdate(Tensor p, Tensor g, ParamState state, double lr, double wd, double beta1, double beta2, double eps)
+    {
+        var w = wd != 0 ? p * (1 - lr * wd) : p;                            // p (1 - lr wd), before the Adam step
+        var m = state.GetOrAdd("exp_avg", () => Tensor.ZerosLike(p)) * beta1 + g * (1 - beta1);
+        var v = state.GetOrAdd("exp_avg_sq", () => Tensor.ZerosLike(p)) * beta2 + g.Square() * (1 - beta2);
+        state.Set("exp_avg", m);
+        state.Set("exp_avg_sq", v);
+        double bias1 = 1 - Math.Pow(beta1, state.Step), bias2 = 1 - Math.Pow(beta2, state.Step);
+        var denom = v.Sqrt() / Math.Sqrt(bias2) + eps;
+        Assign(p, w - m / denom * (lr / bias1));
+    }
+
+    private void CheckMatrix(Tensor p, ParamGroup group)
+    {
+        if (p.Rank != 2)
+            throw new ArgumentException($"{Name}: {nameof(MuonOptions.UseMuon)} is true in group {group.Name ?? "(unnamed)"} but a parameter has shape " +
+                                        $"[{string.Join(", ", p.Shape)}]; Muon orthogonalizes 2-D [fan_out, fan_in] matrices only. Put embeddings, " +
+                                        $"the head, gains, biases and scalars in a group with {nameof(MuonOptions.UseMuon)} = false (AdamW), " +
+                                        $"for example with Muon.{nameof(ForModel)} or Muon.{nameof(SplitParameters)}");
+    }
+}
