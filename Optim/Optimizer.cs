@@ -77,12 +77,21 @@ public abstract class Optimizer : IDisposable
         }
         var group = new ParamGroup(Name, list, options, name);
         var states = new ParamState[list.Length];
-        using (Autograd.NoGrad())
-            for (int i = 0; i < list.Length; i++)
-            {
-                states[i] = new ParamState();
-                InitState(group, list[i], states[i]);
-            }
+        try
+        {
+            using (Autograd.NoGrad())
+                for (int i = 0; i < list.Length; i++)
+                {
+                    states[i] = new ParamState();
+                    InitState(group, list[i], states[i]);
+                }
+        }
+        catch
+        {
+            // A parameter this optimizer cannot take (a vector in a Muon group): nothing of the group stays.
+            foreach (var s in states) s?.Dispose();
+            throw;
+        }
         for (int i = 0; i < list.Length; i++) _state[list[i]] = states[i];
         _groups.Add(group);
         return group;

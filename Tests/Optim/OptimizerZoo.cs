@@ -47,5 +47,15 @@ public static class OptimizerZoo
         // The Scaling-ViT preset adds a BFloat16 first momentum (2 bytes per element).
         yield return new("adafactor-bv", (m, decay) => new Adafactor(m.Parameters(), AdafactorOptions.ScalingVit(lr: 1e-2, weightDecay: decay ? 1e-4 : 0)),
             m => Floats(m, p => 4L * (Adafactor.FactoredAxes(p.Shape, 32) is { } a ? p.Shape[a.Row] + p.Shape[a.Col] : p.Count) + 2L * p.Count));
+        // Muon: one momentum per hidden matrix; the AdamW fallback (embeddings, head, vectors) keeps Adam's two buffers.
+        yield return new("muon", (m, decay) => Muon.ForModel(m, lr: 0.02, adamLr: 1e-2, weightDecay: decay ? 1e-4 : 0, adamWeightDecay: decay ? 1e-4 : 0),
+            m =>
+            {
+                var (muon, adamw) = Muon.SplitParameters(m);
+                return 4 * (muon.Sum(p => (long)p.Count) + 2 * adamw.Sum(p => (long)p.Count));
+            });
+        // Dualized: one momentum per parameter, whatever its rule.
+        yield return new("dualized", (m, decay) => new Dualized(m, new DualizedOptions { Lr = 0.05, WeightDecay = decay ? 1e-4 : 0 }),
+            m => 4 * Floats(m, Count));
     }
 }
