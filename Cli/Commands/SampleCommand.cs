@@ -10,7 +10,7 @@ internal static class SampleCommand
 {
     public static Command Create(CliContext context)
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "A run directory (its latest checkpoint) or a checkpoints/step-N directory", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { HelpName = "DIR", Description = "A run directory (its latest checkpoint) or a checkpoints/step-N directory", Required = true };
         var prompt = new Option<string>("--prompt") { Description = @"The text to continue; \n, \t and \\ are read as newline, tab and backslash", Required = true };
         var tokens = new Option<int>("--tokens") { Description = "How many characters to generate", DefaultValueFactory = _ => 200 };
         var temperature = new Option<double>("--temperature") { Description = "Softmax temperature; 0 is greedy", DefaultValueFactory = _ => 0.8 };

@@ -24,7 +24,7 @@ internal static class TrainCommand
         };
         // Data
         public readonly Option<string?> Task = new("--task") { Description = "The built-in task when no --text is given: sort (default)" };
-        public readonly Option<string?> Text = new("--text") { Description = "Train a character-level GPT on this UTF-8 text file" };
+        public readonly Option<string?> Text = new("--text") { HelpName = "FILE", Description = "Train a character-level GPT on this UTF-8 text file" };
         public readonly Option<int?> Digits = new("--digits") { Description = "Sort task: how many digits per list (default 8)" };
         public readonly Option<int?> Context = new("--context") { Description = "Text: the context length in characters (default 64)" };
         // Optimization
@@ -58,8 +58,8 @@ internal static class TrainCommand
         public readonly Option<bool> NoBias = new("--no-bias") { Description = "No biases in linear layers and layer norms" };
         // Run
         public readonly Option<string> Device = DeviceChoice.CreateOption();
-        public readonly Option<string?> Out = new("--out") { Description = "Run directory (default runs/TASK-TIMESTAMP): metrics.csv, loss.png, checkpoints/" };
-        public readonly Option<string?> Resume = new("--resume") { Description = "Continue a run from a checkpoint (or a run directory's latest one), exactly" };
+        public readonly Option<string?> Out = new("--out") { HelpName = "DIR", Description = "Run directory (default runs/TASK-TIMESTAMP): metrics.csv, loss.png, checkpoints/" };
+        public readonly Option<string?> Resume = new("--resume") { HelpName = "DIR", Description = "Continue a run from a checkpoint (or a run directory's latest one), exactly" };
         public readonly Option<int?> EvalEvery = new("--eval-every") { Description = "Evaluate every N steps (0: only at the end)" };
         public readonly Option<int?> SaveEvery = new("--save-every") { Description = "Write a checkpoint every N steps (0 default: only at the end)" };
         public readonly Option<int?> LogEvery = new("--log-every") { Description = "Without a terminal: print a progress line every N steps (default steps/20)" };
@@ -76,6 +76,12 @@ internal static class TrainCommand
     {
         var o = new Options();
         var command = new Command("train", "Train a model: with no arguments a small GPT on the built-in sort task, or 'train gpt --text FILE'");
+        // An unknown option would otherwise be taken as the model's name: say what it is.
+        o.Model.Validators.Add(result =>
+        {
+            if (result.Tokens.FirstOrDefault()?.Value is { } v && v.StartsWith('-'))
+                result.AddError($"Unrecognized option '{v}'.");
+        });
         command.Arguments.Add(o.Model);
         foreach (var option in o.All()) command.Options.Add(option);
         command.SetAction(parse => Run(context, o, parse));

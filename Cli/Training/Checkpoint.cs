@@ -33,6 +33,7 @@ internal static class Checkpoint
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new JsonStringEnumConverter() },
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
@@ -86,7 +87,7 @@ internal static class Checkpoint
         ["version"] = Version,
         ["model"] = s.ModelKind,
         ["task"] = s.Task.DeepClone(),
-        ["config"] = JsonSerializer.SerializeToNode(s.Gpt, Json),
+        ["config"] = ConfigJson(s.Gpt),
         ["settings"] = JsonSerializer.SerializeToNode(s.Settings, Json),
         ["step"] = s.Step,
         ["elapsed_seconds"] = s.ElapsedSeconds,
@@ -97,6 +98,14 @@ internal static class Checkpoint
         ["optimizer"] = new JsonObject { ["name"] = optimizer.Name, ["file"] = OptimizerFile, ["state_bytes"] = optimizer.StateBytes() },
         ["saved_at"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
     };
+
+    /// <summary>The GPT config's own fields (not the block config it derives).</summary>
+    private static JsonObject ConfigJson(GptConfig config)
+    {
+        var json = JsonSerializer.SerializeToNode(config, Json)!.AsObject();
+        json.Remove(nameof(GptConfig.Block));
+        return json;
+    }
 
     /// <summary>
     /// The checkpoint directory <paramref name="path"/> names: a checkpoint itself (it holds run.json), or a run
