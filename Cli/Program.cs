@@ -24,6 +24,7 @@ public static class Program
     public static int Run(string[] args, TextWriter output, TextWriter error, bool interactive)
     {
         ArgumentNullException.ThrowIfNull(args);
+        if (args.Length == 0) args = ["--help"];                  // a bare "dotgrad" shows what there is to run
         var context = new CliContext(output, error, interactive);
         var root = RootCommandFactory.Create(context);
         var parse = root.Parse(args);
