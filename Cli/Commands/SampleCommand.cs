@@ -34,13 +34,14 @@ internal static class SampleCommand
 
         string dir = Checkpoint.Resolve(checkpoint, "--checkpoint");
         var state = Checkpoint.Read(dir);
-        if (state.ModelKind != "gpt") throw new UserError($"--checkpoint '{dir}' holds a {state.ModelKind}, which does not generate text; sample needs a gpt checkpoint");
-        var vocab = Vocabulary(state, dir);
+        if (state.ModelKind != GptModel.Kind) throw new UserError($"--checkpoint '{dir}' holds a {state.ModelKind}, which does not generate text; sample needs a gpt checkpoint");
+        var config = GptModel.FromJson(state.ModelConfig, dir);
+        var vocab = Vocabulary(state, config.VocabSize, dir);
         string text = Unescape(promptText);
         if (text.Length == 0) throw new UserError("--prompt is empty; give at least one character to start from");
         var ids = vocab.Encode(text, "--prompt");
 
-        using var model = GptSwitches.Build(state.Gpt, state.Settings.Seed, device);
+        using var model = GptModel.Build(config, state.Settings.Seed, device);
         Checkpoint.LoadWeights(dir, model);
         model.Eval();
         using var scope = Tensor.NewDisposeScope();
@@ -52,7 +53,7 @@ internal static class SampleCommand
     }
 
     /// <summary>The checkpoint's vocabulary: a text run stores its characters; the sort task's are fixed.</summary>
-    private static CharVocab Vocabulary(RunState state, string dir)
+    private static CharVocab Vocabulary(RunState state, int vocabSize, string dir)
     {
         string? chars = state.Task["vocab"]?.GetValue<string>()
                         ?? (state.Task["name"]?.GetValue<string>() == SortTask.TaskName ? SortTask.VocabChars : null);
@@ -60,8 +61,8 @@ internal static class SampleCommand
         try
         {
             var vocab = new CharVocab(chars);
-            if (vocab.Size != state.Gpt.VocabSize)
-                throw new UserError($"--checkpoint '{dir}': the vocabulary has {vocab.Size} characters but the model {state.Gpt.VocabSize} tokens");
+            if (vocab.Size != vocabSize)
+                throw new UserError($"--checkpoint '{dir}': the vocabulary has {vocab.Size} characters but the model {vocabSize} tokens");
             return vocab;
         }
         catch (ArgumentException e)

@@ -140,13 +140,13 @@ internal static class TrainCommand
         settings.Validate();
 
         var config = switches.Resolve(task);
-        var gpt = GptSwitches.Build(config, settings.Seed, device);
+        var gpt = GptModel.Build(config, settings.Seed, device);
         try
         {
             var optimizer = CreateOptimizer(settings, gpt);
             ulong dataSeed = unchecked(settings.Seed * 0x9E3779B97F4A7C15UL + 1);  // a stream apart from the weights'
             string runDir = p.GetValue(o.Out) ?? Path.Combine("runs", $"{task.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
-            return new TrainingRun(context, task, "gpt", config, gpt, optimizer, settings, device, new Generator(dataSeed), dataSeed, runDir, 0, 0, 1);
+            return new TrainingRun(context, task, GptModel.Kind, GptModel.ToJson(config), gpt, optimizer, settings, device, new Generator(dataSeed), dataSeed, runDir, 0, 0, 1);
         }
         catch
         {
@@ -166,16 +166,17 @@ internal static class TrainCommand
 
         string dir = Checkpoint.Resolve(resume, "--resume");
         var state = Checkpoint.Read(dir);
-        if (state.ModelKind != "gpt") throw new UserError($"--resume '{dir}': this version resumes gpt runs only, not '{state.ModelKind}'");
+        if (state.ModelKind != GptModel.Kind) throw new UserError($"--resume '{dir}': this version resumes gpt runs only, not '{state.ModelKind}'");
         var task = RestoreTask(state, p.GetValue(o.Text));
-        if (task.Vocab.Size != state.Gpt.VocabSize || task.ContextLength != state.Gpt.ContextLength)
-            throw new UserError($"--resume '{dir}': the task's vocabulary ({task.Vocab.Size}) or context ({task.ContextLength}) does not match the model's ({state.Gpt.VocabSize}, {state.Gpt.ContextLength})");
+        var config = GptModel.FromJson(state.ModelConfig, dir);
+        if (task.Vocab.Size != config.VocabSize || task.ContextLength != config.ContextLength)
+            throw new UserError($"--resume '{dir}': the task's vocabulary ({task.Vocab.Size}) or context ({task.ContextLength}) does not match the model's ({config.VocabSize}, {config.ContextLength})");
         var settings = state.Settings with { Steps = p.GetValue(o.Steps) ?? state.Settings.Steps };
         settings.Validate();
         if (state.Step >= settings.Steps)
             throw new UserError($"--resume '{dir}': that run already finished its {state.Step} steps; pass --steps N with N > {state.Step} to train further");
 
-        var gpt = GptSwitches.Build(state.Gpt, settings.Seed, device);
+        var gpt = GptModel.Build(config, settings.Seed, device);
         try
         {
             Checkpoint.LoadWeights(dir, gpt);
@@ -188,7 +189,7 @@ internal static class TrainCommand
             string runDir = p.GetValue(o.Out)
                             ?? (parent is { Name: "checkpoints", Parent: { } run } ? run.FullName : Path.Combine("runs", $"{task.Name}-{DateTime.Now:yyyyMMdd-HHmmss}"));
             context.Out.WriteLine($"Resuming {dir} at step {state.Step} of {settings.Steps}.");
-            return new TrainingRun(context, task, "gpt", state.Gpt, gpt, optimizer, settings, device, data, state.DataSeed, runDir,
+            return new TrainingRun(context, task, GptModel.Kind, state.ModelConfig, gpt, optimizer, settings, device, data, state.DataSeed, runDir,
                                    state.Step, state.ElapsedSeconds, 1);
         }
         catch
@@ -244,7 +245,7 @@ internal static class TrainCommand
 
     private static void PrintHeader(TrainingRun run)
     {
-        var (c, s) = (run.Config, run.Settings);
+        var (c, s) = (GptModel.FromJson(run.ModelConfig, run.RunDir), run.Settings);
         var w = run.Context.Out;
         w.WriteLine($"task      {run.Task.Description}");
         w.WriteLine($"model     gpt: width {c.Width}, depth {c.Depth}, heads {c.Heads}, context {c.ContextLength}, vocabulary {c.VocabSize}, " +

@@ -11,11 +11,14 @@ using DotGrad.Optim;
 
 namespace DotGrad.Cli.Training;
 
-/// <summary>What run.json holds besides the tensors.</summary>
+/// <summary>
+/// What run.json holds besides the tensors. <see cref="ModelConfig"/> is the model's config record as JSON (a
+/// GptConfig for "gpt"), so that each model kind reads its own (see <see cref="GptModel"/>).
+/// </summary>
 internal sealed record RunState(
     string ModelKind,
     JsonObject Task,
-    GptConfig Gpt,
+    JsonObject ModelConfig,
     TrainSettings Settings,
     int Step,
     double ElapsedSeconds,
@@ -30,7 +33,8 @@ internal static class Checkpoint
     private const string Format = "dotgrad.run";
     private const int Version = 1;
 
-    private static readonly JsonSerializerOptions Json = new()
+    /// <summary>How run.json is written and read: indented, enums by name, NaN allowed.</summary>
+    public static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -87,7 +91,7 @@ internal static class Checkpoint
         ["version"] = Version,
         ["model"] = s.ModelKind,
         ["task"] = s.Task.DeepClone(),
-        ["config"] = ConfigJson(s.Gpt),
+        ["config"] = s.ModelConfig.DeepClone(),
         ["settings"] = JsonSerializer.SerializeToNode(s.Settings, Json),
         ["step"] = s.Step,
         ["elapsed_seconds"] = s.ElapsedSeconds,
@@ -98,14 +102,6 @@ internal static class Checkpoint
         ["optimizer"] = new JsonObject { ["name"] = optimizer.Name, ["file"] = OptimizerFile, ["state_bytes"] = optimizer.StateBytes() },
         ["saved_at"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
     };
-
-    /// <summary>The GPT config's own fields (not the block config it derives).</summary>
-    private static JsonObject ConfigJson(GptConfig config)
-    {
-        var json = JsonSerializer.SerializeToNode(config, Json)!.AsObject();
-        json.Remove(nameof(GptConfig.Block));
-        return json;
-    }
 
     /// <summary>
     /// The checkpoint directory <paramref name="path"/> names: a checkpoint itself (it holds run.json), or a run
@@ -122,7 +118,10 @@ internal static class Checkpoint
         {
             var latest = Directory.GetDirectories(checkpoints, "step-*")
                 .Where(d => File.Exists(Path.Combine(d, RunFile)))
-                .OrderBy(d => Path.GetFileName(d), StringComparer.Ordinal)
+                .Select(d => (Dir: d, Ok: int.TryParse(Path.GetFileName(d)["step-".Length..], CultureInfo.InvariantCulture, out var step), Step: step))
+                .Where(c => c.Ok)
+                .OrderBy(c => c.Step)
+                .Select(c => c.Dir)
                 .LastOrDefault();
             if (latest is not null) return latest;
         }
@@ -159,7 +158,7 @@ internal static class Checkpoint
             return new RunState(
                 root["model"]!.GetValue<string>(),
                 root["task"]!.AsObject(),
-                root["config"].Deserialize<GptConfig>(Json) ?? throw Bad("its config is null"),
+                root["config"]!.AsObject(),
                 root["settings"].Deserialize<TrainSettings>(Json) ?? throw Bad("its settings are null"),
                 root["step"]!.GetValue<int>(),
                 root["elapsed_seconds"]!.GetValue<double>(),

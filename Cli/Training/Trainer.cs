@@ -1,6 +1,7 @@
 // The training loop shared by every task: batch, forward, loss, backward, clipping, optimizer step; metrics,
 // progress, periodic evaluation and checkpoints; at the end a final evaluation, a checkpoint and the loss curve.
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using DotGrad.Cli.Output;
 using DotGrad.Cli.Tasks;
 using DotGrad.Models;
@@ -13,7 +14,7 @@ internal sealed record TrainingRun(
     CliContext Context,
     ITrainingTask Task,
     string ModelKind,
-    GptConfig Config,
+    JsonObject ModelConfig,
     Module<Tensor, Tensor> Model,
     Optimizer Optimizer,
     TrainSettings Settings,
@@ -43,6 +44,7 @@ internal static class Trainer
         var (metric, _) = task.Metric;
         string metricsPath = Path.Combine(run.RunDir, MetricsWriter.FileName);
         string lastCheckpoint = "";
+        Evaluation? final = null;
         double lastLoss = double.NaN, stepSeconds = double.NaN;
         var clock = Stopwatch.StartNew();
         TimeSpan Elapsed() => TimeSpan.FromSeconds(run.ElapsedBefore) + clock.Elapsed;
@@ -76,7 +78,13 @@ internal static class Trainer
                     stepSeconds = double.IsNaN(stepSeconds) ? seconds : 0.9 * stepSeconds + 0.1 * seconds; // a moving average for rate and ETA
                     double throughput = s.Batch * perExample / stepSeconds;
                     double? eval = null;
-                    if (s.EvalEvery > 0 && done % s.EvalEvery == 0 && done != s.Steps)
+                    if (done == s.Steps)
+                    {
+                        // The final evaluation (on all the held-out data) goes into the last row of metrics.csv too.
+                        final = Evaluate(task, model, run.Device, final: true);
+                        eval = final.Value;
+                    }
+                    else if (s.EvalEvery > 0 && done % s.EvalEvery == 0)
                     {
                         var e = Evaluate(task, model, run.Device, final: false);
                         eval = e.Value;
@@ -94,7 +102,7 @@ internal static class Trainer
         }
 
         var elapsed = Elapsed();
-        var final = Evaluate(task, model, run.Device, final: true);
+        final ??= Evaluate(task, model, run.Device, final: true);
         lastCheckpoint = Checkpoint.Save(run.RunDir, State(run, s.Steps, elapsed, lastLoss, final.Summary), model, optimizer);
         string plotPath = Path.Combine(run.RunDir, LossPlot.FileName);
         var (steps, losses, _) = MetricsWriter.Read(metricsPath);
@@ -120,6 +128,6 @@ internal static class Trainer
     private static RunState State(TrainingRun run, int step, TimeSpan elapsed, double loss, string? evaluation)
     {
         var (_, offset) = run.Data.GetState();
-        return new RunState(run.ModelKind, run.Task.ToJson(), run.Config, run.Settings, step, elapsed.TotalSeconds, run.DataSeed, offset, loss, evaluation);
+        return new RunState(run.ModelKind, run.Task.ToJson(), run.ModelConfig, run.Settings, step, elapsed.TotalSeconds, run.DataSeed, offset, loss, evaluation);
     }
 }

@@ -28,6 +28,7 @@ public class TrainCommandTests
                 Assert.That(double.TryParse(cell, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v), Is.True, $"row {i}: '{cell}'");
         }
         Assert.That(double.Parse(lines[1].Split(',')[2], CultureInfo.InvariantCulture), Is.EqualTo(0), "warmup: step 0 gets lr 0");
+        Assert.That(double.Parse(lines[^1].Split(',')[6], CultureInfo.InvariantCulture), Is.InRange(0.0, 1.0), "the last row holds the final accuracy");
 
         using (var png = SKBitmap.Decode(Path.Combine(dir, "loss.png")))
         {

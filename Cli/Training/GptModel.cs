@@ -1,5 +1,8 @@
 // The GPT's shape and architecture switches as the user gave them (null: not given), resolved against a task's
-// defaults into a GptConfig, and the model built from it with every library complaint turned into a usage error.
+// defaults into a GptConfig; the model built from it with every library complaint turned into a usage error; the
+// config's JSON form in run.json.
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using DotGrad.Cli.Tasks;
 using DotGrad.Models;
 
@@ -37,6 +40,15 @@ internal sealed record GptSwitches(
             QkNorm: QkNorm);
     }
 
+    private static int Positive(int? given, int fallback, string option) =>
+        given is { } v && v < 1 ? throw new UserError($"{option} must be at least 1, got {v}") : given ?? fallback;
+}
+
+/// <summary>Building a GPT for the CLI, and its config in run.json.</summary>
+internal static class GptModel
+{
+    public const string Kind = "gpt";
+
     /// <summary>
     /// The GPT for <paramref name="config"/>, initialised from <paramref name="seed"/> on <paramref name="device"/>, after
     /// one forward pass of a dummy batch: a config the library rejects (Heads not dividing Width, RoPE with an odd
@@ -60,8 +72,26 @@ internal sealed record GptSwitches(
         }
     }
 
-    private static int Positive(int? given, int fallback, string option) =>
-        given is { } v && v < 1 ? throw new UserError($"{option} must be at least 1, got {v}") : given ?? fallback;
+    /// <summary>The config's own fields as JSON (not the block config it derives).</summary>
+    public static JsonObject ToJson(GptConfig config)
+    {
+        var json = JsonSerializer.SerializeToNode(config, Checkpoint.Json)!.AsObject();
+        json.Remove(nameof(GptConfig.Block));
+        return json;
+    }
+
+    /// <summary>The config a checkpoint's run.json holds; a damaged one is a <see cref="UserError"/>.</summary>
+    public static GptConfig FromJson(JsonObject json, string dir)
+    {
+        try
+        {
+            return json.Deserialize<GptConfig>(Checkpoint.Json) ?? throw new JsonException("the config is null");
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            throw new UserError($"'{dir}' is not a usable dotgrad checkpoint: its GPT config cannot be read ({e.Message})", e);
+        }
+    }
 }
 
 /// <summary>Options whose value is one of a few words.</summary>
