@@ -31,14 +31,16 @@ internal static class LossPlot
             smooth.LegendText = curves.Count == 1 ? $"{c.Label} (moving average)" : c.Label;
         }
 
-        // A log axis: plot log10(loss) and label the ticks with the loss itself.
-        var ticks = new ScottPlot.TickGenerators.NumericAutomatic
+        // A log axis: plot log10(loss) and label ticks at 1-2-5 values of the loss (all of 1..9 when the losses
+        // span less than a decade), so a curve from 4.2 to 1.6 gets ticks as well as one from 2 to 0.001.
+        var all = curves.SelectMany(c => c.Losses).Where(v => v > 0 && double.IsFinite(v)).ToArray();
+        if (all.Length > 0)
         {
-            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-            IntegerTicksOnly = true,
-            LabelFormatter = y => Math.Pow(10, y).ToString("G3", System.Globalization.CultureInfo.InvariantCulture),
-        };
-        plot.Axes.Left.TickGenerator = ticks;
+            var ticks = new ScottPlot.TickGenerators.NumericManual();
+            foreach (var v in TickValues(all.Min(), all.Max()))
+                ticks.AddMajor(Math.Log10(v), v.ToString("G3", System.Globalization.CultureInfo.InvariantCulture));
+            plot.Axes.Left.TickGenerator = ticks;
+        }
         plot.Title(title);
         plot.XLabel("step");
         plot.YLabel("training loss (log scale)");
@@ -47,6 +49,30 @@ internal static class LossPlot
         string temp = path + ".tmp";
         plot.SavePng(temp, width, height);
         File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>
+    /// Round values between <paramref name="min"/> and <paramref name="max"/>: 1, 2, 5 per decade, or 1 to 9 if that
+    /// gives fewer than three, or else five values evenly spaced on the log axis, rounded to two digits.
+    /// </summary>
+    private static IEnumerable<double> TickValues(double min, double max)
+    {
+        int low = (int)Math.Floor(Math.Log10(min)), high = (int)Math.Ceiling(Math.Log10(max));
+        foreach (var mantissas in new[] { new[] { 1.0, 2, 5 }, [1.0, 2, 3, 4, 5, 6, 7, 8, 9] })
+        {
+            var values = Enumerable.Range(low, high - low + 1)
+                .SelectMany(e => mantissas.Select(m => m * Math.Pow(10, e)))
+                .Where(v => v >= min * 0.999 && v <= max * 1.001).ToArray();
+            if (values.Length >= 3) return values;
+        }
+        double a = Math.Log10(min), b = Math.Log10(max);
+        return Enumerable.Range(0, 5).Select(i => RoundTwoDigits(Math.Pow(10, a + (b - a) * i / 4))).Distinct();
+    }
+
+    private static double RoundTwoDigits(double v)
+    {
+        double scale = Math.Pow(10, Math.Floor(Math.Log10(v)) - 1);
+        return Math.Round(v / scale) * scale;
     }
 
     /// <summary>The points with a finite, positive loss (a log axis has no place for 0 or NaN).</summary>
