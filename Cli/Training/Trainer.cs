@@ -35,7 +35,14 @@ internal static class Trainer
     public static TrainResult Run(TrainingRun run)
     {
         var (context, task, model, optimizer, s) = (run.Context, run.Task, run.Model, run.Optimizer, run.Settings);
-        Directory.CreateDirectory(run.RunDir);
+        try
+        {
+            Directory.CreateDirectory(run.RunDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new UserError($"the run directory '{run.RunDir}' cannot be created: {e.Message}; pick another with --out", e);
+        }
         var parameters = model.Parameters().ToArray();
         var named = model.NamedParameters().ToArray();
         // AGC leaves the output layer alone, as the NFNet paper does (a tied head is the embedding: it is clipped).

@@ -138,6 +138,14 @@ public class BadInputTests
         CliRunner.AssertUsageError(CliRunner.Run("train", "--steps", "10", "--warmup", "8", "--cooldown", "5"), "--warmup");
 
     [Test]
+    public void OutputDirectoryThatCannotBeCreated()
+    {
+        string file = Path.Combine(CliRunner.TempDir("out-file"), "a-file");
+        File.WriteAllText(file, "");
+        CliRunner.AssertUsageError(CliRunner.Run(["train", "--steps", "1", "--out", Path.Combine(file, "run"), .. CliRunner.Tiny]), "cannot be created");
+    }
+
+    [Test]
     public void Verbose_ShowsTheStackTrace()
     {
         var r = CliRunner.Run("train", "--width", "30", "--heads", "4", "--steps", "1", "--verbose");

@@ -46,10 +46,13 @@ internal static class CliRunner
         return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
     }
 
-    /// <summary>A fresh empty directory under the system temp folder, deleted at the end of the test run by the OS or the next run.</summary>
+    /// <summary>Where this test run's directories go; <see cref="CliTestCleanup"/> deletes it when the tests end.</summary>
+    public static readonly string TempRoot = Path.Combine(Path.GetTempPath(), "dotgrad-cli-tests", $"{Environment.ProcessId}-{Guid.NewGuid():N}");
+
+    /// <summary>A fresh empty directory for one test's run outputs.</summary>
     public static string TempDir(string name)
     {
-        string dir = Path.Combine(Path.GetTempPath(), "dotgrad-cli-tests", $"{name}-{Guid.NewGuid():N}");
+        string dir = Path.Combine(TempRoot, $"{name}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         return dir;
     }
@@ -96,5 +99,16 @@ internal static class CliRunner
         string path = Path.Combine(dir!, file);
         if (!File.Exists(path)) Assert.Ignore($"the shared data has no {file} (looked in {dir})");
         return path;
+    }
+}
+
+/// <summary>Deletes the run directories the CLI tests wrote, once every test in this namespace has run.</summary>
+[SetUpFixture]
+public sealed class CliTestCleanup
+{
+    [OneTimeTearDown]
+    public void DeleteTempRoot()
+    {
+        if (Directory.Exists(CliRunner.TempRoot)) Directory.Delete(CliRunner.TempRoot, recursive: true);
     }
 }
