@@ -1,10 +1,11 @@
-// DotGrad build script: `./build.sh [--target=NAME] [--configuration=Release|Debug] [--filter=EXPR] [--suite=GLOB]`.
+// DotGrad build script: `./build.sh [--target=NAME] [--configuration=Release|Debug] [--filter=EXPR] [--suite=GLOB] [--args="..."]`.
 var target        = Argument("target", "Default");
 var configuration = Argument("configuration", "Release");
 var testFilter    = Argument("filter", "");
 var benchSuite    = Argument("suite", "*");
+var trainArgs     = Argument("args", "");
 
-var projects   = new[] { "DotGrad.csproj", "Tests/DotGrad.Tests.csproj", "Benchmarks/DotGrad.Benchmarks.csproj", "Examples/Quickstart/Quickstart.csproj" };
+var projects   = new[] { "DotGrad.csproj", "Cli/DotGrad.Cli.csproj", "Tests/DotGrad.Tests.csproj", "Benchmarks/DotGrad.Benchmarks.csproj", "Examples/Quickstart/Quickstart.csproj" };
 var resultsDir = MakeAbsolute(Directory("artifacts/test-results"));
 
 // Clean: delete build outputs (artifacts/) and any stray TestResults folders.
@@ -44,14 +45,23 @@ Task("Bench").Does(() =>
     DotNetRun("Benchmarks/DotGrad.Benchmarks.csproj", args, new DotNetRunSettings { Configuration = "Release" });
 });
 
-// Pack: build the DotGrad NuGet package into artifacts/packages.
+// Train: the main job, `dotgrad train` (the built-in sort task) in Release; pass more with --args="--steps 800 --seed 2".
+Task("Train").Does(() =>
+{
+    var args = new ProcessArgumentBuilder().Append("train").Append(trainArgs);
+    DotNetRun("Cli/DotGrad.Cli.csproj", args, new DotNetRunSettings { Configuration = "Release" });
+});
+
+// Pack: the DotGrad library package and the dotgrad tool package into artifacts/packages. Install the tool with
+// `dotnet tool install --global --add-source artifacts/packages DotGrad.Cli` (or --tool-path DIR).
 Task("Pack").Does(() =>
 {
-    DotNetPack("DotGrad.csproj", new DotNetPackSettings
-    {
-        Configuration   = configuration,
-        OutputDirectory = "artifacts/packages",
-    });
+    foreach (var project in new[] { "DotGrad.csproj", "Cli/DotGrad.Cli.csproj" })
+        DotNetPack(project, new DotNetPackSettings
+        {
+            Configuration   = configuration,
+            OutputDirectory = "artifacts/packages",
+        });
 });
 
 // Default: what `./build.sh` with no arguments does, i.e. build and run the tests.

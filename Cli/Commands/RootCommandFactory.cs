@@ -1,0 +1,27 @@
+// The command tree: dotgrad train | sample | gradcheck | devices, and the options every command shares.
+using System.CommandLine;
+
+namespace DotGrad.Cli.Commands;
+
+internal static class RootCommandFactory
+{
+    /// <summary>Shows stack traces with errors, and more detail where a command has it.</summary>
+    public static readonly Option<bool> Verbose = new("--verbose", "-v")
+    {
+        Description = "Show stack traces with errors",
+        Recursive = true,
+    };
+
+    public static RootCommand Create(CliContext context)
+    {
+        var root = new RootCommand("DotGrad: train a small GPT on a built-in task or on text, sample from it, check gradients, list devices.")
+        {
+            Verbose,
+        };
+        root.Subcommands.Add(TrainCommand.Create(context));
+        root.Subcommands.Add(SampleCommand.Create(context));
+        root.Subcommands.Add(GradCheckCommand.Create(context));
+        root.Subcommands.Add(DevicesCommand.Create(context));
+        return root;
+    }
+}

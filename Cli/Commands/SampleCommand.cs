@@ -1,0 +1,88 @@
+// dotgrad sample: continue a prompt with a trained GPT checkpoint (temperature, top-k, a seed for repeatable text).
+using System.CommandLine;
+using System.Text;
+using DotGrad.Cli.Tasks;
+using DotGrad.Cli.Training;
+
+namespace DotGrad.Cli.Commands;
+
+internal static class SampleCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var checkpoint = new Option<string>("--checkpoint") { HelpName = "DIR", Description = "A run directory (its latest checkpoint) or a checkpoints/step-N directory", Required = true };
+        var prompt = new Option<string>("--prompt") { Description = @"The text to continue; \n, \t and \\ are read as newline, tab and backslash", Required = true };
+        var tokens = new Option<int>("--tokens") { Description = "How many characters to generate", DefaultValueFactory = _ => 200 };
+        var temperature = new Option<double>("--temperature") { Description = "Softmax temperature; 0 is greedy", DefaultValueFactory = _ => 0.8 };
+        var topK = new Option<int?>("--top-k") { Description = "Sample only from the K most likely characters" };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the sampling; the same seed gives the same text", DefaultValueFactory = _ => 0 };
+        var device = DeviceChoice.CreateOption();
+        var command = new Command("sample", "Generate text from a trained GPT checkpoint")
+        {
+            checkpoint, prompt, tokens, temperature, topK, seed, device,
+        };
+        command.SetAction(p => Run(context, p.GetValue(checkpoint)!, p.GetValue(prompt)!, p.GetValue(tokens), p.GetValue(temperature),
+                                   p.GetValue(topK), p.GetValue(seed), DeviceChoice.Resolve(p.GetValue(device))));
+        return command;
+    }
+
+    private static int Run(CliContext context, string checkpoint, string promptText, int tokens, double temperature, int? topK, ulong seed, Device device)
+    {
+        if (tokens < 0) throw new UserError($"--tokens must be >= 0, got {tokens}");
+        if (!(temperature >= 0) || !double.IsFinite(temperature)) throw new UserError($"--temperature must be a finite number >= 0, got {temperature}");
+        if (topK is < 1) throw new UserError($"--top-k must be at least 1, got {topK}");
+
+        string dir = Checkpoint.Resolve(checkpoint, "--checkpoint");
+        var state = Checkpoint.Read(dir);
+        if (state.ModelKind != GptModel.Kind) throw new UserError($"--checkpoint '{dir}' holds a {state.ModelKind}, which does not generate text; sample needs a gpt checkpoint");
+        var config = GptModel.FromJson(state.ModelConfig, dir);
+        var vocab = Vocabulary(state, config.VocabSize, dir);
+        string text = Unescape(promptText);
+        if (text.Length == 0) throw new UserError("--prompt is empty; give at least one character to start from");
+        var ids = vocab.Encode(text, "--prompt");
+
+        using var model = GptModel.Build(config, state.Settings.Seed, device);
+        Checkpoint.LoadWeights(dir, model);
+        model.Eval();
+        using var scope = Tensor.NewDisposeScope();
+        var prompt = Tensor.FromArray(ids, [1, ids.Length], device);                   // [1, T0]
+        var output = model.Generate(prompt, tokens, temperature, topK, new Generator(seed)).ToArray<int>(); // [1, T0 + tokens]
+        context.Out.WriteLine(vocab.Decode(output));
+        context.Out.Flush();
+        return ExitCodes.Success;
+    }
+
+    /// <summary>The checkpoint's vocabulary: a text run stores its characters; the sort task's are fixed.</summary>
+    private static CharVocab Vocabulary(RunState state, int vocabSize, string dir)
+    {
+        string? chars = state.Task["vocab"]?.GetValue<string>()
+                        ?? (state.Task["name"]?.GetValue<string>() == SortTask.TaskName ? SortTask.VocabChars : null);
+        if (chars is null) throw new UserError($"--checkpoint '{dir}': run.json has no vocabulary, so its tokens cannot be turned into text");
+        try
+        {
+            var vocab = new CharVocab(chars);
+            if (vocab.Size != vocabSize)
+                throw new UserError($"--checkpoint '{dir}': the vocabulary has {vocab.Size} characters but the model {vocabSize} tokens");
+            return vocab;
+        }
+        catch (ArgumentException e)
+        {
+            throw UserError.From($"--checkpoint '{dir}': the vocabulary in run.json is damaged", e);
+        }
+    }
+
+    private static string Unescape(string s)
+    {
+        var b = new StringBuilder(s.Length);
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (s[i] == '\\' && i + 1 < s.Length && s[i + 1] is 'n' or 't' or '\\')
+            {
+                b.Append(s[++i] switch { 'n' => '\n', 't' => '\t', _ => '\\' });
+                continue;
+            }
+            b.Append(s[i]);
+        }
+        return b.ToString();
+    }
+}

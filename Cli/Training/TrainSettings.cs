@@ -1,0 +1,52 @@
+// The training settings of one run after defaults are applied; saved in run.json so --resume continues the same run.
+using DotGrad.Optim;
+
+namespace DotGrad.Cli.Training;
+
+internal sealed record TrainSettings(
+    string Optimizer,
+    double Lr,
+    double WeightDecay,
+    string Schedule,
+    int Warmup,
+    int Cooldown,
+    double? Clip,
+    double? Agc,
+    int Steps,
+    int Batch,
+    ulong Seed,
+    int EvalEvery,
+    int SaveEvery)
+{
+    public static readonly string[] ScheduleNames = ["constant", "linear", "cosine", "rsqrt"];
+
+    /// <summary>Every value in range, or a <see cref="UserError"/> naming the option.</summary>
+    public void Validate()
+    {
+        if (Steps < 1) throw new UserError($"--steps must be at least 1, got {Steps}");
+        if (Batch < 1) throw new UserError($"--batch must be at least 1, got {Batch}");
+        if (!(Lr > 0) || !double.IsFinite(Lr)) throw new UserError($"--lr must be a positive number, got {Lr}");
+        if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay)) throw new UserError($"--weight-decay must be a number >= 0, got {WeightDecay}");
+        if (Warmup < 0 || Cooldown < 0) throw new UserError($"--warmup and --cooldown must be >= 0, got {Warmup} and {Cooldown}");
+        if (Warmup + Cooldown > Steps) throw new UserError($"--warmup {Warmup} plus --cooldown {Cooldown} is more than --steps {Steps}");
+        if (Clip is { } c && !(c > 0)) throw new UserError($"--clip must be a positive gradient norm, got {c}");
+        if (Agc is { } a && !(a > 0)) throw new UserError($"--agc must be a positive clipping factor (0.01 is typical), got {a}");
+        if (EvalEvery < 0 || SaveEvery < 0) throw new UserError("--eval-every and --save-every must be >= 0 (0: only at the end)");
+        if (!ScheduleNames.Contains(Schedule)) throw new UserError($"--schedule '{Schedule}' is not one of {string.Join(", ", ScheduleNames)}");
+    }
+
+    /// <summary>The learning-rate multiplier: linear warmup, the decay shape, linear cooldown (see <see cref="Schedules.Create"/>).</summary>
+    public Func<int, double> CreateSchedule()
+    {
+        var decay = Schedule switch
+        {
+            "constant" => DecayKind.Constant,
+            "linear" => DecayKind.Linear,
+            "cosine" => DecayKind.Cosine,
+            "rsqrt" => DecayKind.Rsqrt,
+            _ => throw new UserError($"--schedule '{Schedule}' is not one of {string.Join(", ", ScheduleNames)}"),
+        };
+        // rsqrt: a timescale of a tenth of the run, so the decay is visible in a short run (the library's default is 10,000 steps).
+        return Schedules.Create(decay, Steps, Warmup, Cooldown, end: 0.1, timescale: Math.Max(1, Steps / 10.0));
+    }
+}

@@ -1,0 +1,140 @@
+// The training loop shared by every task: batch, forward, loss, backward, clipping, optimizer step; metrics,
+// progress, periodic evaluation and checkpoints; at the end a final evaluation, a checkpoint and the loss curve.
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using DotGrad.Cli.Output;
+using DotGrad.Cli.Tasks;
+using DotGrad.Models;
+using DotGrad.Optim;
+
+namespace DotGrad.Cli.Training;
+
+/// <summary>Everything one training run needs; <see cref="StartStep"/> &gt; 0 when it resumes a checkpoint.</summary>
+internal sealed record TrainingRun(
+    CliContext Context,
+    ITrainingTask Task,
+    string ModelKind,
+    JsonObject ModelConfig,
+    Module<Tensor, Tensor> Model,
+    Optimizer Optimizer,
+    TrainSettings Settings,
+    Device Device,
+    Generator Data,
+    ulong DataSeed,
+    string RunDir,
+    int StartStep,
+    double ElapsedBefore,
+    int LogEvery);
+
+/// <summary>What a finished run reports.</summary>
+internal sealed record TrainResult(int Steps, double FinalLoss, Evaluation Evaluation, TimeSpan Elapsed, double Throughput,
+                                   string CheckpointDir, string MetricsPath, string PlotPath);
+
+internal static class Trainer
+{
+    public static TrainResult Run(TrainingRun run)
+    {
+        var (context, task, model, optimizer, s) = (run.Context, run.Task, run.Model, run.Optimizer, run.Settings);
+        try
+        {
+            Directory.CreateDirectory(run.RunDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new UserError($"the run directory '{run.RunDir}' cannot be created: {e.Message}; pick another with --out", e);
+        }
+        var parameters = model.Parameters().ToArray();
+        var named = model.NamedParameters().ToArray();
+        // AGC leaves the output layer alone, as the NFNet paper does (a tied head is the embedding: it is clipped).
+        string[]? agcExclude = named.Any(p => p.Name == "lm_head.weight") ? ["lm_head.weight"] : null;
+        var (unit, perExample) = task.Throughput;
+        var (metric, _) = task.Metric;
+        string metricsPath = Path.Combine(run.RunDir, MetricsWriter.FileName);
+        string lastCheckpoint = "";
+        Evaluation? final = null;
+        double lastLoss = double.NaN, stepSeconds = double.NaN;
+        var clock = Stopwatch.StartNew();
+        TimeSpan Elapsed() => TimeSpan.FromSeconds(run.ElapsedBefore) + clock.Elapsed;
+
+        using (var metrics = new MetricsWriter(metricsPath, unit, metric, run.StartStep))
+        {
+            string title = $"{task.Name} · {run.ModelKind} · {s.Optimizer}";
+            TrainingProgress.Run(context, title, run.StartStep, s.Steps, run.LogEvery, sink =>
+            {
+                for (int step = run.StartStep; step < s.Steps; step++)
+                {
+                    var started = clock.Elapsed;
+                    double lr = optimizer.CurrentLr(optimizer.ParamGroups[0]), norm;
+                    using (var scope = Tensor.NewDisposeScope())
+                    {
+                        optimizer.ZeroGrad();
+                        var batch = task.NextBatch(s.Batch, run.Data, run.Device);
+                        var loss = task.Loss(model.Call(batch.Input), batch.Target);
+                        loss.Backward();
+                        if (s.Agc is { } lambda) Clipping.Agc(named, lambda, exclude: agcExclude);
+                        // Without --clip the norm is still measured (for metrics.csv), never applied.
+                        norm = Clipping.ClipGradNorm(parameters, s.Clip ?? double.MaxValue);
+                        optimizer.Step();
+                        lastLoss = loss.Item();
+                    }
+                    int done = step + 1;
+                    if (!double.IsFinite(lastLoss))
+                        throw new UserError($"training diverged: the loss is {lastLoss} at step {done}. Lower --lr (now {s.Lr}), add --clip 1, or lengthen --warmup");
+
+                    double seconds = (clock.Elapsed - started).TotalSeconds;
+                    stepSeconds = double.IsNaN(stepSeconds) ? seconds : 0.9 * stepSeconds + 0.1 * seconds; // a moving average for rate and ETA
+                    double throughput = s.Batch * perExample / stepSeconds;
+                    double? eval = null;
+                    if (done == s.Steps)
+                    {
+                        // The final evaluation (on all the held-out data) goes into the last row of metrics.csv too.
+                        final = Evaluate(task, model, run.Device, final: true);
+                        eval = final.Value;
+                    }
+                    else if (s.EvalEvery > 0 && done % s.EvalEvery == 0)
+                    {
+                        var e = Evaluate(task, model, run.Device, final: false);
+                        eval = e.Value;
+                        sink.Note($"step {done}: {e.Summary}");
+                    }
+                    metrics.Write(new MetricsRow(done, lastLoss, lr, norm, throughput, Elapsed().TotalSeconds, eval));
+                    sink.Step(new StepReport(done, s.Steps, lastLoss, lr, throughput, unit, Elapsed(), TimeSpan.FromSeconds(stepSeconds * (s.Steps - done))));
+                    if (s.SaveEvery > 0 && done % s.SaveEvery == 0 && done != s.Steps)
+                    {
+                        lastCheckpoint = Checkpoint.Save(run.RunDir, State(run, done, Elapsed(), lastLoss, null), model, optimizer);
+                        sink.Note($"step {done}: checkpoint {lastCheckpoint}");
+                    }
+                }
+            });
+        }
+
+        var elapsed = Elapsed();
+        final ??= Evaluate(task, model, run.Device, final: true);
+        lastCheckpoint = Checkpoint.Save(run.RunDir, State(run, s.Steps, elapsed, lastLoss, final.Summary), model, optimizer);
+        string plotPath = Path.Combine(run.RunDir, LossPlot.FileName);
+        var (steps, losses, _) = MetricsWriter.Read(metricsPath);
+        LossPlot.Save(plotPath, $"dotgrad train: {task.Name}, {run.ModelKind}, {s.Optimizer} (lr {s.Lr:G3}, {s.Schedule})",
+                      [new LossCurve($"{task.Name} {s.Optimizer}", steps, losses)]);
+        double rate = double.IsNaN(stepSeconds) ? 0 : s.Batch * perExample / stepSeconds;
+        return new TrainResult(s.Steps, lastLoss, final, elapsed, rate, lastCheckpoint, metricsPath, plotPath);
+    }
+
+    private static Evaluation Evaluate(ITrainingTask task, Module<Tensor, Tensor> model, Device device, bool final)
+    {
+        model.Eval();
+        try
+        {
+            return task.Evaluate(model, device, final);
+        }
+        finally
+        {
+            model.Train();
+        }
+    }
+
+    private static RunState State(TrainingRun run, int step, TimeSpan elapsed, double loss, string? evaluation)
+    {
+        var (_, offset) = run.Data.GetState();
+        return new RunState(run.ModelKind, run.Task.ToJson(), run.ModelConfig, run.Settings, step, elapsed.TotalSeconds, run.DataSeed, offset, loss, evaluation);
+    }
+}
