@@ -122,10 +122,6 @@ public class BadInputTests
         CliRunner.AssertUsageError(CliRunner.Run("gradcheck", "--device", "tpu"), "tpu");
 
     [Test]
-    public void OptimizerNotAvailableYet() =>
-        CliRunner.AssertUsageError(CliRunner.Run("train", "--optimizer", "lion", "--steps", "1"), "not available yet");
-
-    [Test]
     public void UnknownOptimizer() =>
         CliRunner.AssertUsageError(CliRunner.Run("train", "--optimizer", "rmsprop", "--steps", "1"), "adamw");
 
