@@ -19,9 +19,13 @@ internal sealed class MnistTask : IImageTask
     public const float Mean = 0.1307f, Std = 0.3081f;
     private const int IntermediateEvalStride = 5, EvalChunk = 500;
 
-    /// <summary>The last directory read, normalised: a process (a test run) trains on the same data many times.</summary>
-    private static (string Key, Data Data)? _cache;
+    /// <summary>
+    /// The directories read, normalised (at most <see cref="CacheSize"/>, about 220 MB each for the full set): a
+    /// process that trains several times, a test run, reads its data once.
+    /// </summary>
+    private static readonly Dictionary<string, Data> Cache = [];
     private static readonly Lock CacheLock = new();
+    private const int CacheSize = 2;
 
     private readonly Data _data;
 
@@ -49,9 +53,12 @@ internal sealed class MnistTask : IImageTask
         string key = CacheKey(full);
         lock (CacheLock)
         {
-            if (_cache is { } hit && hit.Key == key) return new MnistTask(full, hit.Data);
-            var data = Read(directory);
-            _cache = (key, data);
+            if (!Cache.TryGetValue(key, out var data))
+            {
+                data = Read(directory);
+                if (Cache.Count >= CacheSize) Cache.Clear();
+                Cache[key] = data;
+            }
             return new MnistTask(full, data);
         }
     }
