@@ -124,6 +124,17 @@ public class MnistTrainTests
     }
 
     [Test]
+    public void OnOpenCL_ATinyVitRunTrains()
+    {
+        TestDevices.Require(Device.OpenCL(0));
+        string dir = CliRunner.TempDir("vit-opencl");
+        var r = CliRunner.Run(["train", "vit", "--mnist", _synthetic, "--steps", "2", "--batch", "4", "--eval-every", "0", "--device", "opencl:0",
+                               "--out", dir, .. TinyModel["vit"]]);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        Assert.That(r.Out, Does.Contain("device opencl:0").And.Contain("test accuracy"));
+    }
+
+    [Test]
     public void MissingMnistDirectory() =>
         CliRunner.AssertUsageError(CliRunner.Run("train", "vit", "--mnist", "/no/such/mnist"), "does not exist");
 
