@@ -14,7 +14,7 @@ internal static class RootCommandFactory
 
     public static RootCommand Create(CliContext context)
     {
-        var root = new RootCommand("DotGrad: train a small GPT on a built-in task or on text, sample from it, check gradients, list devices.")
+        var root = new RootCommand("DotGrad: train a small GPT (a built-in task or text) or an image classifier (MNIST), sample text, check gradients, list devices.")
         {
             Verbose,
         };

@@ -34,7 +34,9 @@ internal static class SampleCommand
 
         string dir = Checkpoint.Resolve(checkpoint, "--checkpoint");
         var state = Checkpoint.Read(dir);
-        if (state.ModelKind != GptModel.Kind) throw new UserError($"--checkpoint '{dir}' holds a {state.ModelKind}, which does not generate text; sample needs a gpt checkpoint");
+        if (state.ModelKind != GptModel.Kind)
+            throw new UserError($"--checkpoint '{dir}' holds a {state.ModelKind} trained on {state.Task["name"]?.ToString() ?? "another task"}, which classifies " +
+                                "and does not generate text; sample needs a gpt checkpoint (from 'dotgrad train' or 'dotgrad train gpt --text FILE')");
         var config = GptModel.FromJson(state.ModelConfig, dir);
         var vocab = Vocabulary(state, config.VocabSize, dir);
         string text = Unescape(promptText);

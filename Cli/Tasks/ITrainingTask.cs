@@ -1,6 +1,6 @@
 // What the trainer needs from a task: batches, a loss, an evaluation, and what to write in run.json to rebuild it.
 // A language task (the built-in sort task, char-level text) also gives its vocabulary and context length, from
-// which the GPT is built; an image task (MNIST) will give its image shape and classes to its own models.
+// which the GPT is built; an image task (MNIST) gives its image shape and classes to the vision models.
 using System.Text.Json.Nodes;
 using DotGrad.Models;
 
@@ -61,4 +61,16 @@ internal interface ILanguageTask : ITrainingTask
 
     /// <summary>A prompt to suggest for 'dotgrad sample' after training.</summary>
     string SuggestedPrompt { get; }
+}
+
+/// <summary>A task whose examples are square NHWC images [B, ImageSize, ImageSize, Channels] with a class label each.</summary>
+internal interface IImageTask : ITrainingTask
+{
+    /// <summary>The side of the square images, in pixels.</summary>
+    int ImageSize { get; }
+
+    int Channels { get; }
+
+    /// <summary>How many classes the labels run over (0 .. Classes - 1).</summary>
+    int Classes { get; }
 }

@@ -13,7 +13,7 @@ namespace DotGrad.Cli.Training;
 
 /// <summary>
 /// What run.json holds besides the tensors. <see cref="ModelConfig"/> is the model's config record as JSON (a
-/// GptConfig for "gpt"), so that each model kind reads its own (see <see cref="GptModel"/>).
+/// GptConfig for "gpt", a VitConfig for "vit", ...), so that each model kind reads its own (see <see cref="ModelKind"/>).
 /// </summary>
 internal sealed record RunState(
     string ModelKind,

@@ -1,107 +1,88 @@
-// The GPT's shape and architecture switches as the user gave them (null: not given), resolved against a task's
-// defaults into a GptConfig; the model built from it with every library complaint turned into a usage error; the
-// config's JSON form in run.json.
-using System.Text.Json;
+// The GPT as a model kind: its switches resolved against a language task's vocabulary, context and default shape into
+// a GptConfig, the model built from it with every library complaint turned into a usage error, and its run.json form.
 using System.Text.Json.Nodes;
 using DotGrad.Cli.Tasks;
 using DotGrad.Models;
 
 namespace DotGrad.Cli.Training;
 
-internal sealed record GptSwitches(
-    int? Width = null, int? Depth = null, int? Heads = null, int? KvHeads = null, int? MlpHidden = null,
-    string? Norm = null, string? NormKind = null, bool Parallel = false, string? Residual = null, string? Mlp = null,
-    string? Activation = null, string? Positions = null, string? Head = null, bool QkNorm = false, bool NoBias = false)
-{
-    /// <summary>True when any switch was given (they cannot be changed when resuming).</summary>
-    public bool AnyGiven => this != new GptSwitches();
-
-    public GptConfig Resolve(ILanguageTask task)
-    {
-        var (width, depth, heads) = task.DefaultShape;
-        return new GptConfig(
-            VocabSize: task.Vocab.Size,
-            ContextLength: task.ContextLength,
-            Width: Positive(Width, width, "--width"),
-            Depth: Positive(Depth, depth, "--depth"),
-            Heads: Positive(Heads, heads, "--heads"),
-            MlpHidden: MlpHidden is { } h ? Positive(h, h, "--mlp-hidden") : null,
-            Positions: Choice.Parse(Positions, "--positions", GptPositions.Learned, ("learned", GptPositions.Learned), ("rope", GptPositions.Rope)),
-            TiedHead: Choice.Parse(Head, "--head", true, ("tied", true), ("untied", false)),
-            Norm: Choice.Parse(Norm, "--norm", NormPlacement.Pre, ("pre", NormPlacement.Pre), ("post", NormPlacement.Post), ("double", NormPlacement.Double)),
-            NormKind: Choice.Parse(NormKind, "--norm-kind", Models.NormKind.LayerNorm, ("layernorm", Models.NormKind.LayerNorm), ("rmsnorm", Models.NormKind.RmsNorm)),
-            Parallel: Parallel,
-            Residual: Choice.Parse(Residual, "--residual", ResidualKind.Standard, ("standard", ResidualKind.Standard), ("rezero", ResidualKind.ReZero), ("scaled", ResidualKind.Scaled)),
-            Mlp: Choice.Parse(Mlp, "--mlp", MlpKind.Plain, ("plain", MlpKind.Plain), ("swiglu", MlpKind.SwiGlu), ("geglu", MlpKind.GeGlu)),
-            Activation: Choice.Parse(Activation, "--activation", Models.Activation.Gelu, ("gelu", Models.Activation.Gelu), ("gelu-tanh", Models.Activation.GeluTanh),
-                                     ("scaled-gelu", Models.Activation.ScaledGelu), ("relu", Models.Activation.Relu), ("silu", Models.Activation.Silu)),
-            Bias: !NoBias,
-            KvHeads: KvHeads is { } kv ? Positive(kv, kv, "--kv-heads") : null,
-            QkNorm: QkNorm);
-    }
-
-    private static int Positive(int? given, int fallback, string option) =>
-        given is { } v && v < 1 ? throw new UserError($"{option} must be at least 1, got {v}") : given ?? fallback;
-}
-
 /// <summary>Building a GPT for the CLI, and its config in run.json.</summary>
 internal static class GptModel
 {
     public const string Kind = "gpt";
+
+    /// <summary>The GPT as one of <see cref="ModelKinds.All"/>.</summary>
+    public static readonly GptKind Instance = new();
 
     /// <summary>
     /// The GPT for <paramref name="config"/>, initialised from <paramref name="seed"/> on <paramref name="device"/>, after
     /// one forward pass of a dummy batch: a config the library rejects (Heads not dividing Width, RoPE with an odd
     /// head size, ...) is a <see cref="UserError"/> here, before anything is written.
     /// </summary>
-    public static Gpt Build(GptConfig config, ulong seed, Device device)
+    public static Gpt Build(GptConfig config, ulong seed, Device device) =>
+        ModelKind.Probe(() => new Gpt(config, new Generator(seed), DType.Float32, device),
+                        () => Tensor.Zeros([1, config.ContextLength], DType.Int32, device));
+
+    /// <summary>The GptConfig for <paramref name="task"/> with the user's <paramref name="switches"/> (the task's shape where none is given).</summary>
+    public static GptConfig Resolve(ModelSwitches switches, ILanguageTask task)
     {
-        Gpt? model = null;
-        try
-        {
-            model = new Gpt(config, new Generator(seed), DType.Float32, device);
-            using var noGrad = Autograd.NoGrad();
-            using var scope = Tensor.NewDisposeScope();
-            model.Call(Tensor.Zeros([1, config.ContextLength], DType.Int32, device));
-            return model;
-        }
-        catch (ArgumentException e)
-        {
-            model?.Dispose();
-            throw new UserError($"impossible model configuration: {UserError.MessageOf(e)}. Change the model options (see 'dotgrad train --help')", e);
-        }
+        var (width, depth, heads) = task.DefaultShape;
+        return new GptConfig(
+            VocabSize: task.Vocab.Size,
+            ContextLength: task.ContextLength,
+            Width: ModelSwitches.Positive(switches.Width, width, "--width"),
+            Depth: ModelSwitches.Positive(switches.Depth, depth, "--depth"),
+            Heads: ModelSwitches.Positive(switches.Heads, heads, "--heads"),
+            MlpHidden: switches.MlpHidden is { } h ? ModelSwitches.Positive(h, h, "--mlp-hidden") : null,
+            Positions: Choice.Parse(switches.Positions, "--positions", GptPositions.Learned, ("learned", GptPositions.Learned), ("rope", GptPositions.Rope)),
+            TiedHead: Choice.Parse(switches.Head, "--head", true, ("tied", true), ("untied", false)),
+            Norm: BlockSwitches.Norm(switches, NormPlacement.Pre),
+            NormKind: BlockSwitches.NormKind(switches, Models.NormKind.LayerNorm),
+            Parallel: switches.Parallel,
+            Residual: BlockSwitches.Residual(switches, ResidualKind.Standard),
+            Mlp: BlockSwitches.Mlp(switches, MlpKind.Plain),
+            Activation: BlockSwitches.Activation(switches, Models.Activation.Gelu),
+            Bias: !switches.NoBias,
+            KvHeads: switches.KvHeads is { } kv ? ModelSwitches.Positive(kv, kv, "--kv-heads") : null,
+            QkNorm: switches.QkNorm);
     }
 
     /// <summary>The config's own fields as JSON (not the block config it derives).</summary>
-    public static JsonObject ToJson(GptConfig config)
-    {
-        var json = JsonSerializer.SerializeToNode(config, Checkpoint.Json)!.AsObject();
-        json.Remove(nameof(GptConfig.Block));
-        return json;
-    }
+    public static JsonObject ToJson(GptConfig config) => Instance.ToJson(config);
 
     /// <summary>The config a checkpoint's run.json holds; a damaged one is a <see cref="UserError"/>.</summary>
-    public static GptConfig FromJson(JsonObject json, string dir)
-    {
-        try
-        {
-            return json.Deserialize<GptConfig>(Checkpoint.Json) ?? throw new JsonException("the config is null");
-        }
-        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
-        {
-            throw new UserError($"'{dir}' is not a usable dotgrad checkpoint: its GPT config cannot be read ({e.Message})", e);
-        }
-    }
+    public static GptConfig FromJson(JsonObject json, string dir) => Instance.FromJson(json, dir);
 }
 
-/// <summary>Options whose value is one of a few words.</summary>
-internal static class Choice
+/// <summary>The GPT: trained on a language task (the built-in sort task or --text), the only kind `sample` takes.</summary>
+internal sealed class GptKind : ModelKind<GptConfig>
 {
-    public static T Parse<T>(string? value, string option, T fallback, params (string Word, T Value)[] choices)
-    {
-        if (value is null) return fallback;
-        foreach (var (word, v) in choices)
-            if (string.Equals(word, value.Trim(), StringComparison.OrdinalIgnoreCase)) return v;
-        throw new UserError($"{option} '{value}' is not one of {string.Join(", ", choices.Select(c => c.Word))}");
-    }
+    public override string Name => GptModel.Kind;
+    public override TrainingData Data => TrainingData.Language;
+
+    public override IReadOnlyCollection<string> Switches { get; } =
+    [
+        "--width", "--depth", "--heads", "--kv-heads", "--mlp-hidden", "--norm", "--norm-kind", "--parallel", "--residual", "--mlp",
+        "--activation", "--positions", "--head", "--qk-norm", "--no-bias",
+    ];
+
+    public override IReadOnlyCollection<string> OutputLayer { get; } = ["lm_head.weight"];  // absent when tied: the embedding is clipped
+
+    protected override GptConfig Resolve(ModelSwitches switches, ITrainingTask task) => GptModel.Resolve(switches, Language(task));
+
+    public override Module<Tensor, Tensor> Build(GptConfig config, ulong seed, Device device) => GptModel.Build(config, seed, device);
+
+    protected override string? Mismatch(GptConfig config, ITrainingTask task) =>
+        task is ILanguageTask t && t.Vocab.Size == config.VocabSize && t.ContextLength == config.ContextLength
+            ? null
+            : $"the task's vocabulary ({(task as ILanguageTask)?.Vocab.Size}) or context ({(task as ILanguageTask)?.ContextLength}) " +
+              $"does not match the model's ({config.VocabSize}, {config.ContextLength})";
+
+    public override string Describe(GptConfig c, Module model) =>
+        $"gpt: width {c.Width}, depth {c.Depth}, heads {c.Heads}, context {c.ContextLength}, vocabulary {c.VocabSize}, " +
+        $"{model.ParameterCount():N0} parameters ({BlockSwitches.Describe(c.Block)}, {c.Positions.ToString().ToLowerInvariant()} positions, " +
+        $"{(c.TiedHead ? "tied" : "untied")} head)";
+
+    private static ILanguageTask Language(ITrainingTask task) =>
+        task as ILanguageTask ?? throw new InvalidOperationException($"gpt trains on a language task, not on '{task.Name}'");
 }

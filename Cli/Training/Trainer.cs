@@ -45,8 +45,9 @@ internal static class Trainer
         }
         var parameters = model.Parameters().ToArray();
         var named = model.NamedParameters().ToArray();
-        // AGC leaves the output layer alone, as the NFNet paper does (a tied head is the embedding: it is clipped).
-        string[]? agcExclude = named.Any(p => p.Name == "lm_head.weight") ? ["lm_head.weight"] : null;
+        // AGC leaves the output layer alone, as the NFNet paper does (a tied GPT head is the embedding: it is clipped).
+        var outputLayer = ModelKinds.Find(run.ModelKind)?.OutputLayer ?? [];
+        string[] agcExclude = named.Select(p => p.Name).Where(outputLayer.Contains).ToArray();
         var (unit, perExample) = task.Throughput;
         var (metric, _) = task.Metric;
         string metricsPath = Path.Combine(run.RunDir, MetricsWriter.FileName);

@@ -126,10 +126,6 @@ public class BadInputTests
         CliRunner.AssertUsageError(CliRunner.Run("train", "--optimizer", "rmsprop", "--steps", "1"), "adamw");
 
     [Test]
-    public void ModelNotAvailableYet() =>
-        CliRunner.AssertUsageError(CliRunner.Run("train", "vit", "--steps", "1"), "not available yet");
-
-    [Test]
     public void ImpossibleSchedule() =>
         CliRunner.AssertUsageError(CliRunner.Run("train", "--steps", "10", "--warmup", "8", "--cooldown", "5"), "--warmup");
 

@@ -91,6 +91,16 @@ internal static class CliRunner
         return null;
     }
 
+    /// <summary>The path of a directory in the shared data folder (mnist), or an ignored test saying why it is absent.</summary>
+    public static string RequireDataDirectory(string name)
+    {
+        var dir = DataDir(out var reason);
+        if (dir is null) Assert.Ignore($"the shared data is not available: {reason}");
+        string path = Path.Combine(dir!, name);
+        if (!Directory.Exists(path)) Assert.Ignore($"the shared data has no {name} directory (looked in {dir})");
+        return path;
+    }
+
     /// <summary>The path of a file in the shared data folder, or an ignored test saying why it is absent.</summary>
     public static string RequireData(string file)
     {

@@ -1,0 +1,172 @@
+// MNIST digit classification for the vision models: random training images drawn with the run's data generator,
+// cross entropy on the ten classes, accuracy on the test images. The IDX files are read once per process.
+using System.Text.Json.Nodes;
+using DotGrad.Cli.Data;
+using DotGrad.Models;
+
+namespace DotGrad.Cli.Tasks;
+
+/// <summary>
+/// MNIST from a directory of the four IDX files (gzip or raw). A training batch is B images drawn uniformly, with
+/// replacement, from the 60,000 training images by the run's generator (so a resumed run draws the same batches),
+/// normalised with the training set's mean 0.1307 and standard deviation 0.3081 and shaped NHWC [B, 28, 28, 1].
+/// Periodic evaluations use every fifth test image (2,000, from both halves of the test set, which were written by
+/// different people); the final one all 10,000.
+/// </summary>
+internal sealed class MnistTask : IImageTask
+{
+    public const string TaskName = "mnist";
+    public const float Mean = 0.1307f, Std = 0.3081f;
+    private const int IntermediateEvalStride = 5, EvalChunk = 500;
+
+    /// <summary>
+    /// The directories read, normalised (at most <see cref="CacheSize"/>, about 220 MB each for the full set): a
+    /// process that trains several times, a test run, reads its data once.
+    /// </summary>
+    private static readonly Dictionary<string, Data> Cache = [];
+    private static readonly Lock CacheLock = new();
+    private const int CacheSize = 2;
+
+    private readonly Data _data;
+
+    private MnistTask(string directory, Data data)
+    {
+        Directory = directory;
+        _data = data;
+    }
+
+    /// <summary>The images and labels of both splits, normalised once.</summary>
+    private sealed record Data(float[] TrainImages, int[] TrainLabels, float[] TestImages, int[] TestLabels, int Side);
+
+    /// <summary>Reads (or takes from the cache) the MNIST files in <paramref name="directory"/>; a missing or damaged file is a <see cref="UserError"/>.</summary>
+    public static MnistTask Load(string directory)
+    {
+        string full;
+        try
+        {
+            full = System.IO.Path.GetFullPath(directory);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new UserError($"--mnist '{directory}' is not a usable path: {e.Message}", e);
+        }
+        string key = CacheKey(full);
+        lock (CacheLock)
+        {
+            if (!Cache.TryGetValue(key, out var data))
+            {
+                data = Read(directory);
+                if (Cache.Count >= CacheSize) Cache.Clear();
+                Cache[key] = data;
+            }
+            return new MnistTask(full, data);
+        }
+    }
+
+    /// <summary>The directory and its files' sizes and write times, so that replaced files are read again.</summary>
+    private static string CacheKey(string full)
+    {
+        if (!System.IO.Directory.Exists(full)) return full;
+        var files = new DirectoryInfo(full).GetFiles().OrderBy(f => f.Name, StringComparer.Ordinal);
+        return string.Join("|", files.Select(f => $"{f.Name}:{f.Length}:{f.LastWriteTimeUtc.Ticks}").Prepend(full));
+    }
+
+    private static Data Read(string directory)
+    {
+        MnistSplit train, test;
+        try
+        {
+            (train, test) = Mnist.Load(directory);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new UserError($"--mnist '{directory}' does not exist; give the directory that holds the four MNIST IDX files " +
+                                "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each raw or .gz)", e);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new UserError($"--mnist '{directory}' cannot be used: {e.Message.TrimEnd('.')}. The directory needs the four MNIST IDX files " +
+                                "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each raw or .gz), complete", e);
+        }
+        if (train.Rows != train.Cols || test.Rows != train.Rows || test.Cols != train.Cols)
+            throw new UserError($"--mnist '{directory}': the images must be square and the same size in both splits, " +
+                                $"got {train.Rows} x {train.Cols} (training) and {test.Rows} x {test.Cols} (test)");
+        return new Data(Normalise(train.Pixels), train.Labels, Normalise(test.Pixels), test.Labels, train.Rows);
+    }
+
+    /// <summary>
+    /// (x - mean) / std, in place (the reader's arrays are ours; a copy would cost another 190 MB): inputs centred near 0
+    /// with unit spread, which the patch layer's default initialisation expects.
+    /// </summary>
+    private static float[] Normalise(float[] pixels)
+    {
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (pixels[i] - Mean) / Std;
+        return pixels;
+    }
+
+    /// <summary>Rebuilds the task of a checkpoint; <paramref name="directoryOverride"/> (--mnist) replaces a directory that moved.</summary>
+    public static MnistTask FromJson(JsonObject json, string? directoryOverride) =>
+        Load(directoryOverride ?? json["path"]?.GetValue<string>() ?? throw new UserError("run.json: the mnist task has no 'path'; pass --mnist DIR"));
+
+    /// <summary>The directory the files were read from (full path).</summary>
+    public string Directory { get; }
+    public string Name => TaskName;
+    public string Description =>
+        $"MNIST digits in {Directory}: {TrainCount:N0} training and {TestCount:N0} test images of {ImageSize} x {ImageSize}; accuracy on the test images";
+    public int ImageSize => _data.Side;
+    public int Channels => 1;
+    public int Classes => 10;
+    public int TrainCount => _data.TrainLabels.Length;
+    public int TestCount => _data.TestLabels.Length;
+
+    /// <summary>
+    /// The fallback settings (the model kinds give their own): AdamW at 3e-3 with a short warmup and a cosine decay,
+    /// batches of 128, evaluations every 500 steps.
+    /// </summary>
+    public TaskDefaults Defaults => new(Steps: 2000, Batch: 128, Lr: 3e-3, Warmup: 100, Schedule: "cosine", Clip: 1.0, EvalEvery: 500);
+    public (string Unit, int PerExample) Throughput => ("img", 1);
+    public (string Name, bool HigherIsBetter) Metric => ("accuracy", true);
+
+    public Batch NextBatch(int batchSize, Generator generator, Device device)
+    {
+        var picks = Tensor.Randint(0, TrainCount, [batchSize], generator, device: Device.Cpu).ToArray<int>();
+        return Gather(_data.TrainImages, _data.TrainLabels, picks, device);
+    }
+
+    /// <summary>Images [B, side, side, 1] (NHWC; the IDX files hold rows of pixels, so each image is already H, W order) and labels [B].</summary>
+    private Batch Gather(float[] images, int[] labels, IReadOnlyList<int> indices, Device device)
+    {
+        int B = indices.Count, P = ImageSize * ImageSize;
+        var x = new float[B * P];
+        var y = new int[B];
+        for (int b = 0; b < B; b++)
+        {
+            Array.Copy(images, (long)indices[b] * P, x, (long)b * P, P);
+            y[b] = labels[indices[b]];
+        }
+        return new Batch(Tensor.FromArray(x, [B, ImageSize, ImageSize, Channels], device), Tensor.FromArray(y, [B], device));
+    }
+
+    public Tensor Loss(Tensor output, Tensor target) => Functional.CrossEntropy(output, target);  // output [B, 10], target [B]
+
+    public Evaluation Evaluate(Module<Tensor, Tensor> model, Device device, bool final)
+    {
+        int stride = final ? 1 : IntermediateEvalStride;
+        var indices = Enumerable.Range(0, (TestCount + stride - 1) / stride).Select(i => i * stride).ToArray();
+        int correct = 0;
+        using var noGrad = Autograd.NoGrad();
+        for (int start = 0; start < indices.Length; start += EvalChunk)
+        {
+            using var scope = Tensor.NewDisposeScope();
+            var chunk = indices[start..Math.Min(indices.Length, start + EvalChunk)];
+            var batch = Gather(_data.TestImages, _data.TestLabels, chunk, device);
+            var predicted = model.Call(batch.Input).Argmax(dim: -1).To(DType.Int32).ToArray<int>();  // [B, 10] -> [B]
+            for (int i = 0; i < chunk.Length; i++)
+                if (predicted[i] == _data.TestLabels[chunk[i]]) correct++;
+        }
+        double accuracy = (double)correct / indices.Length;
+        return new Evaluation(accuracy, $"test accuracy {accuracy * 100:F2}% ({correct} of {indices.Length} test images classified correctly)");
+    }
+
+    public JsonObject ToJson() => new() { ["name"] = Name, ["path"] = Directory };
+}
