@@ -82,7 +82,7 @@ internal static class TrainCommand
         var model = kind.Build(config, settings.Seed, device, "the model options");
         try
         {
-            var optimizer = CreateOptimizer(settings, model);
+            var optimizer = CreateOptimizer(settings, model, task.Defaults.Lr);
             ulong dataSeed = unchecked(settings.Seed * 0x9E3779B97F4A7C15UL + 1);  // a stream apart from the weights'
             string runDir = p.GetValue(o.Out) ?? Path.Combine("runs", $"{task.Name}-{kind.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
             return new TrainingRun(context, task, kind.Name, config, model, optimizer, settings, device, new Generator(dataSeed), dataSeed, runDir, 0, 0, 1);
@@ -121,7 +121,7 @@ internal static class TrainCommand
         try
         {
             Checkpoint.LoadWeights(dir, model);
-            var optimizer = CreateOptimizer(settings, model);
+            var optimizer = CreateOptimizer(settings, model, task.Defaults.Lr);
             Checkpoint.LoadOptimizer(dir, optimizer, device);
             var data = new Generator(state.DataSeed);
             data.SetState((state.DataSeed, state.DataOffset));
@@ -140,12 +140,12 @@ internal static class TrainCommand
         }
     }
 
-    private static DotGrad.Optim.Optimizer CreateOptimizer(TrainSettings settings, Module model)
+    private static DotGrad.Optim.Optimizer CreateOptimizer(TrainSettings settings, Module model, double taskLr)
     {
         DotGrad.Optim.Optimizer? optimizer = null;
         try
         {
-            optimizer = Optimizers.Create(settings.Optimizer, model, settings.Lr, settings.WeightDecay);
+            optimizer = Optimizers.Create(settings.Optimizer, model, settings.Lr, settings.WeightDecay, fallbackLr: taskLr);
             optimizer.Schedule = settings.CreateSchedule();
             return optimizer;
         }
