@@ -12,7 +12,7 @@ internal static class SampleCommand
     {
         var checkpoint = new Option<string>("--checkpoint") { HelpName = "DIR", Description = "A run directory (its latest checkpoint) or a checkpoints/step-N directory", Required = true };
         var prompt = new Option<string>("--prompt") { Description = @"The text to continue; \n, \t and \\ are read as newline, tab and backslash", Required = true };
-        var tokens = new Option<int>("--tokens") { Description = "How many characters to generate", DefaultValueFactory = _ => 200 };
+        var tokens = new Option<int?>("--tokens") { Description = "How many characters to generate (default: a sort task's answer length, otherwise 200)" };
         var temperature = new Option<double>("--temperature") { Description = "Softmax temperature; 0 is greedy", DefaultValueFactory = _ => 0.8 };
         var topK = new Option<int?>("--top-k") { Description = "Sample only from the K most likely characters" };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the sampling; the same seed gives the same text", DefaultValueFactory = _ => 0 };
@@ -26,9 +26,9 @@ internal static class SampleCommand
         return command;
     }
 
-    private static int Run(CliContext context, string checkpoint, string promptText, int tokens, double temperature, int? topK, ulong seed, Device device)
+    private static int Run(CliContext context, string checkpoint, string promptText, int? tokensGiven, double temperature, int? topK, ulong seed, Device device)
     {
-        if (tokens < 0) throw new UserError($"--tokens must be >= 0, got {tokens}");
+        if (tokensGiven is < 0) throw new UserError($"--tokens must be >= 0, got {tokensGiven}");
         if (!(temperature >= 0) || !double.IsFinite(temperature)) throw new UserError($"--temperature must be a finite number >= 0, got {temperature}");
         if (topK is < 1) throw new UserError($"--top-k must be at least 1, got {topK}");
 
@@ -38,6 +38,8 @@ internal static class SampleCommand
             throw new UserError($"--checkpoint '{dir}' holds a {state.ModelKind} trained on {state.Task["name"]?.ToString() ?? "another task"}, which classifies " +
                                 "and does not generate text; sample needs a gpt checkpoint (from 'dotgrad train' or 'dotgrad train gpt --text FILE')");
         var config = GptModel.FromJson(state.ModelConfig, dir);
+        // A sort checkpoint answers with as many digits as the question has; text goes on for 200 characters.
+        int tokens = tokensGiven ?? (state.Task["name"]?.ToString() == "sort" && state.Task["digits"] is { } digits ? digits.GetValue<int>() : 200);
         var vocab = Vocabulary(state, config.VocabSize, dir);
         string text = Unescape(promptText);
         if (text.Length == 0) throw new UserError("--prompt is empty; give at least one character to start from");
