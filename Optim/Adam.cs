@@ -51,23 +51,32 @@ public class Adam : Optimizer<AdamOptions>
     protected override void Update(ParamGroup group, Tensor p, Tensor g, ParamState state, StepContext step)
     {
         var o = OptionsOf(group);
-        double lr = step.Lr, wd = o.WeightDecay;
-        var w = p;
-        if (wd != 0 && Decoupled) w = p * (1 - lr * wd);         // p (1 - lr wd), before the Adam step
-        if (wd != 0 && !Decoupled) g = g + p * wd;                // L2 in the gradient
+        Step(p, g, state, step.Lr, o.WeightDecay, Decoupled, o.Beta1, o.Beta2, o.Eps, o.Amsgrad);
+    }
 
-        var m = state["exp_avg"] * o.Beta1 + g * (1 - o.Beta1);
-        var v = state["exp_avg_sq"] * o.Beta2 + g.Square() * (1 - o.Beta2);
+    /// <summary>
+    /// One Adam or AdamW step of <paramref name="p"/> with its state's "exp_avg" and "exp_avg_sq": the arithmetic of
+    /// this class's doc comment, written once, so that Muon's AdamW groups follow <see cref="AdamW"/> bit for bit.
+    /// </summary>
+    internal static void Step(Tensor p, Tensor g, ParamState state, double lr, double wd, bool decoupled,
+                              double beta1, double beta2, double eps, bool amsgrad)
+    {
+        var w = p;
+        if (wd != 0 && decoupled) w = p * (1 - lr * wd);          // p (1 - lr wd), before the Adam step
+        if (wd != 0 && !decoupled) g = g + p * wd;                 // L2 in the gradient
+
+        var m = state.GetOrAdd("exp_avg", () => Tensor.ZerosLike(p)) * beta1 + g * (1 - beta1);
+        var v = state.GetOrAdd("exp_avg_sq", () => Tensor.ZerosLike(p)) * beta2 + g.Square() * (1 - beta2);
         state.Set("exp_avg", m);
         state.Set("exp_avg_sq", v);
-        if (o.Amsgrad)
+        if (amsgrad)
         {
             v = state.GetOrAdd("max_exp_avg_sq", () => Tensor.ZerosLike(p)).Maximum(v);
             state.Set("max_exp_avg_sq", v);
         }
 
-        double bias1 = 1 - Math.Pow(o.Beta1, state.Step), bias2 = 1 - Math.Pow(o.Beta2, state.Step);
-        var denom = v.Sqrt() / Math.Sqrt(bias2) + o.Eps;
+        double bias1 = 1 - Math.Pow(beta1, state.Step), bias2 = 1 - Math.Pow(beta2, state.Step);
+        var denom = v.Sqrt() / Math.Sqrt(bias2) + eps;
         Assign(p, w - m / denom * (lr / bias1));
     }
 }

@@ -165,7 +165,7 @@ public sealed class Muon : Optimizer<MuonOptions>
         var o = OptionsOf(group);
         if (!o.UseMuon)
         {
-            AdamWUpdate(p, g, state, step.Lr, o.WeightDecay, o.AdamBeta1, o.AdamBeta2, o.AdamEps);
+            Adam.Step(p, g, state, step.Lr, o.WeightDecay, decoupled: true, o.AdamBeta1, o.AdamBeta2, o.AdamEps, amsgrad: false);
             return;
         }
         CheckMatrix(p, group);
@@ -177,22 +177,6 @@ public sealed class Muon : Optimizer<MuonOptions>
         double scale = Math.Sqrt(Math.Max(1.0, (double)p.Size(0) / p.Size(1)));
         var w = o.WeightDecay != 0 ? p * (1 - lr * o.WeightDecay) : p;
         Assign(p, w - O * (lr * scale));
-    }
-
-    /// <summary>
-    /// One AdamW step of <paramref name="p"/>, written once for the fallback groups: the same operations in the same
-    /// order as <see cref="Adam"/> with decoupled decay, so a fallback parameter follows <see cref="AdamW"/> bit for bit.
-    /// </summary>
-    internal static void AdamWUpdate(Tensor p, Tensor g, ParamState state, double lr, double wd, double beta1, double beta2, double eps)
-    {
-        var w = wd != 0 ? p * (1 - lr * wd) : p;                            // p (1 - lr wd), before the Adam step
-        var m = state.GetOrAdd("exp_avg", () => Tensor.ZerosLike(p)) * beta1 + g * (1 - beta1);
-        var v = state.GetOrAdd("exp_avg_sq", () => Tensor.ZerosLike(p)) * beta2 + g.Square() * (1 - beta2);
-        state.Set("exp_avg", m);
-        state.Set("exp_avg_sq", v);
-        double bias1 = 1 - Math.Pow(beta1, state.Step), bias2 = 1 - Math.Pow(beta2, state.Step);
-        var denom = v.Sqrt() / Math.Sqrt(bias2) + eps;
-        Assign(p, w - m / denom * (lr / bias1));
     }
 
     private void CheckMatrix(Tensor p, ParamGroup group)
