@@ -149,13 +149,13 @@ public class LionTests
         return [Tensor.Randn([4, 3], g).RequireGrad(), Tensor.Randn([3], g).RequireGrad(), Tensor.Randn([2, 2, 2], g).RequireGrad()];
     }
 
-    private static Tensor[] CloneParameters(Tensor[] ps) => ps.Select(p => p.Detach().Clone().RequireGrad()).ToArray();
+    internal static Tensor[] CloneParameters(Tensor[] ps) => ps.Select(p => p.Detach().Clone().RequireGrad()).ToArray();
 
     private static Lion Make(Tensor[] ps) =>
         new(ps, new LionOptions { Lr = 0.01, WeightDecay = 0.1, Beta1 = 0.8 }) { Schedule = Schedules.LinearDecay(20) };
 
-    /// <summary>Gradients of sum (p - 0.3)^2 (p + 1), nonlinear in p so that the path matters.</summary>
-    private static void Steps(Optimizer opt, Tensor[] ps, int steps)
+    /// <summary>Gradients of sum (p - 0.3)^2 (p + 1), nonlinear in p so that the path matters (shared with the SM3 tests).</summary>
+    internal static void Steps(Optimizer opt, Tensor[] ps, int steps)
     {
         for (int k = 0; k < steps; k++)
         {
@@ -166,7 +166,7 @@ public class LionTests
         }
     }
 
-    private static void AssertSame(Tensor[] expected, Tensor[] actual)
+    internal static void AssertSame(Tensor[] expected, Tensor[] actual)
     {
         for (int i = 0; i < expected.Length; i++)
             Assert.That(actual[i].ToArray<float>(), Is.EqualTo(expected[i].ToArray<float>()), $"parameter {i}");

@@ -370,68 +370,50 @@ public class Sm3Tests
         return [Tensor.Randn([4, 3], g).RequireGrad(), Tensor.Randn([3], g).RequireGrad(), Tensor.Randn([2, 3, 2], g).RequireGrad(), Tensor.Randn([], g).RequireGrad()];
     }
 
-    private static Tensor[] CloneParameters(Tensor[] ps) => ps.Select(p => p.Detach().Clone().RequireGrad()).ToArray();
 
     private static readonly Sm3Options Saved = new() { Lr = 0.05, Momentum = 0.8, MomentumKind = MomentumKind.Nesterov, WeightDecay = 0.01, WeightDecayKind = Sm3WeightDecay.Decoupled };
-
-    private static void Steps(Optimizer opt, Tensor[] ps, int steps)
-    {
-        for (int k = 0; k < steps; k++)
-        {
-            using var scope = Tensor.NewDisposeScope();
-            opt.ZeroGrad();
-            ps.Select(p => ((p - 0.3).Square() * (p + 1)).Sum()).Aggregate((a, b) => a + b).Backward();
-            opt.Step();
-        }
-    }
-
-    private static void AssertSame(Tensor[] expected, Tensor[] actual)
-    {
-        for (int i = 0; i < expected.Length; i++)
-            Assert.That(actual[i].ToArray<float>(), Is.EqualTo(expected[i].ToArray<float>()), $"parameter {i}");
-    }
 
     [Test]
     public void StateDict_RoundTrip_ContinuesBitForBit()
     {
         var straight = FreshParameters();
-        var resumed = CloneParameters(straight);
-        using (var opt = new Sm3(straight, Saved)) Steps(opt, straight, 10);
+        var resumed = LionTests.CloneParameters(straight);
+        using (var opt = new Sm3(straight, Saved)) LionTests.Steps(opt, straight, 10);
 
         using var first = new Sm3(resumed, Saved);
-        Steps(first, resumed, 5);
+        LionTests.Steps(first, resumed, 5);
         using var snapshot = first.StateDict();
         Assert.That(snapshot.Tensors.Keys, Is.SupersetOf(new[] { "0.accumulator_0", "0.accumulator_1", "0.momentum", "1.accumulator", "2.accumulator_2", "3.accumulator" }));
-        var moved = CloneParameters(resumed);
+        var moved = LionTests.CloneParameters(resumed);
         using var second = new Sm3(moved, Saved);
         second.LoadStateDict(snapshot);
-        Steps(second, moved, 5);
-        AssertSame(straight, moved);
+        LionTests.Steps(second, moved, 5);
+        LionTests.AssertSame(straight, moved);
     }
 
     [Test]
     public void StateDict_RoundTripThroughAFile_ContinuesBitForBit()
     {
         var straight = FreshParameters();
-        var resumed = CloneParameters(straight);
-        using (var opt = new Sm3(straight, Saved)) Steps(opt, straight, 10);
+        var resumed = LionTests.CloneParameters(straight);
+        using (var opt = new Sm3(straight, Saved)) LionTests.Steps(opt, straight, 10);
 
         string path = Path.Combine(Path.GetTempPath(), $"sm3-{Guid.NewGuid():N}.safetensors");
         try
         {
             using (var first = new Sm3(resumed, Saved))
             {
-                Steps(first, resumed, 5);
+                LionTests.Steps(first, resumed, 5);
                 using var snapshot = first.StateDict();
                 snapshot.Save(path);
             }
-            var moved = CloneParameters(resumed);
+            var moved = LionTests.CloneParameters(resumed);
             // Made with the same momentum kind (the buffers must match), other options at their defaults: the file restores them.
             using var second = new Sm3(moved, new Sm3Options { MomentumKind = MomentumKind.Nesterov });
             using (var loaded = OptimizerState.Load(path)) second.LoadStateDict(loaded);
             Assert.That(second.ParamGroups[0].Options, Is.EqualTo(Saved));
-            Steps(second, moved, 5);
-            AssertSame(straight, moved);
+            LionTests.Steps(second, moved, 5);
+            LionTests.AssertSame(straight, moved);
         }
         finally
         {
@@ -461,7 +443,7 @@ public class Sm3Tests
         var cpu = FreshParameters();
         var cl = cpu.Select(p => p.Detach().To(device).RequireGrad()).ToArray();
         foreach (var ps in new[] { cpu, cl })
-            using (var opt = new Sm3(ps, Saved)) Steps(opt, ps, 5);
+            using (var opt = new Sm3(ps, Saved)) LionTests.Steps(opt, ps, 5);
         for (int i = 0; i < cpu.Length; i++)
         {
             Assert.That(cl[i].Device, Is.EqualTo(device));
