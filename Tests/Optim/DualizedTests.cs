@@ -285,15 +285,7 @@ public class DualizedTests
         using var scope = Tensor.NewDisposeScope();
         // by shape: Linear, Bias, Scale, Embedding rows
         var init = new[] { Tensor.Randn([4, 3], new Generator(1)), Tensor.Randn([3], new Generator(2)), Tensor.Randn([1], new Generator(3)), Tensor.Randn([1, 3, 2], new Generator(4)) };
-        var cpu = MuonTestKit.Fresh(init);
-        var there = init.Select(t => t.To(device).DetachFromDisposeScope().RequireGrad()).ToArray();
-        using (var a = new Dualized(cpu)) MuonTestKit.Run(a, cpu, 0, 3);
-        using (var b = new Dualized(there)) MuonTestKit.Run(b, there, 0, 3);
-        for (int i = 0; i < init.Length; i++)
-        {
-            Assert.That(there[i].Device, Is.EqualTo(device));
-            Assert.That(MuonTestKit.Doubles(there[i].To(Device.Cpu)), Is.EqualTo(MuonTestKit.Doubles(cpu[i])).Within(1e-5), $"parameter {i}");
-        }
+        MuonTestKit.AssertDeviceFollowsCpu(init, device, ps => new Dualized(ps));
     }
 
     [Test]

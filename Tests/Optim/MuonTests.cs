@@ -72,6 +72,23 @@ internal static class MuonTestKit
         }
     }
 
+    /// <summary>
+    /// Three steps from copies of <paramref name="init"/> on the CPU and on <paramref name="device"/>, each with its own
+    /// optimizer from <paramref name="make"/>: the parameters stay on the device and agree with the CPU's within 1e-5.
+    /// </summary>
+    public static void AssertDeviceFollowsCpu(Tensor[] init, Device device, Func<Tensor[], Optimizer> make)
+    {
+        var cpu = Fresh(init);
+        var there = init.Select(t => t.To(device).DetachFromDisposeScope().RequireGrad()).ToArray();
+        using (var a = make(cpu)) Run(a, cpu, 0, 3);
+        using (var b = make(there)) Run(b, there, 0, 3);
+        for (int i = 0; i < init.Length; i++)
+        {
+            Assert.That(there[i].Device, Is.EqualTo(device));
+            Assert.That(Doubles(there[i].To(Device.Cpu)), Is.EqualTo(Doubles(cpu[i])).Within(1e-5), $"parameter {i}");
+        }
+    }
+
     public static float[] Floats(Tensor t) => t.Detach().Contiguous().ToArray<float>();
 
     public static double[] Doubles(Tensor t) => t.Detach().To(DType.Float64).Contiguous().ToArray<double>();
@@ -374,15 +391,7 @@ public class MuonTests
             muon.AddParamGroup(ps[1..], muon.Defaults with { UseMuon = false, Lr = 1e-2 });
             return muon;
         }
-        var cpu = MuonTestKit.Fresh(init);
-        var there = init.Select(t => t.To(device).DetachFromDisposeScope().RequireGrad()).ToArray();
-        using (var a = Make(cpu)) MuonTestKit.Run(a, cpu, 0, 3);
-        using (var b = Make(there)) MuonTestKit.Run(b, there, 0, 3);
-        for (int i = 0; i < init.Length; i++)
-        {
-            Assert.That(there[i].Device, Is.EqualTo(device));
-            Assert.That(MuonTestKit.Doubles(there[i].To(Device.Cpu)), Is.EqualTo(MuonTestKit.Doubles(cpu[i])).Within(1e-5), $"parameter {i}");
-        }
+        MuonTestKit.AssertDeviceFollowsCpu(init, device, Make);
     }
 
     [Test]
