@@ -2,7 +2,7 @@
 using System.Text;
 using DotGrad.Backends;
 
-namespace DotGrad;
+namespace DotGrad.Autodiff;
 
 /// <summary>
 /// Gradient mode and explicit gradients. Gradients are recorded while <see cref="IsEnabled"/> (the default) for

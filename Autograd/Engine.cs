@@ -2,7 +2,7 @@
 // consumers have contributed, accumulate with +=, check every gradient's shape, and free the graph.
 using DotGrad.Backends;
 
-namespace DotGrad;
+namespace DotGrad.Autodiff;
 
 internal static class Engine
 {

@@ -1,7 +1,7 @@
 // A node of the autograd graph: the differentiable op that produced a tensor, with what its backward needs.
 using DotGrad.Backends;
 
-namespace DotGrad;
+namespace DotGrad.Autodiff;
 
 /// <summary>
 /// The op that produced a tensor (its <see cref="Tensor.GradFn"/>). A subclass keeps what its backward needs

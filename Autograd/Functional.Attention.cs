@@ -1,5 +1,7 @@
 // Scaled dot-product attention written out: scores, mask, stable softmax, weighted sum of values.
-namespace DotGrad;
+using DotGrad.Backends;
+
+namespace DotGrad.Autodiff;
 
 public static partial class Functional
 {

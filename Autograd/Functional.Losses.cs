@@ -1,5 +1,7 @@
 // Losses: softmax cross entropy from logits with Int32 labels (ignore index, label smoothing), MSE and z-loss.
-namespace DotGrad;
+using DotGrad.Backends;
+
+namespace DotGrad.Autodiff;
 
 public static partial class Functional
 {

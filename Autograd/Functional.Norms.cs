@@ -2,7 +2,7 @@
 // from mean, rsqrt and broadcasting multiplies.
 using DotGrad.Backends;
 
-namespace DotGrad;
+namespace DotGrad.Autodiff;
 
 public static partial class Functional
 {

@@ -3,7 +3,7 @@
 // files Functional.Losses.cs, Functional.Norms.cs and Functional.Attention.cs.
 using DotGrad.Backends;
 
-namespace DotGrad;
+namespace DotGrad.Autodiff;
 
 /// <summary>
 /// Composite neural-network functions (PyTorch's <c>torch.nn.functional</c>): activations, losses, normalisation

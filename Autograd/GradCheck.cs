@@ -3,7 +3,7 @@
 using System.Globalization;
 using DotGrad.Backends;
 
-namespace DotGrad;
+namespace DotGrad.Autodiff;
 
 /// <summary>
 /// The outcome of a gradient check: whether every element of the analytic Jacobian matched the numeric one, and the

@@ -1,9 +1,9 @@
 // The registry of differentiable ops: each with a sampler of valid random inputs, so gradient checks (and any other
 // property) can be run over every op, every backend and random shapes and layouts, and a new op cannot go unchecked.
 using DotGrad.Backends;
-using F = DotGrad.Functions;
+using F = DotGrad.Autodiff.Functions;
 
-namespace DotGrad;
+namespace DotGrad.Autodiff;
 
 /// <summary>
 /// One differentiable op: a name, its family, the op applied to sample inputs, a sampler of valid inputs, whether its
@@ -86,7 +86,7 @@ public sealed class OpSample
                 v.Dispose();
                 v = next;
             }
-            Kernels.CopyInto(v, moved, "OpSample");
+            RawOps.CopyInto(v, moved, "OpSample");
             return v;
         }
         return moved.Clone();

@@ -1,4 +1,5 @@
 // The contract every backend implements: a few generic primitives that the tensor layer composes into all ops.
+// Fused kernels (softmax, layer norm, ...) are optional: see IFusedKernels.
 namespace DotGrad.Backends;
 
 /// <summary>Distributions for <see cref="IBackend.FillRandom"/>.</summary>
@@ -18,6 +19,8 @@ public enum RandomKind
 /// elementwise inputs already have the output's shape (broadcasting is done by the caller with stride-0 views);
 /// the caller has validated shapes, dtypes and devices, so backends check only what they alone can see
 /// (index values). Kernels may be asynchronous on devices with queues; <see cref="Read"/> synchronises.
+/// A backend may also implement <see cref="IFusedKernels"/>; one that does not gets <see cref="CompositeKernels"/>,
+/// the same math from these primitives.
 /// </summary>
 public interface IBackend
 {
@@ -62,28 +65,6 @@ public interface IBackend
     /// Ties go to the first position; a NaN counts as the largest (and smallest) value, as in PyTorch.
     /// </summary>
     void ArgReduce(Strided x, Strided values, Strided indices, int axis, bool max);
-
-    /// <summary>Numerically stable softmax (or log-softmax) along one axis: the maximum is subtracted first.</summary>
-    void Softmax(Strided x, Strided y, int axis, bool log);
-
-    /// <summary>
-    /// Layer norm over the last axis of x [..., C], one row at a time: mean = mean(x), rstd = 1 / sqrt(var + eps) with
-    /// the biased variance var = mean((x - mean)^2), and y = (x - mean) * rstd * weight + bias, y shaped like x.
-    /// mean and rstd have x's shape without the last axis (the rows) and are kept for <see cref="LayerNormBackward"/>.
-    /// weight and bias [C] are optional (null: 1 and 0). Float32 and Float64; every operand has x's dtype.
-    /// Deviations are formed as (x - x[0]) - mean(x - x[0]), two passes, so a constant row gives exactly its value and
-    /// a variance of 0, and a row whose mean is far larger than its spread keeps its precision.
-    /// A row of length 0 gets NaN mean and rstd (0 / 0).
-    /// </summary>
-    void LayerNorm(Strided x, Strided? weight, Strided? bias, Strided y, Strided mean, Strided rstd, double eps);
-
-    /// <summary>
-    /// The gradients of <see cref="LayerNorm"/> given dy (shaped like x) and the saved mean and rstd. Per row, with
-    /// xhat = (x - mean) * rstd and g = dy * weight (dy without a weight):
-    /// dx = rstd * (g - mean(g) - xhat * mean(g * xhat)); over all rows, dweight = sum(dy * xhat) and dbias = sum(dy),
-    /// both [C]. Each output is optional (null: not computed); with no rows dweight and dbias are 0.
-    /// </summary>
-    void LayerNormBackward(Strided dy, Strided x, Strided? weight, Strided mean, Strided rstd, Strided? dx, Strided? dweight, Strided? dbias);
 
     /// <summary>
     /// Batched matrix product c[b] = a[b] @ b[b] for rank-3 views a [B, M, K], b [B, K, N], c [B, M, N].

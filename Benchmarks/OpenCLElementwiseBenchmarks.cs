@@ -23,7 +23,7 @@ public class OpenCLElementwiseBenchmarks
     public void Setup()
     {
         if (Device == "opencl" && !OpenCLRuntime.IsAvailable) throw new InvalidOperationException(OpenCLRuntime.UnavailableReason);
-        var device = DotGrad.Device.Parse(Device);
+        var device = DotGrad.Backends.Device.Parse(Device);
         var g = new Generator(1);
         _a = Tensor.Randn([N], g, DType.Float32, device);
         _b = Tensor.Randn([N], g, DType.Float32, device);

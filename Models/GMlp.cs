@@ -1,5 +1,7 @@
 // gMLP (Liu et al. 2021, "Pay Attention to MLPs"): an MLP block whose hidden units are gated by a learned linear map
 // across the sequence, the spatial gating unit. With the map masked to the lower triangle it is a language model.
+using DotGrad.Backends;
+
 namespace DotGrad.Models;
 
 /// <summary>

@@ -1,5 +1,8 @@
 // A GPT in one file, in the manner of nanoGPT: a config record, token and position embeddings, a stack of
 // transformer blocks, a final norm, a language-model head, GPT-2 initialisation and sampling.
+using DotGrad.Autodiff;
+using DotGrad.Backends;
+
 namespace DotGrad.Models;
 
 /// <summary>How a <see cref="Gpt"/> tells positions apart.</summary>

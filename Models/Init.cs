@@ -1,5 +1,6 @@
 // Parameter initialisers (torch.nn.init and flax/jax.nn.initializers): each overwrites a parameter in place from a
 // seeded generator, so the same seed gives the same numbers on every device.
+using DotGrad.Autodiff;
 using DotGrad.Backends;
 
 namespace DotGrad.Models;

@@ -1,5 +1,7 @@
 // MLP-Mixer (Tolstikhin et al. 2021): no attention, only MLPs. Each block mixes across tokens (one MLP shared by all
 // channels, applied to the transposed sequence), then across channels (one MLP shared by all tokens).
+using DotGrad.Backends;
+
 namespace DotGrad.Models;
 
 /// <summary>

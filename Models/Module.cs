@@ -1,6 +1,7 @@
 // The module system: named parameters, buffers and submodules, training mode, device moves, state dicts and a
 // summary table, in the manner of torch.nn.Module.
 using System.Text;
+using DotGrad.Autodiff;
 using DotGrad.Backends;
 
 namespace DotGrad.Models;

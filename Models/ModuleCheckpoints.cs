@@ -1,4 +1,6 @@
 // Saving and loading a module's state dict as a safetensors checkpoint.
+using DotGrad.Backends;
+
 namespace DotGrad.Models;
 
 /// <summary>Checkpoints for any <see cref="Module"/>: its <see cref="Module.StateDict"/> in the safetensors format.</summary>

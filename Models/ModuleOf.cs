@@ -1,5 +1,6 @@
 // Modules with a forward function, and the summary table built by watching their calls.
 using System.Text;
+using DotGrad.Autodiff;
 
 namespace DotGrad.Models;
 

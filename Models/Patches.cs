@@ -1,4 +1,6 @@
 // Cutting NHWC images into flattened patches: the first step of the ViT, the MLP-Mixer and the gMLP classifier.
+using DotGrad.Backends;
+
 namespace DotGrad.Models;
 
 /// <summary>Patch extraction and the small arithmetic around it, shared by the vision models.</summary>

@@ -1,5 +1,7 @@
 // The Vision Transformer (Dosovitskiy et al. 2021) as big_vision writes it: NHWC patches, learned or sincos2d
 // positions added before the cls token, transformer blocks, a final norm, a tok/gap/map head and a zero classifier.
+using DotGrad.Backends;
+
 namespace DotGrad.Models;
 
 /// <summary>How a ViT tells its tokens' positions apart.</summary>

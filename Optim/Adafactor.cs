@@ -1,4 +1,6 @@
 // Adafactor (Shazeer and Stern, 2018): a second moment factored into row and column statistics, and its Scaling-ViT variant.
+using DotGrad.Backends;
+
 namespace DotGrad.Optim;
 
 /// <summary>

@@ -1,4 +1,6 @@
 // The hyperparameters of Adafactor, its two presets (the paper's and the Scaling-ViT / big_vision variant) and their checks.
+using DotGrad.Backends;
+
 namespace DotGrad.Optim;
 
 /// <summary>How <see cref="Adafactor"/> scales its decoupled weight decay.</summary>

@@ -1,4 +1,7 @@
 // Gradient clipping: by the global norm of all gradients, and adaptive clipping per output unit (AGC, NFNets).
+using DotGrad.Autodiff;
+using DotGrad.Backends;
+
 namespace DotGrad.Optim;
 
 /// <summary>Gradient clipping applied between <c>Backward()</c> and <c>Step()</c>; both scale the gradients in place.</summary>

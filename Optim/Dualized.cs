@@ -1,6 +1,5 @@
 // Modula-style dualized updates (Bernstein et al., "Modular Duality in Deep Learning"): an EMA momentum per
 // parameter, mapped to an update of a set norm by a rule chosen by the layer that owns the parameter.
-using DotGrad.Models;
 
 namespace DotGrad.Optim;
 
@@ -70,10 +69,9 @@ public sealed record DualizedOptions : OptimizerOptions
 /// d = rule(m) with the rule's target norm       see DualizedRules
 /// p = p (1 - lr wd) - lr d                      wd 0 by default (modula uses none); decoupled when set
 /// </code>
-/// The rule comes from the module that owns the parameter (the <see cref="Dualized(Module, DualizedOptions?,
-/// IReadOnlyDictionary{string, DualizedRule}?, IReadOnlyDictionary{string, double}?)"/> constructor): a
-/// <see cref="Models.Linear"/> weight the Linear rule and its bias the Bias rule, an <see cref="Models.Embedding"/>
-/// weight the Embedding rule, a <see cref="LayerNorm"/> or <see cref="RmsNorm"/> weight the Scale rule and a LayerNorm
+/// The rule comes from the module that owns the parameter (the constructor from a model, in ModelGroups.cs): a
+/// <c>Linear</c> weight the Linear rule and its bias the Bias rule, an <c>Embedding</c>
+/// weight the Embedding rule, a <c>LayerNorm</c> or <c>RmsNorm</c> weight the Scale rule and a LayerNorm
 /// bias the Bias rule; any other parameter the rule of its shape (<see cref="DualizedRules.ByShape"/>). Modula
 /// dualizes the gradient under the network's modular norm, which comes down to dualizing each atom on its own and
 /// scaling it by a factor the architecture fixes; here that factor is the atom's target norm, set per rule in the
@@ -81,86 +79,11 @@ public sealed record DualizedOptions : OptimizerOptions
 /// heavy-ball momentum <c>m = beta m + g</c> (which is the EMA divided by 1 - beta) give the same updates.
 /// State: one buffer per parameter.
 /// </summary>
-public sealed class Dualized : Optimizer<DualizedOptions>
+public sealed partial class Dualized : Optimizer<DualizedOptions>
 {
     /// <summary>One group of <paramref name="parameters"/>; the rule is <see cref="DualizedOptions.Rule"/>, or each parameter's shape's.</summary>
     public Dualized(IEnumerable<Tensor> parameters, DualizedOptions? options = null, string? groupName = null)
         : base(parameters, options ?? new DualizedOptions(), groupName) { }
-
-    /// <summary>
-    /// Dualized updates for a whole model: one group per rule (named "linear", "embedding", "bias", "scale", in the
-    /// order they first appear in <see cref="Module.NamedParameters"/>), the rule in each group's options. Options come
-    /// from <paramref name="options"/> (the defaults when null). <paramref name="rules"/> overrides the rule and
-    /// <paramref name="targetNorms"/> the target norm of single parameters by their dotted names
-    /// (<c>h.0.attn.query.weight</c>); a parameter with a target of its own gets a group of its own, named
-    /// "{rule} {parameter name}". A name that is not a parameter of the model is an error. <see cref="Optimizer{T}.Defaults"/>
-    /// are the first group's options.
-    /// </summary>
-    public Dualized(Module model, DualizedOptions? options = null, IReadOnlyDictionary<string, DualizedRule>? rules = null,
-                    IReadOnlyDictionary<string, double>? targetNorms = null)
-        : this(Plan(model, options ?? new DualizedOptions(), rules, targetNorms)) { }
-
-    private Dualized(List<(string Name, DualizedOptions Options, List<Tensor> Parameters)> plan)
-        : base(plan[0].Parameters, plan[0].Options, plan[0].Name)
-    {
-        foreach (var (name, options, parameters) in plan.Skip(1)) AddParamGroup(parameters, options, name);
-    }
-
-    /// <summary>The rule of each parameter of <paramref name="model"/> by its owning layer, or by shape when no layer claims it.</summary>
-    public static IReadOnlyList<(string Name, Tensor Parameter, DualizedRule Rule)> Rules(Module model)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        var owned = new Dictionary<Tensor, DualizedRule>(ReferenceEqualityComparer.Instance);
-        void Claim(Tensor? p, DualizedRule rule)
-        {
-            if (p is not null) owned.TryAdd(p, rule);
-        }
-        foreach (var (_, module) in model.NamedModules())
-            switch (module)
-            {
-                case Linear l: Claim(l.Weight, DualizedRule.Linear); Claim(l.Bias, DualizedRule.Bias); break;
-                case Embedding e: Claim(e.Weight, DualizedRule.Embedding); break;
-                case LayerNorm n: Claim(n.Weight, DualizedRule.Scale); Claim(n.Bias, DualizedRule.Bias); break;
-                case RmsNorm n: Claim(n.Weight, DualizedRule.Scale); break;
-            }
-        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
-        return model.NamedParameters().Where(np => seen.Add(np.Parameter))
-                    .Select(np => (np.Name, np.Parameter, owned.TryGetValue(np.Parameter, out var r) ? r : DualizedRules.ByShape(np.Parameter)))
-                    .ToArray();
-    }
-
-    private static List<(string Name, DualizedOptions Options, List<Tensor> Parameters)> Plan(
-        Module model, DualizedOptions options, IReadOnlyDictionary<string, DualizedRule>? rules, IReadOnlyDictionary<string, double>? targetNorms)
-    {
-        var all = Rules(model);
-        var names = all.Select(r => r.Name).ToHashSet();
-        foreach (var (field, keys) in new[] { ("rules", rules?.Keys), ("targetNorms", targetNorms?.Keys) })
-        {
-            var unknown = (keys ?? Enumerable.Empty<string>()).Where(k => !names.Contains(k)).ToArray();
-            if (unknown.Length > 0)
-                throw new ArgumentException($"Dualized: {field} names {string.Join(", ", unknown.Select(u => $"'{u}'"))}, which " +
-                                            $"{(unknown.Length == 1 ? "is not a parameter" : "are not parameters")} of the {model.GetType().Name}; " +
-                                            $"its parameters are named like '{all.Select(r => r.Name).FirstOrDefault()}'", field);
-        }
-
-        var plan = new List<(string Name, DualizedOptions Options, List<Tensor> Parameters)>();
-        foreach (var (name, p, ownRule) in all)
-        {
-            var rule = rules is not null && rules.TryGetValue(name, out var r) ? r : ownRule;
-            var groupOptions = options with { Rule = rule };
-            string groupName = rule.ToString().ToLowerInvariant();
-            if (targetNorms is not null && targetNorms.TryGetValue(name, out var target))
-            {
-                groupOptions = groupOptions.WithTargetNorm(rule, target);
-                groupName += " " + name;
-            }
-            int i = plan.FindIndex(g => g.Name == groupName);
-            if (i < 0) plan.Add((groupName, groupOptions, [p]));
-            else plan[i].Parameters.Add(p);
-        }
-        if (plan.Count == 0) throw new ArgumentException($"Dualized: the {model.GetType().Name} has no parameters", nameof(model));
-        return plan;
-    }
 
     protected override void InitState(ParamGroup group, Tensor p, ParamState state)
     {

@@ -1,6 +1,5 @@
 // Muon (Keller Jordan et al. 2024): momentum orthogonalized by Newton-Schulz for the hidden weight matrices, and an
 // AdamW fallback, chosen per parameter group, for everything Muon must not touch (embeddings, the head, vectors).
-using DotGrad.Models;
 
 namespace DotGrad.Optim;
 
@@ -44,7 +43,7 @@ public sealed record MuonOptions : OptimizerOptions
 
 /// <summary>
 /// Muon, as Keller Jordan's reference (<c>Muon</c> with <c>MuonWithAuxAdam</c>). For a parameter of a Muon group, a
-/// matrix [fan_out, fan_in] laid out like a <see cref="Linear"/> weight:
+/// matrix [fan_out, fan_in] laid out like a <c>Linear</c> weight:
 /// <code>
 /// m = beta m + (1 - beta) g                               "momentum_buffer"
 /// u = (1 - beta) g + beta m     (Nesterov)   or   m
@@ -69,82 +68,11 @@ public sealed record MuonOptions : OptimizerOptions
 /// for the rule). A parameter of rank other than 2 in a Muon group is an error. State: one buffer per Muon
 /// parameter, two per AdamW parameter.
 /// </summary>
-public sealed class Muon : Optimizer<MuonOptions>
+public sealed partial class Muon : Optimizer<MuonOptions>
 {
     /// <summary>One group of <paramref name="parameters"/> under <paramref name="options"/> (a Muon group by default).</summary>
     public Muon(IEnumerable<Tensor> parameters, MuonOptions? options = null, string? groupName = null)
         : base(parameters, options ?? new MuonOptions(), groupName) { }
-
-    /// <summary>Top-level modules whose parameters never go to Muon: the output heads and the image models' input projections.</summary>
-    public static readonly IReadOnlyList<string> AdamWModules = ["head", "lm_head", "patch_embed", "stem"];
-
-    /// <summary>
-    /// Splits a model's parameters (each once, in <see cref="Module.NamedParameters"/> order) into those Muon should
-    /// train and those the AdamW fallback should. AdamW gets:
-    /// <list type="bullet">
-    /// <item>every parameter whose rank is not 2 (gains, biases, scalars, ViT's [1, N, C] position table, cls token and probe);</item>
-    /// <item>every <see cref="Embedding"/> weight (token and position tables; a tied GPT head is the token embedding);</item>
-    /// <item>everything under the top-level modules of <see cref="AdamWModules"/>: the output head (<c>head</c> of
-    /// <see cref="VisionTransformer"/>, <see cref="MlpMixer"/> and <see cref="GMlp"/>, <c>lm_head</c> of an untied
-    /// <see cref="Gpt"/>) and the input projection of the image models (<c>patch_embed</c>, <c>stem</c>), which plays
-    /// the part of an input embedding;</item>
-    /// <item>every parameter named in <paramref name="exclude"/>: a full dotted parameter name
-    /// (<c>h.0.attn.out.weight</c>) or a module prefix (<c>h.0</c>); a name that matches nothing is an error.</item>
-    /// </list>
-    /// Muon gets the rest: the 2-D hidden matrices (attention and MLP weights, gMLP's spatial gate).
-    /// </summary>
-    public static (IReadOnlyList<Tensor> Muon, IReadOnlyList<Tensor> AdamW) SplitParameters(Module model, IEnumerable<string>? exclude = null)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        var excluded = (exclude ?? []).ToArray();
-        var embeddings = model.NamedModules().Select(m => m.Module).OfType<Embedding>().Select(e => e.Weight)
-                              .ToHashSet(ReferenceEqualityComparer.Instance);
-        var matched = new HashSet<string>();
-        bool Under(string name, string prefix) => name == prefix || name.StartsWith(prefix + ".", StringComparison.Ordinal);
-
-        var muon = new List<Tensor>();
-        var adamw = new List<Tensor>();
-        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
-        foreach (var (name, p) in model.NamedParameters())
-        {
-            if (!seen.Add(p)) continue;                               // a parameter shared by two modules counts once
-            bool isExcluded = false;
-            foreach (var prefix in excluded)
-                if (Under(name, prefix))
-                {
-                    matched.Add(prefix);
-                    isExcluded = true;
-                }
-            bool toAdamW = isExcluded || p.Rank != 2 || embeddings.Contains(p) || AdamWModules.Any(m => Under(name, m));
-            (toAdamW ? adamw : muon).Add(p);
-        }
-        var unknown = excluded.Where(e => !matched.Contains(e)).ToArray();
-        if (unknown.Length > 0)
-            throw new ArgumentException($"Muon.SplitParameters: exclude names {string.Join(", ", unknown.Select(u => $"'{u}'"))}, which match no parameter " +
-                                        $"of the {model.GetType().Name}; give dotted parameter names or module prefixes such as " +
-                                        $"'{model.NamedParameters().Select(p => p.Name).FirstOrDefault()}'", nameof(exclude));
-        return (muon, adamw);
-    }
-
-    /// <summary>
-    /// A Muon for a whole model: a group "muon" (lr <paramref name="lr"/>, decay <paramref name="weightDecay"/>) of the
-    /// hidden matrices and a group "adamw" (<see cref="MuonOptions.UseMuon"/> false, lr <paramref name="adamLr"/>,
-    /// decay <paramref name="adamWeightDecay"/>, 0 by default since it holds gains, biases and embeddings) of the rest,
-    /// split by <see cref="SplitParameters"/>. Other fields come from <paramref name="options"/> (the defaults when
-    /// null). A model with no hidden matrix gets the "adamw" group only; one with nothing for AdamW, the "muon" group only.
-    /// </summary>
-    public static Muon ForModel(Module model, double lr = 0.02, double adamLr = 3e-4, double weightDecay = 0, double adamWeightDecay = 0,
-                                IEnumerable<string>? exclude = null, MuonOptions? options = null)
-    {
-        var (muonParams, adamParams) = SplitParameters(model, exclude);
-        var baseOptions = options ?? new MuonOptions();
-        var muonOptions = baseOptions with { UseMuon = true, Lr = lr, WeightDecay = weightDecay };
-        var adamOptions = baseOptions with { UseMuon = false, Lr = adamLr, WeightDecay = adamWeightDecay };
-        if (muonParams.Count == 0) return new Muon(adamParams, adamOptions, "adamw");
-        var muon = new Muon(muonParams, muonOptions, "muon");
-        if (adamParams.Count > 0) muon.AddParamGroup(adamParams, adamOptions, "adamw");
-        return muon;
-    }
 
     protected override void InitState(ParamGroup group, Tensor p, ParamState state)
     {

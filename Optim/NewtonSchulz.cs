@@ -1,5 +1,8 @@
 // The quintic Newton-Schulz iteration that Muon and the dualized Linear rule use to orthogonalize a matrix: it pushes
 // every singular value towards 1 while keeping the singular vectors, using matrix products only (no SVD).
+using DotGrad.Autodiff;
+using DotGrad.Backends;
+
 namespace DotGrad.Optim;
 
 /// <summary>

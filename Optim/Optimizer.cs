@@ -1,4 +1,7 @@
 // The optimizer base: parameter groups, per-parameter state, the step loop, schedules, state dicts and memory.
+using DotGrad.Autodiff;
+using DotGrad.Backends;
+
 namespace DotGrad.Optim;
 
 /// <summary>

@@ -3,7 +3,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using DotGrad.Models;
+using DotGrad.Backends;
 
 namespace DotGrad.Optim;
 

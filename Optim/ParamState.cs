@@ -1,4 +1,6 @@
 // What an optimizer keeps for one parameter: named buffers (momentum, second moments, factored statistics) and a step count.
+using DotGrad.Backends;
+
 namespace DotGrad.Optim;
 
 /// <summary>

@@ -1,4 +1,6 @@
 // Stochastic gradient descent with momentum, Nesterov momentum and coupled weight decay.
+using DotGrad.Backends;
+
 namespace DotGrad.Optim;
 
 /// <summary>Options of <see cref="Sgd"/>; PyTorch's defaults (lr 1e-3, no momentum, no dampening).</summary>

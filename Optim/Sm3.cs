@@ -1,5 +1,7 @@
 // SM3 (Anil, Gupta, Koren and Singer, 2019, "Memory-Efficient Adaptive Optimization"), variant SM3-II: Adagrad
 // whose per-coordinate accumulator is covered by one accumulator per axis, so a matrix keeps n + m numbers, not nm.
+using DotGrad.Backends;
+
 namespace DotGrad.Optim;
 
 /// <summary>How <see cref="Sm3"/> smooths its preconditioned gradient (the kinds of trax's SM3).</summary>

@@ -145,14 +145,14 @@ public sealed partial class Tensor
         if (ShapeMath.Count(shape) != data.Length)
             throw new ArgumentException($"FromArray: shape {ShapeMath.Format(shape)} needs {ShapeMath.Count(shape)} elements, the array has {data.Length}");
         using var flat = FromArray(data, device);
-        return flat.Reshape(shape);
+        return flat.ReshapeRaw((int[])shape.Clone());
     }
 
     private static Tensor FromDoubles(double[] values, int[] shape, DType dtype, Device device)
     {
         using var host = FromArray(values, device);
-        using var shaped = host.Reshape(shape); // disposed too, or it would hold the double buffer until a GC
-        return shaped.To(dtype);
+        using var shaped = host.ReshapeRaw((int[])shape.Clone()); // disposed too, or it would hold the double buffer until a GC
+        return shaped.CastRaw(dtype);
     }
 
     /// <summary>Uniform on [0, 1) (<c>torch.rand</c>).</summary>

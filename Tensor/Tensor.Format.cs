@@ -18,7 +18,7 @@ public sealed partial class Tensor
     public override string ToString()
     {
         if (IsDisposed) return "tensor(<disposed>)";
-        using var asDouble = To(DType.Float64);
+        using var asDouble = CastRaw(DType.Float64);
         var values = asDouble.ToArray<double>();
         bool summarize = values.Length > SummaryThreshold;
         const string prefix = "tensor(";

@@ -1,45 +1,13 @@
-// Views: new shapes and strides over the same storage, no data copied (reshape copies only when it must).
+// Views as stride arithmetic: new shapes and strides over the same storage, no data copied and nothing recorded.
+// The differentiable views (Reshape, Permute, Expand, Slice, ...) in Autograd/Functions/Views.cs are built on these.
 using DotGrad.Backends;
 
 namespace DotGrad;
 
 public sealed partial class Tensor
 {
-    /// <summary>
-    /// The same elements with a new shape; one size may be -1 (inferred). A view when the strides allow it,
-    /// otherwise a copy, like <c>torch.reshape</c>.
-    /// </summary>
-    public Tensor Reshape(params int[] shape)
-    {
-        var target = InferShape(shape, "reshape");
-        var strides = ViewStrides(target);
-        Tensor y;
-        if (strides is not null) y = AsStrided(target, strides, Offset);
-        else
-        {
-            using var copy = CopyRaw();
-            y = copy.AsStrided(target, ShapeMath.ContiguousStrides(target), 0);
-        }
-        return RecordReshape(y);
-    }
-
-    /// <summary>A view with a new shape; throws when the layout does not allow one (call Contiguous or Reshape), like <c>torch.view</c>.</summary>
-    public Tensor View(params int[] shape)
-    {
-        var target = InferShape(shape, "view");
-        var strides = ViewStrides(target)
-            ?? throw new ArgumentException($"view: a tensor of shape {ShapeMath.Format(_shape)} with strides {ShapeMath.Format(_strides)} cannot be viewed as {ShapeMath.Format(target)}; use Reshape (which copies) or Contiguous() first");
-        return RecordReshape(AsStrided(target, strides, Offset));
-    }
-
-    /// <summary>Links a view of another shape over this tensor's elements into the graph (its gradient is reshaped back).</summary>
-    private Tensor RecordReshape(Tensor y)
-    {
-        var inputShape = _shape;
-        return Function.Record(y, () => new Functions.Reshape(inputShape), this);
-    }
-
-    private int[] InferShape(int[] shape, string op)
+    /// <summary>The shape with a -1 resolved from the element count; validated against this tensor's size.</summary>
+    internal int[] InferShape(int[] shape, string op)
     {
         ArgumentNullException.ThrowIfNull(shape);
         var result = (int[])shape.Clone();
@@ -68,7 +36,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>Strides that show this tensor's elements with <paramref name="target"/> shape without a copy, or null.</summary>
-    private int[]? ViewStrides(int[] target)
+    internal int[]? ViewStrides(int[] target)
     {
         if (IsContiguous) return ShapeMath.ContiguousStrides(target);
         // Walk the current dims from the innermost out, grouping them into chunks that are contiguous among
@@ -100,53 +68,45 @@ public sealed partial class Tensor
         return t == -1 ? strides : null;
     }
 
-    /// <summary>Reorders the dimensions: result dim i is this tensor's dim <c>dims[i]</c>.</summary>
-    public Tensor Permute(params int[] dims)
+    /// <summary>The same elements with <paramref name="target"/> shape (already inferred): a view when the strides allow, else a copy.</summary>
+    internal Tensor ReshapeRaw(int[] target)
+    {
+        if (ViewStrides(target) is { } strides) return AsStrided(target, strides, Offset);
+        using var copy = CopyRaw();
+        return copy.AsStrided(target, ShapeMath.ContiguousStrides(target), 0);
+    }
+
+    /// <summary>The same elements with <paramref name="target"/> shape as a view, or an error naming <paramref name="op"/> and the fix.</summary>
+    internal Tensor ViewRaw(int[] target, string op)
+    {
+        var strides = ViewStrides(target)
+            ?? throw new ArgumentException($"{op}: a tensor of shape {ShapeMath.Format(_shape)} with strides {ShapeMath.Format(_strides)} cannot be viewed as {ShapeMath.Format(target)}; use Reshape (which copies) or Contiguous() first");
+        return AsStrided(target, strides, Offset);
+    }
+
+    /// <summary>dims validated as a permutation of this tensor's dims, negative ones normalised.</summary>
+    internal int[] NormalizePermutation(int[] dims)
     {
         if (dims.Length != Rank)
             throw new ArgumentException($"permute: expected {Rank} dims for a tensor of shape {ShapeMath.Format(_shape)}, got {ShapeMath.Format(dims)}");
         var seen = new bool[Rank];
-        var shape = new int[Rank];
-        var strides = new int[Rank];
+        var perm = new int[Rank];
         for (int i = 0; i < Rank; i++)
         {
             int d = ShapeMath.NormalizeDim(dims[i], Rank, "permute");
             if (seen[d]) throw new ArgumentException($"permute: dim {d} appears twice in {ShapeMath.Format(dims)}");
             seen[d] = true;
-            shape[i] = _shape[d];
-            strides[i] = _strides[d];
+            perm[i] = d;
         }
-        var perm = dims.Select(d => ShapeMath.NormalizeDim(d, Rank, "permute")).ToArray();
-        return Function.Record(AsStrided(shape, strides, Offset), () => new Functions.Permute(perm), this);
+        return perm;
     }
 
-    /// <summary>Swaps two dimensions (a view).</summary>
-    public Tensor Transpose(int dim0, int dim1)
-    {
-        if (Rank == 0) return Alias();
-        int a = ShapeMath.NormalizeDim(dim0, Rank, "transpose"), b = ShapeMath.NormalizeDim(dim1, Rank, "transpose");
-        var perm = Enumerable.Range(0, Rank).ToArray();
-        (perm[a], perm[b]) = (perm[b], perm[a]);
-        return Permute(perm);
-    }
+    /// <summary>Result dim i is this tensor's dim perm[i] (a validated permutation).</summary>
+    internal Tensor PermuteRaw(int[] perm) =>
+        AsStrided(perm.Select(d => _shape[d]).ToArray(), perm.Select(d => _strides[d]).ToArray(), Offset);
 
-    /// <summary>The transpose of a matrix (rank 0, 1 or 2), like <c>Tensor.T</c> restricted to what PyTorch still allows.</summary>
-    public Tensor T
-    {
-        get
-        {
-            if (Rank > 2) throw new InvalidOperationException($"T: expects a tensor of rank <= 2, got shape {ShapeMath.Format(_shape)}; use Transpose(-2, -1) (mT) for batches");
-            return Rank < 2 ? Alias() : Transpose(0, 1);
-        }
-    }
-
-    /// <summary>Transposes the last two dims (batched matrices).</summary>
-    public Tensor MT => Transpose(-2, -1);
-
-    /// <summary>
-    /// Broadcasts size-1 dims to larger sizes without copying (stride 0); -1 keeps a size; new leading dims may be added.
-    /// </summary>
-    public Tensor Expand(params int[] shape)
+    /// <summary>Size-1 dims broadcast to larger sizes with stride 0; -1 keeps a size; new leading dims may be added.</summary>
+    internal Tensor ExpandRaw(int[] shape)
     {
         if (shape.Length < Rank)
             throw new ArgumentException($"expand: the target shape {ShapeMath.Format(shape)} has fewer dims than the tensor's shape {ShapeMath.Format(_shape)}");
@@ -171,88 +131,61 @@ public sealed partial class Tensor
             outShape[i] = want;
             strides[i] = have == want ? _strides[i - lead] : 0;
         }
-        var inputShape = _shape;
-        return Function.Record(AsStrided(outShape, strides, Offset), () => new Functions.Expand(inputShape), this);
+        return AsStrided(outShape, strides, Offset);
     }
 
-    /// <summary>Expands to another tensor's shape.</summary>
-    public Tensor ExpandAs(Tensor other) => Expand(other._shape);
-
-    /// <summary>Elements [start, start + length) along one dim, as a view (<c>torch.narrow</c>).</summary>
-    public Tensor Narrow(int dim, int start, int length)
+    /// <summary>narrow's arguments validated: the dim, and start counted from the front.</summary>
+    internal (int Dim, int Start) NormalizeNarrow(int dim, int start, int length)
     {
         int d = ShapeMath.NormalizeDim(dim, Rank, "narrow");
         int size = _shape[d];
         if (start < 0) start += size;
         if (start < 0 || length < 0 || start + length > size)
             throw new ArgumentOutOfRangeException(nameof(start), $"narrow: start {start} and length {length} are out of range for dim {d} of size {size} (need 0 <= start and start + length <= {size})");
-        var shape = (int[])_shape.Clone();
-        shape[d] = length;
-        var inputShape = _shape;
-        int from = start;
-        return Function.Record(AsStrided(shape, (int[])_strides.Clone(), Offset + (length == 0 ? 0 : start * _strides[d])),
-            () => new Functions.Slice(inputShape, d, from, 1), this);
+        return (d, start);
     }
 
-    /// <summary>
-    /// Python-style slice along one dim: start and end are clamped (negative ones count from the end), step &gt; 0.
-    /// </summary>
-    public Tensor Slice(int dim, int? start = null, int? end = null, int step = 1)
+    /// <summary>A Python slice's arguments resolved: the dim, the clamped start and the length (start and end may be negative).</summary>
+    internal (int Dim, int Start, int Length) NormalizeSlice(int dim, int? start, int? end, int step)
     {
         int d = ShapeMath.NormalizeDim(dim, Rank, "slice");
         if (step <= 0) throw new ArgumentException($"slice: step must be positive, got {step}", nameof(step));
         int size = _shape[d];
         int s = Clamp(start ?? 0), e = Clamp(end ?? size);
-        int len = e > s ? (e - s + step - 1) / step : 0;
-        var shape = (int[])_shape.Clone();
-        var strides = (int[])_strides.Clone();
-        shape[d] = len;
-        strides[d] = _strides[d] * step;
-        var inputShape = _shape;
-        return Function.Record(AsStrided(shape, strides, Offset + (len == 0 ? 0 : s * _strides[d])),
-            () => new Functions.Slice(inputShape, d, s, step), this);
+        return (d, s, e > s ? (e - s + step - 1) / step : 0);
 
         int Clamp(int i) => Math.Clamp(i < 0 ? i + size : i, 0, size);
     }
 
-    /// <summary>Removes every size-1 dim.</summary>
-    public Tensor Squeeze()
+    /// <summary>Elements start, start + step, ... (<paramref name="length"/> of them) along dim d, as a view.</summary>
+    internal Tensor SliceRaw(int d, int start, int length, int step)
+    {
+        var shape = (int[])_shape.Clone();
+        var strides = (int[])_strides.Clone();
+        shape[d] = length;
+        strides[d] = _strides[d] * step;
+        return AsStrided(shape, strides, Offset + (length == 0 ? 0 : start * _strides[d]));
+    }
+
+    /// <summary>Every size-1 dim removed.</summary>
+    internal Tensor SqueezeRaw()
     {
         var keep = Enumerable.Range(0, Rank).Where(i => _shape[i] != 1).ToArray();
-        return RecordReshape(AsStrided(keep.Select(i => _shape[i]).ToArray(), keep.Select(i => _strides[i]).ToArray(), Offset));
+        return AsStrided(keep.Select(i => _shape[i]).ToArray(), keep.Select(i => _strides[i]).ToArray(), Offset);
     }
 
-    /// <summary>Removes one dim if its size is 1 (and leaves the tensor as is otherwise, like PyTorch).</summary>
-    public Tensor Squeeze(int dim)
-    {
-        int d = ShapeMath.NormalizeDim(dim, Rank, "squeeze");
-        if (Rank == 0 || _shape[d] != 1) return Alias();
-        return RecordReshape(AsStrided(_shape.Where((_, i) => i != d).ToArray(), _strides.Where((_, i) => i != d).ToArray(), Offset));
-    }
+    /// <summary>Dim d removed (its size must be 1).</summary>
+    internal Tensor SqueezeRaw(int d) =>
+        AsStrided(_shape.Where((_, i) => i != d).ToArray(), _strides.Where((_, i) => i != d).ToArray(), Offset);
 
-    /// <summary>Inserts a size-1 dim at position <paramref name="dim"/> (in [-rank-1, rank]).</summary>
-    public Tensor Unsqueeze(int dim)
+    /// <summary>A size-1 dim inserted at <paramref name="dim"/> (in [-rank-1, rank]).</summary>
+    internal Tensor UnsqueezeRaw(int dim)
     {
         int d = ShapeMath.NormalizeDim(dim, Rank + 1, "unsqueeze");
         var shape = _shape.ToList();
         var strides = _strides.ToList();
         shape.Insert(d, 1);
         strides.Insert(d, d < Rank ? _strides[d] * _shape[d] : 1);
-        return RecordReshape(AsStrided(shape.ToArray(), strides.ToArray(), Offset));
-    }
-
-    /// <summary>Merges dims startDim..endDim into one (a view when possible).</summary>
-    public Tensor Flatten(int startDim = 0, int endDim = -1)
-    {
-        if (Rank == 0) return Reshape(1);
-        int s = ShapeMath.NormalizeDim(startDim, Rank, "flatten"), e = ShapeMath.NormalizeDim(endDim, Rank, "flatten");
-        if (s > e) throw new ArgumentException($"flatten: startDim {startDim} must not come after endDim {endDim}");
-        var shape = new List<int>();
-        for (int i = 0; i < s; i++) shape.Add(_shape[i]);
-        int merged = 1;
-        for (int i = s; i <= e; i++) merged *= _shape[i];
-        shape.Add(merged);
-        for (int i = e + 1; i < Rank; i++) shape.Add(_shape[i]);
-        return Reshape(shape.ToArray());
+        return AsStrided(shape.ToArray(), strides.ToArray(), Offset);
     }
 }

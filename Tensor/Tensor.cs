@@ -75,17 +75,14 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>
-    /// Makes this tensor a view of <paramref name="source"/>'s data (PyTorch's <c>param.data = source</c>): same
-    /// shape required; the tensor keeps its identity, gradient flag and scope, and drops its old storage. This is how
-    /// a module moves its parameters to another device or dtype while layers keep their references.
+    /// Makes this tensor a view of <paramref name="source"/>'s data (same shape required): the tensor object keeps its
+    /// identity and drops its old storage. The checked, public form is <c>SetData</c> (Autograd/Tensor.Autograd.cs).
     /// </summary>
-    internal void SetData(Tensor source)
+    internal void ReplaceData(Tensor source)
     {
         ThrowIfDisposed();
         if (!_shape.AsSpan().SequenceEqual(source._shape))
             throw new ArgumentException($"set_data: the new data has shape {ShapeMath.Format(source._shape)}, the tensor {ShapeMath.Format(_shape)}");
-        if (source.DType.IsFloatingPoint() is false && RequiresGrad)
-            throw new ArgumentException($"set_data: a tensor that requires grad needs floating-point data, got {source.DType}");
         var old = Storage;
         source.Storage.Retain();
         Storage = source.Storage;
@@ -136,15 +133,6 @@ public sealed partial class Tensor : IDisposable
         return new Tensor(Storage, shape, strides, offset, retain: true);
     }
 
-    /// <summary>A contiguous tensor with these elements: a view when the layout already is contiguous, else a copy.</summary>
-    public Tensor Contiguous() => IsContiguous ? Alias() : Clone();
-
-    /// <summary>A contiguous copy with its own storage (PyTorch's <c>clone()</c>); gradients pass straight through.</summary>
-    public Tensor Clone() => Function.Record(CopyRaw(), () => new Functions.Identity(), this);
-
-    /// <summary>A new view of the same elements, linked to this tensor in the graph.</summary>
-    internal Tensor Alias() => Function.Record(AsStrided(_shape, _strides, Offset), () => new Functions.Identity(), this);
-
     /// <summary>A contiguous copy, not recorded in the graph.</summary>
     internal Tensor CopyRaw()
     {
@@ -153,31 +141,28 @@ public sealed partial class Tensor : IDisposable
         return y;
     }
 
-    /// <summary>A copy converted to another dtype (a view when the dtype already matches); differentiable between float types.</summary>
-    public Tensor To(DType dtype)
+    /// <summary>The same elements laid out contiguously: a view when they already are, else a copy (not recorded).</summary>
+    internal Tensor ContiguousRaw() => IsContiguous ? AsStrided(_shape, _strides, Offset) : CopyRaw();
+
+    /// <summary>The elements converted to another dtype: a view when it already matches, else a copy (not recorded).</summary>
+    internal Tensor CastRaw(DType dtype)
     {
-        if (dtype == DType) return Alias();
+        if (dtype == DType) return AsStrided(_shape, _strides, Offset);
         var y = Empty(_shape, dtype, Device);
         Backend.Copy(Data, y.Data);
-        var inputDType = DType;
-        return Function.Record(y, () => new Functions.Cast(inputDType), this);
+        return y;
     }
 
-    /// <summary>A copy on another device (a view when it is already there); gradients are copied back.</summary>
-    public Tensor To(Device device)
+    /// <summary>The elements copied to another device: a view when they are already there (not recorded).</summary>
+    internal Tensor ToDeviceRaw(Device device)
     {
-        if (device == Device) return Alias();
+        if (device == Device) return AsStrided(_shape, _strides, Offset);
         var bytes = new byte[Count * DType.ElementSize()];
         ReadElements(bytes);
         var y = Empty(_shape, DType, device);
         y.Backend.Write(y.Storage, bytes);
-        var inputDevice = Device;
-        return Function.Record(y, () => new Functions.ToDevice(inputDevice), this);
+        return y;
     }
-
-    public Tensor Float() => To(DType.Float32);
-    public Tensor Double() => To(DType.Float64);
-    public Tensor Int() => To(DType.Int32);
 
     /// <summary>The elements in row-major order as a flat array; <typeparamref name="T"/> must match the dtype
     /// (float, double, int, BFloat16, Half, bool).</summary>
@@ -192,9 +177,7 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Copies the elements, row-major, to host bytes (one copy on the device first when the layout needs it).</summary>
     private void ReadElements(Span<byte> destination)
     {
-        Tensor c;
-        using (Autograd.Pause()) c = Contiguous(); // a new handle (view or copy), released below so the storage's holders stay exact
-        using (c)
+        using (var c = ContiguousRaw()) // a new handle (view or copy), released below so the storage's holders stay exact
         {
             if (c.Offset == 0)
             {
@@ -219,7 +202,7 @@ public sealed partial class Tensor : IDisposable
     public double Item()
     {
         if (Count != 1) throw new InvalidOperationException($"Item: expected a tensor with one element, got shape {ShapeMath.Format(_shape)} ({Count} elements)");
-        using var d = To(DType.Float64);
+        using var d = CastRaw(DType.Float64);
         return d.ToArray<double>()[0];
     }
 

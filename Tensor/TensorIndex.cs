@@ -1,4 +1,5 @@
 // Indexing with C# indices and ranges: x[.., 0], x[1..^1], x[TensorIndex.NewAxis], x[TensorIndex.Ellipsis, 0].
+// Here the index entries and the raw view they select; the indexer itself is in Autograd/Tensor.Indexing.cs.
 using DotGrad.Backends;
 
 namespace DotGrad;
@@ -6,7 +7,7 @@ namespace DotGrad;
 /// <summary>One entry of a tensor index: a position (removes the dim), a range (keeps it), a new axis, or an ellipsis.</summary>
 public readonly struct TensorIndex
 {
-    private enum Kind { Position, Range, NewAxis, Ellipsis }
+    internal enum Kind { Position, Range, NewAxis, Ellipsis }
 
     private readonly Kind _kind;
     private readonly Index _index;
@@ -31,10 +32,14 @@ public readonly struct TensorIndex
 
     internal bool ConsumesDim => _kind is Kind.Position or Kind.Range;
 
-    /// <summary>Applies the indices to a tensor, giving a view.</summary>
-    internal static Tensor Apply(Tensor x, TensorIndex[] indices)
+    // For the recorded path (Autograd/Tensor.Indexing.cs), which builds the same view from differentiable steps.
+    internal Kind IndexKind => _kind;
+    internal Index Position => _index;
+    internal Range Span => _range;
+
+    /// <summary>Applies the indices to a tensor, giving a view (stride arithmetic, not recorded).</summary>
+    internal static Tensor ApplyRaw(Tensor x, TensorIndex[] indices)
     {
-        if (Autograd.IsRecording([x])) return ApplyRecorded(x, indices);
         int ellipses = indices.Count(i => i._kind == Kind.Ellipsis);
         if (ellipses > 1) throw new ArgumentException("index: at most one Ellipsis is allowed");
         int consumed = indices.Count(i => i.ConsumesDim);
@@ -81,62 +86,5 @@ public readonly struct TensorIndex
         }
         for (; dim < x.Rank; dim++) { shape.Add(x.ShapeRef[dim]); strides.Add(x.StridesRef[dim]); }
         return x.AsStrided(shape.ToArray(), strides.ToArray(), offset);
-    }
-
-    /// <summary>The same view built from differentiable steps (slice, select, unsqueeze), so gradients reach x.</summary>
-    private static Tensor ApplyRecorded(Tensor x, TensorIndex[] indices)
-    {
-        using (Autograd.Pause()) Apply(x, indices).Dispose(); // validates with the same messages
-        int consumed = indices.Count(i => i.ConsumesDim);
-        var t = x;
-        int dim = 0;
-        foreach (var idx in indices)
-        {
-            switch (idx._kind)
-            {
-                case Kind.Ellipsis:
-                    dim += x.Rank - consumed;
-                    break;
-                case Kind.NewAxis:
-                    t = t.Unsqueeze(dim++);
-                    break;
-                case Kind.Position:
-                {
-                    int size = t.ShapeRef[dim];
-                    int i = idx._index.IsFromEnd ? size - idx._index.Value : idx._index.Value;
-                    t = t.Narrow(dim, i, 1).Squeeze(dim);
-                    break;
-                }
-                case Kind.Range:
-                {
-                    int size = t.ShapeRef[dim];
-                    int start = idx._range.Start.IsFromEnd ? size - idx._range.Start.Value : idx._range.Start.Value;
-                    int end = idx._range.End.IsFromEnd ? size - idx._range.End.Value : idx._range.End.Value;
-                    t = t.Slice(dim++, start, end);
-                    break;
-                }
-            }
-        }
-        return ReferenceEquals(t, x) ? x.Alias() : t;
-    }
-}
-
-public sealed partial class Tensor
-{
-    /// <summary>
-    /// A view selected by C# indices and ranges, like NumPy/PyTorch basic indexing: <c>x[0]</c> drops dim 0,
-    /// <c>x[.., 1..^1]</c> slices dim 1, <c>x[^1]</c> is the last row. Ranges are clamped like Python slices.
-    /// Setting copies a tensor (broadcast) into the view.
-    /// </summary>
-    [System.Runtime.CompilerServices.IndexerName("Indexer")]
-    public Tensor this[params TensorIndex[] indices]
-    {
-        get => TensorIndex.Apply(this, indices);
-        set
-        {
-            ArgumentNullException.ThrowIfNull(value);
-            using var view = TensorIndex.Apply(this, indices);
-            Kernels.CopyInto(view, value, "index assignment");
-        }
     }
 }

@@ -2,7 +2,7 @@
 // expands, so every backward here returns gradients of the output's shape and Expand's backward does the summing.
 using DotGrad.Backends;
 
-namespace DotGrad.Functions;
+namespace DotGrad.Autodiff.Functions;
 
 /// <summary>Shared forward of the binary functions.</summary>
 public abstract class BinaryFunction : Function
@@ -13,15 +13,15 @@ public abstract class BinaryFunction : Function
     internal static Tensor Run<TOp, TFn>(Tensor a, Tensor b, bool floatOnly = false)
         where TOp : struct, IBinaryOperator<TOp> where TFn : BinaryFunction, new()
     {
-        if (!Autograd.IsRecording([a, b])) return Kernels.Binary<TOp>(a, b, floatOnly);
-        var (x, y) = Broadcast(a, b, Kernels.BinaryDType<TOp>(a, b, floatOnly), TOp.Name);
-        return Record(Kernels.Binary<TOp>(x, y, floatOnly), () => new TFn(), x, y);
+        if (!Autograd.IsRecording([a, b])) return RawOps.Binary<TOp>(a, b, floatOnly);
+        var (x, y) = Broadcast(a, b, RawOps.BinaryDType<TOp>(a, b, floatOnly), TOp.Name);
+        return Record(RawOps.Binary<TOp>(x, y, floatOnly), () => new TFn(), x, y);
     }
 
     /// <summary>Casts and expands both operands to the common dtype and shape, through recorded ops.</summary>
     internal static (Tensor, Tensor) Broadcast(Tensor a, Tensor b, DType dtype, string op)
     {
-        Kernels.CheckSameDevice(op, a, b);
+        RawOps.CheckSameDevice(op, a, b);
         var shape = ShapeMath.Broadcast(a.ShapeRef, b.ShapeRef, op);
         return (Conform(a, dtype, shape), Conform(b, dtype, shape));
     }
@@ -118,11 +118,11 @@ public sealed class Clamp(double? min, double? max) : Function
         using (Autograd.Pause())
         {
             y = x;
-            if (min is { } l) { using var s = Kernels.ScalarLike(x, l); y = Kernels.Binary<MaximumOp>(y, s); }
+            if (min is { } l) { using var s = RawOps.ScalarLike(x, l); y = RawOps.Binary<MaximumOp>(y, s); }
             if (max is { } h)
             {
-                using var s = Kernels.ScalarLike(x, h);
-                var z = Kernels.Binary<MinimumOp>(y, s);
+                using var s = RawOps.ScalarLike(x, h);
+                var z = RawOps.Binary<MinimumOp>(y, s);
                 if (!ReferenceEquals(y, x)) y.Dispose();
                 y = z;
             }
@@ -145,14 +145,14 @@ public sealed class Where : Function
 {
     public static Tensor Apply(Tensor condition, Tensor a, Tensor b)
     {
-        if (!Autograd.IsRecording([a, b])) return Kernels.Where(condition, a, b);
-        Kernels.CheckSameDevice("where", condition, a);
-        var dtype = Kernels.Promote("where", a.DType, b.DType);
+        if (!Autograd.IsRecording([a, b])) return RawOps.Where(condition, a, b);
+        RawOps.CheckSameDevice("where", condition, a);
+        var dtype = RawOps.Promote("where", a.DType, b.DType);
         var shape = ShapeMath.Broadcast(ShapeMath.Broadcast(condition.ShapeRef, a.ShapeRef, "where"), b.ShapeRef, "where");
         var c = BinaryFunction.Conform(condition, DType.Bool, shape);
         var x = BinaryFunction.Conform(a, dtype, shape);
         var y = BinaryFunction.Conform(b, dtype, shape);
-        return Record(Kernels.Where(c, x, y), () => new Where(), c, x, y);
+        return Record(RawOps.Where(c, x, y), () => new Where(), c, x, y);
     }
 
     protected internal override Tensor?[] Backward(Tensor dOut)

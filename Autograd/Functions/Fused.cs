@@ -1,7 +1,9 @@
 // Fused functions: a composite op computed as one graph node with its own backward, for speed and memory.
 // Each is tested against its composition in Functional (values and gradients).
 
-namespace DotGrad.Functions;
+using DotGrad.Backends;
+
+namespace DotGrad.Autodiff.Functions;
 
 /// <summary>
 /// Softmax cross entropy of logits [M, C] and Int32 labels [M] as one node (the composition is
@@ -126,7 +128,7 @@ public sealed class LayerNormFused : Function
     /// <summary>x [..., C] with weight and bias [C] (or null), already validated by <see cref="Functional.LayerNorm"/>.</summary>
     internal static Tensor Apply(Tensor x, Tensor? weight, Tensor? bias, double eps)
     {
-        var (y, mean, rstd) = Kernels.LayerNorm(x, weight, bias, eps);
+        var (y, mean, rstd) = RawOps.LayerNorm(x, weight, bias, eps);
         var inputs = new[] { x, weight, bias }.OfType<Tensor>().ToArray();         // the ones given, in this order
         var result = Record(y, () => new LayerNormFused(mean, rstd, weight is not null, bias is not null, eps), inputs);
         if (result.GradFn is null)
@@ -146,7 +148,7 @@ public sealed class LayerNormFused : Function
         // through dY, x or w.
         var (dx, dw, db) = Autograd.IsRecording(weight is null ? [dOut, x] : [dOut, x, weight])
             ? Differentiable(dOut, x, weight, wantDx, wantDw, wantDb)
-            : Kernels.LayerNormBackward(dOut, x, weight, _mean, _rstd, wantDx, wantDw, wantDb);
+            : RawOps.LayerNormBackward(dOut, x, weight, _mean, _rstd, wantDx, wantDw, wantDb);
         var grads = new List<Tensor?> { dx };                                        // one per input, in Inputs' order
         if (_hasWeight) grads.Add(dw);
         if (_hasBias) grads.Add(db);

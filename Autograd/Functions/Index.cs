@@ -1,7 +1,7 @@
 // Indexing functions: index_select (embedding lookup), gather, scatter_add, one_hot.
 using DotGrad.Backends;
 
-namespace DotGrad.Functions;
+namespace DotGrad.Autodiff.Functions;
 
 /// <summary>
 /// x.index_select(dim, index). d/dx = zeros with dY scatter-added at the selected positions (the index broadcast
@@ -12,7 +12,7 @@ public sealed class IndexSelect(int axis, Tensor index) : Function
     public static Tensor Apply(Tensor x, int dim, Tensor index)
     {
         Tensor y;
-        using (Autograd.Pause()) y = Kernels.IndexSelect(x, dim, index);
+        using (Autograd.Pause()) y = RawOps.IndexSelect(x, dim, index);
         if (!Autograd.IsRecording([x])) return y;
         int axis = ShapeMath.NormalizeDim(dim, Math.Max(1, x.Rank), "index_select");
         Tensor flat;
@@ -44,7 +44,7 @@ public sealed class Gather(int axis, Tensor index) : Function
     public static Tensor Apply(Tensor x, int dim, Tensor index)
     {
         Tensor y;
-        using (Autograd.Pause()) y = Kernels.Gather(x, dim, index);
+        using (Autograd.Pause()) y = RawOps.Gather(x, dim, index);
         if (!Autograd.IsRecording([x])) return y;
         int axis = ShapeMath.NormalizeDim(dim, x.Rank, "gather");
         Tensor own;
@@ -66,7 +66,7 @@ public sealed class ScatterAdd(int axis, Tensor index) : Function
     public static Tensor Apply(Tensor x, int dim, Tensor index, Tensor src)
     {
         Tensor y;
-        using (Autograd.Pause()) y = Kernels.ScatterAdd(x, dim, index, src);
+        using (Autograd.Pause()) y = RawOps.ScatterAdd(x, dim, index, src);
         if (!Autograd.IsRecording([x, src])) return y;
         int axis = ShapeMath.NormalizeDim(dim, x.Rank, "scatter_add");
         var used = src;
@@ -93,8 +93,8 @@ public sealed class OneHot
         if (index.Count == 0 && numClasses < 0) throw new ArgumentException("one_hot: cannot infer the number of classes from an empty index; pass numClasses");
         if (index.Count > 0)
         {
-            using var lo = Kernels.Reduce<MinOp>(index, null, false);
-            using var hi = Kernels.Reduce<MaxOp>(index, null, false);
+            using var lo = RawOps.Reduce<MinOp>(index, null, false);
+            using var hi = RawOps.Reduce<MaxOp>(index, null, false);
             int min = lo.Item<int>(), max = hi.Item<int>();
             if (numClasses < 0) numClasses = max + 1;
             if (min < 0 || max >= numClasses)
@@ -102,7 +102,7 @@ public sealed class OneHot
         }
         using var classes = Tensor.Arange(0, numClasses, 1, DType.Int32, index.Device);
         using var column = index.Unsqueeze(-1);
-        using var mask = Kernels.Compare<EqOp>(column, classes);
+        using var mask = RawOps.Compare<EqOp>(column, classes);
         return mask.To(DType.Int32);
     }
 }

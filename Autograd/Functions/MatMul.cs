@@ -2,7 +2,7 @@
 // unsqueezed and batch dims broadcast by differentiable views around one core product of equal batch shapes.
 using DotGrad.Backends;
 
-namespace DotGrad.Functions;
+namespace DotGrad.Autodiff.Functions;
 
 /// <summary>
 /// a @ b (<c>torch.matmul</c>): vectors are promoted to one-row / one-column matrices and that dim dropped from
@@ -14,9 +14,9 @@ public sealed class MatMul : Function
 {
     public static Tensor Apply(Tensor a, Tensor b)
     {
-        if (!Autograd.IsRecording([a, b])) return Kernels.MatMul(a, b);
+        if (!Autograd.IsRecording([a, b])) return RawOps.MatMul(a, b);
         Tensor c;
-        using (Autograd.Pause()) c = Kernels.MatMul(a, b); // validates, and is the core's result up to a reshape
+        using (Autograd.Pause()) c = RawOps.MatMul(a, b); // validates, and is the core's result up to a reshape
         int K = a.ShapeRef[^1];
         var outShape = c.ShapeRef;
         // A weight shared by every batch ([..., M, K] @ [K, N]): one [rows, K] @ [K, N] product, so that dB is a

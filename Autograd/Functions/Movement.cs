@@ -1,7 +1,7 @@
 // Movement functions that copy: cat, stack, pad, repeat, tril/triu. (split and chunk are views: narrow.)
 using DotGrad.Backends;
 
-namespace DotGrad.Functions;
+namespace DotGrad.Autodiff.Functions;
 
 /// <summary>
 /// Concatenation along an existing dim (<c>torch.cat</c>). d/dx_i = the slice of dY that x_i filled (narrow), cast
@@ -13,7 +13,7 @@ public sealed class Cat(int axis, int[] starts) : Function
     {
         ArgumentNullException.ThrowIfNull(tensors);
         if (tensors.Count == 0) throw new ArgumentException("cat: expected at least one tensor, got none");
-        for (int i = 1; i < tensors.Count; i++) Kernels.CheckSameDevice("cat", tensors[0], tensors[i]);
+        for (int i = 1; i < tensors.Count; i++) RawOps.CheckSameDevice("cat", tensors[0], tensors[i]);
         // Like torch.cat, 1-D empty tensors (shape [0]) are skipped whatever the other shapes are, so that a result
         // can be grown from an empty start.
         var kept = tensors.Where(t => !(t.Rank == 1 && t.ShapeRef[0] == 0)).ToList();
@@ -27,13 +27,13 @@ public sealed class Cat(int axis, int[] starts) : Function
         for (int i = 0; i < tensors.Count; i++)
         {
             var t = tensors[i];
-            Kernels.CheckSameDevice("cat", first, t);
+            RawOps.CheckSameDevice("cat", first, t);
             if (t.Rank != first.Rank)
                 throw new ArgumentException($"cat: tensor {i} has rank {t.Rank} (shape {ShapeMath.Format(t.ShapeRef)}) but tensor 0 has rank {first.Rank} (shape {ShapeMath.Format(first.ShapeRef)})");
             for (int d = 0; d < first.Rank; d++)
                 if (d != axis && t.ShapeRef[d] != first.ShapeRef[d])
                     throw new ArgumentException($"cat: sizes must match except in dim {axis}; tensor {i} has shape {ShapeMath.Format(t.ShapeRef)}, tensor 0 has {ShapeMath.Format(first.ShapeRef)}");
-            dtype = t.DType == dtype ? dtype : Kernels.Promote("cat", dtype, t.DType);
+            dtype = t.DType == dtype ? dtype : RawOps.Promote("cat", dtype, t.DType);
             total += t.ShapeRef[axis];
         }
         var shape = (int[])first.ShapeRef.Clone();
@@ -49,7 +49,7 @@ public sealed class Cat(int axis, int[] starts) : Function
                 int len = t.ShapeRef[axis];
                 starts[i] = start;
                 using var slot = y.Narrow(axis, start, len);
-                Kernels.CopyInto(slot, t, "cat");
+                RawOps.CopyInto(slot, t, "cat");
                 start += len;
             }
         }
@@ -129,7 +129,7 @@ public sealed class Pad(int[] pads) : Function
             owned.Add(src);
             owned.Add(dst);
         }
-        Kernels.CopyInto(dst, src, "pad");
+        RawOps.CopyInto(dst, src, "pad");
         owned.ForEach(t => t.Dispose());
     }
 
@@ -181,9 +181,9 @@ public sealed class Triangle
         using var r = Tensor.Arange(0, rows, 1, DType.Int32, x.Device);
         using var c = Tensor.Arange(0, cols, 1, DType.Int32, x.Device);
         using var rr = r.Unsqueeze(1);
-        using var offset = Kernels.Binary<SubOp>(c, rr); // [rows, cols]: col - row
+        using var offset = RawOps.Binary<SubOp>(c, rr); // [rows, cols]: col - row
         using var k = Tensor.Scalar(diagonal, DType.Int32, x.Device);
-        var keep = lower ? Kernels.Compare<LeOp>(offset, k) : Kernels.Compare<GeOp>(offset, k);
+        var keep = lower ? RawOps.Compare<LeOp>(offset, k) : RawOps.Compare<GeOp>(offset, k);
         var zero = Tensor.Scalar(0, x.DType, x.Device);
         var y = Tensor.Where(keep, x, zero);
         if (!y.RequiresGrad) // a recorded where keeps the mask (and may keep the zero) for its backward

@@ -2,13 +2,13 @@
 // backward; mean, var/std and norm are compositions of primitives when recording, so their backward comes from those.
 using DotGrad.Backends;
 
-namespace DotGrad.Functions;
+namespace DotGrad.Autodiff.Functions;
 
 /// <summary>Helpers shared by the reductions' backwards.</summary>
 internal static class ReduceGrad
 {
     /// <summary>The gradient of a reduction's output, reshaped to the keepdim shape so that it broadcasts against x.</summary>
-    public static Tensor KeepDim(Tensor dOut, int[] inputShape, int[] axes) => dOut.Reshape(Kernels.KeepDimShape(inputShape, axes));
+    public static Tensor KeepDim(Tensor dOut, int[] inputShape, int[] axes) => dOut.Reshape(RawOps.KeepDimShape(inputShape, axes));
 
     /// <summary>A 0-d constant that the caller does not dispose: a recorded op may keep it for its backward.</summary>
     public static Tensor Const(Tensor like, double value) => Tensor.Scalar(value, like.DType, like.Device);
@@ -19,9 +19,9 @@ public sealed class Sum(int[] inputShape, int[] axes) : Function
 {
     public static Tensor Apply(Tensor x, int[]? dims, bool keepDim)
     {
-        var y = Kernels.Reduce<SumOp>(x, dims, keepDim);
+        var y = RawOps.Reduce<SumOp>(x, dims, keepDim);
         if (!Autograd.IsRecording([x])) return y;
-        var axes = Kernels.ReductionAxes("sum", x.Rank, dims);
+        var axes = RawOps.ReductionAxes("sum", x.Rank, dims);
         var shape = x.ShapeRef;
         return Record(y, () => new Sum(shape, axes), x);
     }
@@ -37,9 +37,9 @@ public sealed class Amax(int[] axes, Tensor y) : Function
 {
     public static Tensor Apply(Tensor x, int[]? dims, bool keepDim)
     {
-        var y = Kernels.Reduce<MaxOp>(x, dims, keepDim);
+        var y = RawOps.Reduce<MaxOp>(x, dims, keepDim);
         if (!Autograd.IsRecording([x])) return y;
-        var axes = Kernels.ReductionAxes("max", x.Rank, dims);
+        var axes = RawOps.ReductionAxes("max", x.Rank, dims);
         return Record(y, () => new Amax(axes, y), x);
     }
 
@@ -51,9 +51,9 @@ public sealed class Amin(int[] axes, Tensor y) : Function
 {
     public static Tensor Apply(Tensor x, int[]? dims, bool keepDim)
     {
-        var y = Kernels.Reduce<MinOp>(x, dims, keepDim);
+        var y = RawOps.Reduce<MinOp>(x, dims, keepDim);
         if (!Autograd.IsRecording([x])) return y;
-        var axes = Kernels.ReductionAxes("min", x.Rank, dims);
+        var axes = RawOps.ReductionAxes("min", x.Rank, dims);
         return Record(y, () => new Amin(axes, y), x);
     }
 
@@ -65,7 +65,7 @@ internal static class Extremum
     /// <summary>dY shared evenly by the elements of each slice that equal its extremum (mask / count: piecewise constant in x).</summary>
     public static Tensor SplitEvenly(Tensor dOut, Tensor x, Tensor y, int[] axes)
     {
-        var keep = Kernels.KeepDimShape(x.ShapeRef, axes);
+        var keep = RawOps.KeepDimShape(x.ShapeRef, axes);
         var mask = x.Eq(y.Reshape(keep)).To(dOut.DType);
         var count = mask.Sum(axes, keepDim: true);
         return dOut.Reshape(keep) * (mask / count);
@@ -81,11 +81,11 @@ internal static class Extremum
 
     public static (Tensor Values, Tensor Indices) ArgReduce(Tensor x, int dim, bool keepDim, bool max, Func<int[], int, Tensor, Function> fn)
     {
-        var (values, indices) = Kernels.ArgReduce(max ? "max" : "min", x, dim, keepDim, max);
+        var (values, indices) = RawOps.ArgReduce(max ? "max" : "min", x, dim, keepDim, max);
         if (!Autograd.IsRecording([x])) return (values, indices);
         int axis = x.Rank == 0 ? 0 : ShapeMath.NormalizeDim(dim, x.Rank, max ? "max" : "min");
         // A handle of our own on the indices (the caller may dispose theirs), shaped like x with the dim kept.
-        var keepIndices = x.Rank == 0 ? indices.Reshape() : indices.Reshape(Kernels.KeepDimShape(x.ShapeRef, [axis]));
+        var keepIndices = x.Rank == 0 ? indices.Reshape() : indices.Reshape(RawOps.KeepDimShape(x.ShapeRef, [axis]));
         var shape = x.ShapeRef;
         return (Function.Record(values, () => fn(shape, axis, keepIndices), x), indices);
     }
@@ -114,13 +114,13 @@ public sealed class Mean
 {
     public static Tensor Apply(Tensor x, int[]? dims, bool keepDim)
     {
-        Kernels.CheckFloating("mean", x);
-        var axes = Kernels.ReductionAxes("mean", x.Rank, dims);
+        RawOps.CheckFloating("mean", x);
+        var axes = RawOps.ReductionAxes("mean", x.Rank, dims);
         int n = axes.Aggregate(1, (acc, a) => acc * x.ShapeRef[a]);
         if (Autograd.IsRecording([x])) return x.Sum(axes, keepDim) * ReduceGrad.Const(x, 1.0 / n);
-        using var s = Kernels.Reduce<SumOp>(x, axes, keepDim);
+        using var s = RawOps.Reduce<SumOp>(x, axes, keepDim);
         using var inv = Tensor.Scalar(1.0 / n, x.DType, x.Device); // n = 0 gives NaN, like PyTorch
-        return Kernels.Binary<MulOp>(s, inv);
+        return RawOps.Binary<MulOp>(s, inv);
     }
 }
 
@@ -133,8 +133,8 @@ public sealed class Var
 {
     public static Tensor Apply(Tensor x, int[]? dims, int correction, bool keepDim)
     {
-        Kernels.CheckFloating("var", x);
-        var axes = Kernels.ReductionAxes("var", x.Rank, dims);
+        RawOps.CheckFloating("var", x);
+        var axes = RawOps.ReductionAxes("var", x.Rank, dims);
         int n = axes.Aggregate(1, (acc, a) => acc * x.ShapeRef[a]);
         var denomValue = Math.Max(0, n - correction);
         if (Autograd.IsRecording([x]))
@@ -143,11 +143,11 @@ public sealed class Var
             return d.Square().Sum(axes, keepDim) / ReduceGrad.Const(x, denomValue);
         }
         using var mean = Mean.Apply(x, axes, keepDim: true);
-        using var diff = Kernels.Binary<SubOp>(x, mean);
-        using var sq = Kernels.Unary<SquareOp>(diff);
-        using var s = Kernels.Reduce<SumOp>(sq, axes, keepDim);
+        using var diff = RawOps.Binary<SubOp>(x, mean);
+        using var sq = RawOps.Unary<SquareOp>(diff);
+        using var s = RawOps.Reduce<SumOp>(sq, axes, keepDim);
         using var denom = Tensor.Scalar(denomValue, x.DType, x.Device);
-        return Kernels.Binary<DivOp>(s, denom);
+        return RawOps.Binary<DivOp>(s, denom);
     }
 }
 
@@ -158,7 +158,7 @@ public sealed class Std
     {
         if (Autograd.IsRecording([x])) return Var.Apply(x, dims, correction, keepDim).Sqrt();
         using var v = Var.Apply(x, dims, correction, keepDim);
-        return Kernels.Unary<SqrtOp>(v);
+        return RawOps.Unary<SqrtOp>(v);
     }
 }
 
@@ -171,8 +171,8 @@ public sealed class LogSumExp(int[] axes, Tensor y) : Function
 {
     public static Tensor Apply(Tensor x, int[]? dims, bool keepDim)
     {
-        Kernels.CheckFloating("logsumexp", x);
-        var axes = Kernels.ReductionAxes("logsumexp", x.Rank, dims);
+        RawOps.CheckFloating("logsumexp", x);
+        var axes = RawOps.ReductionAxes("logsumexp", x.Rank, dims);
         var y = Forward(x, axes, keepDim);
         return Record(y, () => new LogSumExp(axes, y), x);
     }
@@ -181,27 +181,27 @@ public sealed class LogSumExp(int[] axes, Tensor y) : Function
     {
         if (axes.Any(a => x.ShapeRef[a] == 0)) // the log of an empty sum: -inf, like PyTorch
         {
-            var empty = Tensor.Full(Kernels.KeepDimShape(x.ShapeRef, axes), double.NegativeInfinity, x.DType, x.Device);
-            return keepDim ? empty : Kernels.DropAxes(empty, axes);
+            var empty = Tensor.Full(RawOps.KeepDimShape(x.ShapeRef, axes), double.NegativeInfinity, x.DType, x.Device);
+            return keepDim ? empty : RawOps.DropAxes(empty, axes);
         }
-        using var m = Kernels.Reduce<MaxOp>(x, axes, keepDim: true);
-        using var absM = Kernels.Unary<AbsOp>(m);
+        using var m = RawOps.Reduce<MaxOp>(x, axes, keepDim: true);
+        using var absM = RawOps.Unary<AbsOp>(m);
         using var inf = Tensor.Scalar(double.PositiveInfinity, x.DType, x.Device);
-        using var isInf = Kernels.Compare<EqOp>(absM, inf);
+        using var isInf = RawOps.Compare<EqOp>(absM, inf);
         using var zero = Tensor.Scalar(0, x.DType, x.Device);
-        using var shift = Kernels.Where(isInf, zero, m);
-        using var shifted = Kernels.Binary<SubOp>(x, shift);
-        using var e = Kernels.Unary<ExpOp>(shifted);
-        using var s = Kernels.Reduce<SumOp>(e, axes, keepDim: true);
-        using var l = Kernels.Unary<LogOp>(s);
-        var y = Kernels.Binary<AddOp>(l, shift);
-        return keepDim ? y : Kernels.DropAxes(y, axes);
+        using var shift = RawOps.Where(isInf, zero, m);
+        using var shifted = RawOps.Binary<SubOp>(x, shift);
+        using var e = RawOps.Unary<ExpOp>(shifted);
+        using var s = RawOps.Reduce<SumOp>(e, axes, keepDim: true);
+        using var l = RawOps.Unary<LogOp>(s);
+        var y = RawOps.Binary<AddOp>(l, shift);
+        return keepDim ? y : RawOps.DropAxes(y, axes);
     }
 
     protected internal override Tensor?[] Backward(Tensor dOut)
     {
         var x = Inputs[0];
-        var keep = Kernels.KeepDimShape(x.ShapeRef, axes);
+        var keep = RawOps.KeepDimShape(x.ShapeRef, axes);
         return [dOut.Reshape(keep) * (x - y.Reshape(keep)).Exp()];
     }
 }
@@ -217,31 +217,31 @@ public sealed class Norm
 {
     public static Tensor Apply(Tensor x, double p, int[]? dims, bool keepDim)
     {
-        Kernels.CheckFloating("norm", x);
+        RawOps.CheckFloating("norm", x);
         if (double.IsNaN(p)) throw new ArgumentException("norm: p must not be NaN", nameof(p));
         if (Autograd.IsRecording([x])) return Composite(x, p, dims, keepDim);
         if (p == 2)
         {
-            using var sq = Kernels.Unary<SquareOp>(x);
-            using var s = Kernels.Reduce<SumOp>(sq, dims, keepDim);
-            return Kernels.Unary<SqrtOp>(s);
+            using var sq = RawOps.Unary<SquareOp>(x);
+            using var s = RawOps.Reduce<SumOp>(sq, dims, keepDim);
+            return RawOps.Unary<SqrtOp>(s);
         }
-        using var a = Kernels.Unary<AbsOp>(x);
-        if (p == 1) return Kernels.Reduce<SumOp>(a, dims, keepDim);
-        if (double.IsPositiveInfinity(p)) return Kernels.Reduce<MaxOp>(a, dims, keepDim);
-        if (double.IsNegativeInfinity(p)) return Kernels.Reduce<MinOp>(a, dims, keepDim);
+        using var a = RawOps.Unary<AbsOp>(x);
+        if (p == 1) return RawOps.Reduce<SumOp>(a, dims, keepDim);
+        if (double.IsPositiveInfinity(p)) return RawOps.Reduce<MaxOp>(a, dims, keepDim);
+        if (double.IsNegativeInfinity(p)) return RawOps.Reduce<MinOp>(a, dims, keepDim);
         if (p == 0)
         {
             using var zero = Tensor.Scalar(0, x.DType, x.Device);
-            using var nz = Kernels.Compare<NeOp>(x, zero);
+            using var nz = RawOps.Compare<NeOp>(x, zero);
             using var nzf = nz.To(x.DType);
-            return Kernels.Reduce<SumOp>(nzf, dims, keepDim);
+            return RawOps.Reduce<SumOp>(nzf, dims, keepDim);
         }
         using var pt = Tensor.Scalar(p, x.DType, x.Device);
-        using var powed = Kernels.Binary<PowOp>(a, pt);
-        using var sum = Kernels.Reduce<SumOp>(powed, dims, keepDim);
+        using var powed = RawOps.Binary<PowOp>(a, pt);
+        using var sum = RawOps.Reduce<SumOp>(powed, dims, keepDim);
         using var inv = Tensor.Scalar(1.0 / p, x.DType, x.Device);
-        return Kernels.Binary<PowOp>(sum, inv);
+        return RawOps.Binary<PowOp>(sum, inv);
     }
 
     /// <summary>The same values from differentiable primitives (nothing disposed: the graph keeps what it needs).</summary>
@@ -271,7 +271,7 @@ public sealed class Softmax(int axis, Tensor y) : Function
 {
     public static Tensor Apply(Tensor x, int dim)
     {
-        var y = Kernels.Softmax(x, dim, log: false);
+        var y = RawOps.Softmax(x, dim, log: false);
         if (!Autograd.IsRecording([x])) return y;
         int axis = ShapeMath.NormalizeDim(dim, Math.Max(1, x.Rank), "softmax");
         return Record(y, () => new Softmax(axis, y), x);
@@ -289,7 +289,7 @@ public sealed class LogSoftmax(int axis, Tensor y) : Function
 {
     public static Tensor Apply(Tensor x, int dim)
     {
-        var y = Kernels.Softmax(x, dim, log: true);
+        var y = RawOps.Softmax(x, dim, log: true);
         if (!Autograd.IsRecording([x])) return y;
         int axis = ShapeMath.NormalizeDim(dim, Math.Max(1, x.Rank), "log_softmax");
         return Record(y, () => new LogSoftmax(axis, y), x);

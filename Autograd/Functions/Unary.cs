@@ -2,7 +2,7 @@
 // Each doc comment states the derivative the backward implements.
 using DotGrad.Backends;
 
-namespace DotGrad.Functions;
+namespace DotGrad.Autodiff.Functions;
 
 /// <summary>Shared forward of the unary functions: run the kernel, then record the node if gradients are wanted.</summary>
 public abstract class UnaryFunction : Function
@@ -15,7 +15,7 @@ public abstract class UnaryFunction : Function
 
     internal static Tensor Run<TOp, TFn>(Tensor x) where TOp : struct, IUnaryOperator<TOp> where TFn : UnaryFunction, new()
     {
-        var y = Kernels.Unary<TOp>(x);
+        var y = RawOps.Unary<TOp>(x);
         return Record(y, () => new TFn { Y = y }, x);
     }
 

@@ -1,18 +1,50 @@
-// Backward of the view ops (reshape, permute, expand, slice) and of copies and casts. A view's gradient is the
-// incoming gradient seen through the inverse view; expand's is a sum over the broadcast dims.
+// The view ops (reshape, permute, expand, slice), copies, casts and device moves, each forward beside its backward.
+// A view's forward is stride arithmetic on the raw tensor (Tensor/Tensor.Views.cs); its gradient is the incoming
+// gradient seen through the inverse view, and expand's is a sum over the broadcast dims.
 using DotGrad.Backends;
 
-namespace DotGrad.Functions;
+namespace DotGrad.Autodiff.Functions;
 
-/// <summary>Reshape, view, flatten, squeeze, unsqueeze: d/dx = dY reshaped back to x's shape.</summary>
+/// <summary>Reshape, view, flatten, squeeze, unsqueeze: y = x with another shape. d/dx = dY reshaped back to x's shape.</summary>
 public sealed class Reshape(int[] inputShape) : Function
 {
+    /// <summary>x with <paramref name="shape"/> (a -1 is inferred): a view when the strides allow, else a copy.</summary>
+    public static Tensor Apply(Tensor x, int[] shape) => Record(x, x.ReshapeRaw(x.InferShape(shape, "reshape")));
+
+    /// <summary>x with <paramref name="shape"/> as a view, or an error when the layout does not allow one.</summary>
+    public static Tensor View(Tensor x, int[] shape) => Record(x, x.ViewRaw(x.InferShape(shape, "view"), "view"));
+
+    /// <summary>Every size-1 dim removed.</summary>
+    public static Tensor Squeeze(Tensor x) => Record(x, x.SqueezeRaw());
+
+    /// <summary>Dim <paramref name="dim"/> removed if its size is 1 (x unchanged otherwise, like PyTorch).</summary>
+    public static Tensor Squeeze(Tensor x, int dim)
+    {
+        int d = ShapeMath.NormalizeDim(dim, x.Rank, "squeeze");
+        return x.Rank == 0 || x.ShapeRef[d] != 1 ? Identity.Alias(x) : Record(x, x.SqueezeRaw(d));
+    }
+
+    /// <summary>A size-1 dim inserted at <paramref name="dim"/>.</summary>
+    public static Tensor Unsqueeze(Tensor x, int dim) => Record(x, x.UnsqueezeRaw(dim));
+
+    private static Tensor Record(Tensor x, Tensor y)
+    {
+        var inputShape = x.ShapeRef;
+        return Function.Record(y, () => new Reshape(inputShape), x);
+    }
+
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut.Reshape(inputShape)];
 }
 
-/// <summary>permute / transpose: d/dx = dY permuted by the inverse permutation.</summary>
+/// <summary>permute / transpose: y dim i = x dim dims[i]. d/dx = dY permuted by the inverse permutation.</summary>
 public sealed class Permute(int[] dims) : Function
 {
+    public static Tensor Apply(Tensor x, int[] dims)
+    {
+        var perm = x.NormalizePermutation(dims);
+        return Record(x.PermuteRaw(perm), () => new Permute(perm), x);
+    }
+
     protected internal override Tensor?[] Backward(Tensor dOut)
     {
         var inverse = new int[dims.Length];
@@ -21,9 +53,15 @@ public sealed class Permute(int[] dims) : Function
     }
 }
 
-/// <summary>expand (broadcasting): d/dx = dY summed over the new leading dims and the dims that grew from 1.</summary>
+/// <summary>expand (broadcasting, stride 0): d/dx = dY summed over the new leading dims and the dims that grew from 1.</summary>
 public sealed class Expand(int[] inputShape) : Function
 {
+    public static Tensor Apply(Tensor x, int[] shape)
+    {
+        var inputShape = x.ShapeRef;
+        return Record(x.ExpandRaw(shape), () => new Expand(inputShape), x);
+    }
+
     protected internal override Tensor?[] Backward(Tensor dOut) => [SumTo(dOut, inputShape)];
 
     /// <summary>Sums a broadcast gradient back down to <paramref name="shape"/>.</summary>
@@ -39,9 +77,19 @@ public sealed class Expand(int[] inputShape) : Function
     }
 }
 
-/// <summary>A strided slice along one dim (narrow, slice, indexing): d/dx = zeros with dY written into the slice.</summary>
+/// <summary>
+/// A strided slice along one dim (narrow, slice, split, indexing): y = x[start : start + step * length : step] along dim.
+/// d/dx = zeros with dY written into the slice.
+/// </summary>
 public sealed class Slice(int[] inputShape, int dim, int start, int step) : Function
 {
+    /// <summary>A validated slice: <paramref name="length"/> elements from <paramref name="start"/> every <paramref name="step"/> along dim <paramref name="d"/>.</summary>
+    public static Tensor Apply(Tensor x, int d, int start, int length, int step)
+    {
+        var inputShape = x.ShapeRef;
+        return Record(x.SliceRaw(d, start, length, step), () => new Slice(inputShape, d, start, step), x);
+    }
+
     protected internal override Tensor?[] Backward(Tensor dOut) => [SliceBackward.Apply(dOut, inputShape, dim, start, step)];
 }
 
@@ -53,38 +101,53 @@ public sealed class SliceBackward(int dim, int start, int step) : Function
 {
     public static Tensor Apply(Tensor g, int[] shape, int dim, int start, int step)
     {
-        Tensor y;
-        using (Autograd.Pause())
-        {
-            y = Tensor.Zeros(shape, g.DType, g.Device);
-            int len = g.ShapeRef[dim];
-            using var view = y.Slice(dim, start, start + (len == 0 ? 0 : (len - 1) * step + 1), step);
-            Kernels.CopyInto(view, g, "slice backward");
-        }
-        return Function.Record(y, () => new SliceBackward(dim, start, step), g);
+        var y = Tensor.Zeros(shape, g.DType, g.Device);
+        using (var view = y.SliceRaw(dim, start, g.ShapeRef[dim], step))
+            RawOps.CopyInto(view, g, "slice backward");
+        return Record(y, () => new SliceBackward(dim, start, step), g);
     }
 
     protected internal override Tensor?[] Backward(Tensor dOut)
     {
         int len = Inputs[0].ShapeRef[dim];
-        return [dOut.Slice(dim, start, start + (len == 0 ? 0 : (len - 1) * step + 1), step)];
+        return [Slice.Apply(dOut, dim, start, len, step)];
     }
 }
 
-/// <summary>An alias or a same-dtype copy (contiguous, clone): d/dx = dY.</summary>
+/// <summary>An alias or a same-dtype copy (contiguous, clone): y = x. d/dx = dY.</summary>
 public sealed class Identity : Function
 {
+    /// <summary>A new view of the same elements, linked to x in the graph.</summary>
+    public static Tensor Alias(Tensor x) => Record(x.AsStrided(x.ShapeRef, x.StridesRef, x.Offset), () => new Identity(), x);
+
+    /// <summary>A contiguous copy with its own storage.</summary>
+    public static Tensor Clone(Tensor x) => Record(x.CopyRaw(), () => new Identity(), x);
+
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut];
 }
 
 /// <summary>A dtype conversion: d/dx = dY converted back to x's dtype (no gradient flows into integer inputs).</summary>
 public sealed class Cast(DType inputDType) : Function
 {
+    public static Tensor Apply(Tensor x, DType dtype)
+    {
+        if (dtype == x.DType) return Identity.Alias(x);
+        var inputDType = x.DType;
+        return Record(x.CastRaw(dtype), () => new Cast(inputDType), x);
+    }
+
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut.To(inputDType)];
 }
 
 /// <summary>A copy to another device: d/dx = dY copied back.</summary>
 public sealed class ToDevice(Device inputDevice) : Function
 {
+    public static Tensor Apply(Tensor x, Device device)
+    {
+        if (device == x.Device) return Identity.Alias(x);
+        var inputDevice = x.Device;
+        return Record(x.ToDeviceRaw(device), () => new ToDevice(inputDevice), x);
+    }
+
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut.To(inputDevice)];
 }

@@ -10,7 +10,7 @@ namespace DotGrad.Backends.Cpu;
 /// Results match <see cref="ReferenceBackend"/> exactly for copies, indexing and random fills, and to rounding
 /// for arithmetic (float sums here accumulate in float, the reference in double).
 /// </summary>
-public sealed partial class CpuBackend : IBackend
+public sealed partial class CpuBackend : IBackend, IFusedKernels
 {
     /// <summary>
     /// Below this much work (in elements of a simple elementwise op) a kernel runs on the calling thread: waking

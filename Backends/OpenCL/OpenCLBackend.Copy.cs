@@ -56,7 +56,7 @@ public sealed partial class OpenCLBackend
         // The element's bits, converted on the host exactly as the Reference backend converts.
         int size = y.DType.ElementSize();
         Span<byte> bits = stackalloc byte[8];
-        var host = new HostStorage(y.DType, 1, DotGrad.Device.Cpu);
+        var host = new HostStorage(y.DType, 1, DotGrad.Backends.Device.Cpu);
         try
         {
             HostAccess.Set(host, 0, value);

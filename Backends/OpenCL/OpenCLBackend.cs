@@ -11,7 +11,7 @@ namespace DotGrad.Backends.OpenCL;
 /// <see cref="Synchronize"/> block. Index errors found by a kernel are raised at that next synchronisation.
 /// Results match the Reference backend exactly for copies, indexing and random fills, and to rounding for arithmetic.
 /// </summary>
-public sealed unsafe partial class OpenCLBackend : IBackend
+public sealed unsafe partial class OpenCLBackend : IBackend, IFusedKernels
 {
     private static readonly Lock CreateLock = new();
     private static readonly Dictionary<int, OpenCLBackend> Instances = new();

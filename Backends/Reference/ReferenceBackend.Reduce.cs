@@ -58,26 +58,4 @@ public sealed partial class ReferenceBackend
             Set(indices.Storage, OffsetOf(j, indices), best);
         }
     }
-
-    public void Softmax(Strided x, Strided y, int axis, bool log)
-    {
-        int len = x.Shape[axis];
-        var lineShape = (int[])x.Shape.Clone();
-        lineShape[axis] = 1;
-        for (int j = 0, n = ShapeMath.Count(lineShape); j < n; j++)
-        {
-            int xs = OffsetOf(j, lineShape, x.Strides, x.Offset), ys = OffsetOf(j, lineShape, y.Strides, y.Offset);
-            int xStep = x.Strides[axis], yStep = y.Strides[axis];
-            double m = double.NegativeInfinity;
-            for (int k = 0; k < len; k++) m = Math.Max(m, Get(x.Storage, xs + k * xStep));
-            double sum = 0;
-            for (int k = 0; k < len; k++) sum += Math.Exp(Get(x.Storage, xs + k * xStep) - m);
-            double logSum = Math.Log(sum);
-            for (int k = 0; k < len; k++)
-            {
-                double shifted = Get(x.Storage, xs + k * xStep) - m;
-                Set(y.Storage, ys + k * yStep, log ? shifted - logSum : Math.Exp(shifted) / sum);
-            }
-        }
-    }
 }

@@ -4,7 +4,10 @@ using static DotGrad.Backends.HostAccess;
 
 namespace DotGrad.Backends.Reference;
 
-/// <summary>Scalar loops for every primitive: the oracle (<see cref="DeviceKind.Reference"/>).</summary>
+/// <summary>
+/// Scalar loops for every primitive: the oracle (<see cref="DeviceKind.Reference"/>). It has no fused kernel: softmax
+/// and layer norm run on it as <see cref="CompositeKernels"/>, the definitions the fast backends' fused kernels are checked against.
+/// </summary>
 public sealed partial class ReferenceBackend : IBackend
 {
     public static ReferenceBackend Instance { get; } = new();

@@ -4,6 +4,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using DotGrad.Backends;
 using DotGrad.Cli.Output;
 using DotGrad.Cli.Training;
 using DotGrad.Optim;

@@ -2,6 +2,7 @@
 // that the device is there before any work starts, so a missing driver is a usage error and not a crash mid-run.
 using System.CommandLine;
 using DotGrad.Backends.OpenCL;
+using DotGrad.Backends;
 
 namespace DotGrad.Cli.Commands;
 

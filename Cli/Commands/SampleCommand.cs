@@ -1,6 +1,7 @@
 // dotgrad sample: continue a prompt with a trained GPT checkpoint (temperature, top-k, a seed for repeatable text).
 using System.CommandLine;
 using System.Text;
+using DotGrad.Backends;
 using DotGrad.Cli.Tasks;
 using DotGrad.Cli.Training;
 

@@ -3,6 +3,7 @@
 // --resume continues a checkpoint exactly.
 using System.CommandLine;
 using System.Globalization;
+using DotGrad.Backends;
 using DotGrad.Cli.Output;
 using DotGrad.Cli.Tasks;
 using DotGrad.Cli.Training;

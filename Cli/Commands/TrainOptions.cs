@@ -1,6 +1,7 @@
 // The options of `dotgrad train`: data, optimization, model switches and run control. Values are null when not
 // given, so that each task's defaults apply and --resume can tell what the user tried to change.
 using System.CommandLine;
+using DotGrad.Backends;
 
 namespace DotGrad.Cli.Commands;
 

@@ -2,6 +2,7 @@
 // A language task (the built-in sort task, char-level text) also gives its vocabulary and context length, from
 // which the GPT is built; an image task (MNIST) gives its image shape and classes to the vision models.
 using System.Text.Json.Nodes;
+using DotGrad.Backends;
 using DotGrad.Models;
 
 namespace DotGrad.Cli.Tasks;

@@ -1,6 +1,8 @@
 // MNIST digit classification for the vision models: random training images drawn with the run's data generator,
 // cross entropy on the ten classes, accuracy on the test images. The IDX files are read once per process.
 using System.Text.Json.Nodes;
+using DotGrad.Autodiff;
+using DotGrad.Backends;
 using DotGrad.Cli.Data;
 using DotGrad.Models;
 

@@ -1,6 +1,8 @@
 // The built-in task of `dotgrad train`: sort a list of digits. Nothing to download, a few hundred steps to learn,
 // and an unambiguous held-out test: greedy decoding must reproduce the whole sorted list.
 using System.Text.Json.Nodes;
+using DotGrad.Autodiff;
+using DotGrad.Backends;
 using DotGrad.Models;
 
 namespace DotGrad.Cli.Tasks;

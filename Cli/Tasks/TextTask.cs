@@ -2,6 +2,8 @@
 // training, fixed windows of the last 10% for the validation loss.
 using System.Text;
 using System.Text.Json.Nodes;
+using DotGrad.Autodiff;
+using DotGrad.Backends;
 using DotGrad.Models;
 
 namespace DotGrad.Cli.Tasks;

@@ -6,6 +6,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using DotGrad.Backends;
 using DotGrad.Models;
 using DotGrad.Optim;
 

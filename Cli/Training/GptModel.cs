@@ -1,6 +1,7 @@
 // The GPT as a model kind: its switches resolved against a language task's vocabulary, context and default shape into
 // a GptConfig, the model built from it with every library complaint turned into a usage error, and its run.json form.
 using System.Text.Json.Nodes;
+using DotGrad.Backends;
 using DotGrad.Cli.Tasks;
 using DotGrad.Models;
 

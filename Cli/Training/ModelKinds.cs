@@ -4,6 +4,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
+using DotGrad.Autodiff;
+using DotGrad.Backends;
 using DotGrad.Cli.Tasks;
 using DotGrad.Models;
 

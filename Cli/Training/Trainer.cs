@@ -2,6 +2,7 @@
 // progress, periodic evaluation and checkpoints; at the end a final evaluation, a checkpoint and the loss curve.
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using DotGrad.Backends;
 using DotGrad.Cli.Output;
 using DotGrad.Cli.Tasks;
 using DotGrad.Models;

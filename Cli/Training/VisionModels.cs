@@ -1,6 +1,7 @@
 // The image classifiers of `dotgrad train` as model kinds: ViT, MLP-Mixer and gMLP on an image task (MNIST). Each
 // starts from the library's MNIST shape, takes the image size, channels and classes from the task and the shape
 // switches from the user; the ViT also takes the transformer-block switches the GPT has.
+using DotGrad.Backends;
 using DotGrad.Cli.Tasks;
 using DotGrad.Models;
 

@@ -1,5 +1,7 @@
 // One transformer block whose config flips every variant the field argues about: where the norms go, which norm,
 // serial or parallel sub-layers, how the residual is added, and which MLP.
+using DotGrad.Backends;
+
 namespace DotGrad.Models;
 
 /// <summary>

@@ -1,5 +1,7 @@
 // Multi-head attention written out as in nanoGPT: project, split into heads, (QK-norm, RoPE), q k^T * scale,
 // causal mask, softmax, weighted sum of values, merge heads, project back.
+using DotGrad.Backends;
+
 namespace DotGrad.Models;
 
 /// <summary>

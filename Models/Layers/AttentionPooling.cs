@@ -1,4 +1,6 @@
 // Multi-head attention pooling (the "map" head of big_vision's ViT): a learned query summarises a set of tokens.
+using DotGrad.Backends;
+
 namespace DotGrad.Models;
 
 /// <summary>

@@ -1,4 +1,6 @@
 // Dropout with a seeded mask, PyTorch's nn.Dropout.
+using DotGrad.Backends;
+
 namespace DotGrad.Models;
 
 /// <summary>

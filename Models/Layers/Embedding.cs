@@ -1,4 +1,6 @@
 // A lookup table of vectors, PyTorch's nn.Embedding.
+using DotGrad.Backends;
+
 namespace DotGrad.Models;
 
 /// <summary>

@@ -1,4 +1,7 @@
 // Normalisation over the last dim: PyTorch's nn.LayerNorm and an RMS norm.
+using DotGrad.Autodiff;
+using DotGrad.Backends;
+
 namespace DotGrad.Models;
 
 /// <summary>

@@ -1,4 +1,6 @@
 // y = x W^T + b, PyTorch's nn.Linear.
+using DotGrad.Backends;
+
 namespace DotGrad.Models;
 
 /// <summary>

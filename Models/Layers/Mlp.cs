@@ -1,4 +1,6 @@
 // The feed-forward sub-layer of a transformer block: a plain two-layer MLP or a gated one (SwiGLU, GeGLU).
+using DotGrad.Backends;
+
 namespace DotGrad.Models;
 
 /// <summary>

@@ -1,5 +1,7 @@
 // Rotary position embeddings (RoPE) in the half-split layout: each head's vector is rotated by an angle that grows
 // with its position, so that q·k after rotation depends only on how far apart the two positions are.
+using DotGrad.Backends;
+
 namespace DotGrad.Models;
 
 /// <summary>

@@ -2,8 +2,8 @@
 // errors, and the memory-flatness check of DESIGN.md: a training step under a scope leaves no buffer behind.
 using DotGrad;
 using DotGrad.Backends;
-using AG = DotGrad.Autograd;
-using F = DotGrad.Functional;
+using AG = DotGrad.Autodiff.Autograd;
+using F = DotGrad.Autodiff.Functional;
 
 namespace DotGrad.Tests.Autograd;
 

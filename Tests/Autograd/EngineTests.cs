@@ -1,4 +1,5 @@
 // The backward engine on small graphs whose gradients are derived by hand in the comments.
+using DotGrad.Backends;
 using DotGrad;
 
 namespace DotGrad.Tests.Autograd;
@@ -45,9 +46,9 @@ public class EngineTests
         // y = x^3 (as x*x*x): dy/dx = 3x^2, d2y/dx2 = 6x. At x = 2: 12 and 12.
         var x = Leaf(2);
         var y = x * x * x;
-        var g = global::DotGrad.Autograd.Grad(y, x, Tensor.OnesLike(y), createGraph: true);
+        var g = global::DotGrad.Autodiff.Autograd.Grad(y, x, Tensor.OnesLike(y), createGraph: true);
         Assert.That(g.ToArray<double>()[0], Is.EqualTo(12).Within(1e-12));
-        var h = global::DotGrad.Autograd.Grad(g, x, Tensor.OnesLike(g));
+        var h = global::DotGrad.Autodiff.Autograd.Grad(g, x, Tensor.OnesLike(g));
         Assert.That(h.ToArray<double>()[0], Is.EqualTo(12).Within(1e-12));
     }
 

@@ -1,8 +1,10 @@
 // Gradients of the composite functions against central differences in Float64, and of the fused cross entropy
 // against its composition. The composites get their backward from the primitives (mean, log_softmax, gather,
 // softmax, matmul, logsumexp), so the tests in the category below wait on those primitives' backward.
+using DotGrad.Autodiff;
+using DotGrad.Backends;
 using DotGrad;
-using F = DotGrad.Functional;
+using F = DotGrad.Autodiff.Functional;
 
 namespace DotGrad.Tests.Autograd;
 
@@ -36,8 +38,8 @@ public partial class FunctionalTests
     public void GeluComposite_GradientEqualsFusedGeluGradient(string approximate)
     {
         var x = Tensor.Linspace(-5, 5, 41, DType.Float64).RequireGrad();
-        var composite = global::DotGrad.Autograd.Grad(F.GeluComposite(x, approximate), x, Tensor.OnesLike(x));
-        var fused = global::DotGrad.Autograd.Grad(x.Gelu(approximate), x, Tensor.OnesLike(x));
+        var composite = global::DotGrad.Autodiff.Autograd.Grad(F.GeluComposite(x, approximate), x, Tensor.OnesLike(x));
+        var fused = global::DotGrad.Autodiff.Autograd.Grad(x.Gelu(approximate), x, Tensor.OnesLike(x));
         Assert.That(composite.ToArray<double>(), Is.EqualTo(fused.ToArray<double>()).Within(1e-12));
     }
 
@@ -47,8 +49,8 @@ public partial class FunctionalTests
         using var x0 = Tensor.Linspace(-4, 4, 17, DType.Float64);
         AssertGradientsMatchFiniteDifferences(t => F.SiluComposite(t[0]), x0);
         var x = x0.Clone().RequireGrad();
-        var composite = global::DotGrad.Autograd.Grad(F.SiluComposite(x), x, Tensor.OnesLike(x));
-        var fused = global::DotGrad.Autograd.Grad(x.Silu(), x, Tensor.OnesLike(x));
+        var composite = global::DotGrad.Autodiff.Autograd.Grad(F.SiluComposite(x), x, Tensor.OnesLike(x));
+        var fused = global::DotGrad.Autodiff.Autograd.Grad(x.Silu(), x, Tensor.OnesLike(x));
         Assert.That(composite.ToArray<double>(), Is.EqualTo(fused.ToArray<double>()).Within(1e-12));
     }
 
@@ -129,8 +131,8 @@ public partial class FunctionalTests
         double[] HessianVector(bool fused)
         {
             var x = x0.Clone().RequireGrad();
-            var g = global::DotGrad.Autograd.Grad(F.CrossEntropy(x, y, labelSmoothing: 0.1, fused: fused), x, createGraph: true);
-            return global::DotGrad.Autograd.Grad(g, x, v).ToArray<double>();
+            var g = global::DotGrad.Autodiff.Autograd.Grad(F.CrossEntropy(x, y, labelSmoothing: 0.1, fused: fused), x, createGraph: true);
+            return global::DotGrad.Autodiff.Autograd.Grad(g, x, v).ToArray<double>();
         }
         Assert.That(HessianVector(true), Is.EqualTo(HessianVector(false)).Within(1e-12));
     }

@@ -1,8 +1,9 @@
 // Forward values of the composite functions (Functional) against hand-derived numbers, naive loops and the fused
 // kernels, plus their bad-input messages. Gradients are in FunctionalTests.Gradients.cs.
+using DotGrad.Backends;
 using DotGrad;
 using DotGrad.Tests.Tensors;
-using F = DotGrad.Functional;
+using F = DotGrad.Autodiff.Functional;
 
 namespace DotGrad.Tests.Autograd;
 

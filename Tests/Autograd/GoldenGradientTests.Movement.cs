@@ -1,4 +1,5 @@
 // Movement: cat / stack / split hand each input its slice of dY; pad crops it back; repeat sums the copies.
+using DotGrad.Backends;
 using DotGrad;
 
 namespace DotGrad.Tests.Autograd;

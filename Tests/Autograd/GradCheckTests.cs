@@ -1,7 +1,9 @@
 // The public gradient-check API on functions whose derivatives are known, including one with a deliberately wrong
 // backward, which the check must catch and locate.
+using DotGrad.Autodiff;
+using DotGrad.Backends;
 using DotGrad;
-using AG = DotGrad.Autograd;
+using AG = DotGrad.Autodiff.Autograd;
 
 namespace DotGrad.Tests.Autograd;
 

@@ -1,9 +1,11 @@
 // The fused layer norm (Functional.LayerNorm) against its composition (Functional.LayerNormComposite) on every device:
 // values, first-order gradients, second-order gradients through the differentiable backward, several normalized
 // dims, and the argument checks.
+using DotGrad.Autodiff;
+using DotGrad.Backends;
 using DotGrad;
 using DotGrad.Tests.Tensors;
-using F = DotGrad.Functional;
+using F = DotGrad.Autodiff.Functional;
 
 namespace DotGrad.Tests.Autograd;
 
@@ -31,7 +33,7 @@ public class LayerNormFusedTests
     private (Tensor X, Tensor W, Tensor B) Inputs(ulong seed, int[] shape, int[] normalized, DType dtype = DType.Float64) =>
         (Randn(seed, shape, dtype, 2, 0.5), Randn(seed + 1, normalized, dtype, 0.3, 1), Randn(seed + 2, normalized, dtype, 0.5));
 
-    private static double[] Grad(Tensor y, Tensor x, Tensor v) => global::DotGrad.Autograd.Grad(y, x, v, retainGraph: true).ToArray<double>();
+    private static double[] Grad(Tensor y, Tensor x, Tensor v) => global::DotGrad.Autodiff.Autograd.Grad(y, x, v, retainGraph: true).ToArray<double>();
 
     public static IEnumerable<TestCaseData> Cases()
     {
@@ -52,7 +54,7 @@ public class LayerNormFusedTests
         Tensor? wa = affine ? w : null, ba = affine ? b : null;
         var fused = F.LayerNorm(x, wa, ba, normalizedShape: normalized);
         var composite = F.LayerNormComposite(x, wa, ba, normalizedShape: normalized);
-        Assert.That(fused.GradFn, Is.InstanceOf<DotGrad.Functions.LayerNormFused>().Or.InstanceOf<DotGrad.Functions.Reshape>(), "the fused node is in the graph");
+        Assert.That(fused.GradFn, Is.InstanceOf<DotGrad.Autodiff.Functions.LayerNormFused>().Or.InstanceOf<DotGrad.Autodiff.Functions.Reshape>(), "the fused node is in the graph");
         Assert.That(fused.Shape, Is.EqualTo(shape));
         Check.Close(fused, shape, Check.Values(composite), atol: 1e-12, rtol: 1e-12);
 
@@ -73,8 +75,8 @@ public class LayerNormFusedTests
         using var v = Randn(12, [16, 768], DType.Float32);
         var fused = F.LayerNorm(xr, wr, br);
         var composite = F.LayerNormComposite(xr, wr, br);
-        Check.Close(Check.Values(global::DotGrad.Autograd.Grad(fused, xr, v, retainGraph: true)), Check.Values(global::DotGrad.Autograd.Grad(composite, xr, v, retainGraph: true)), atol: 1e-4, rtol: 1e-4);
-        Check.Close(Check.Values(global::DotGrad.Autograd.Grad(fused, wr, v)), Check.Values(global::DotGrad.Autograd.Grad(composite, wr, v)), atol: 1e-4, rtol: 1e-4);
+        Check.Close(Check.Values(global::DotGrad.Autodiff.Autograd.Grad(fused, xr, v, retainGraph: true)), Check.Values(global::DotGrad.Autodiff.Autograd.Grad(composite, xr, v, retainGraph: true)), atol: 1e-4, rtol: 1e-4);
+        Check.Close(Check.Values(global::DotGrad.Autodiff.Autograd.Grad(fused, wr, v)), Check.Values(global::DotGrad.Autodiff.Autograd.Grad(composite, wr, v)), atol: 1e-4, rtol: 1e-4);
     }
 
     [Test]
@@ -102,7 +104,7 @@ public class LayerNormFusedTests
         {
             var (x, w, b) = (x0.Clone().RequireGrad(), w0.Clone().RequireGrad(), b0.Clone().RequireGrad());
             var y = F.LayerNorm(x, w, b);
-            return global::DotGrad.Autograd.Grad([y], [x, w, b], [v], createGraph: createGraph).Select(t => t!.ToArray<double>()).ToArray();
+            return global::DotGrad.Autodiff.Autograd.Grad([y], [x, w, b], [v], createGraph: createGraph).Select(t => t!.ToArray<double>()).ToArray();
         }
         var recorded = Gradients(true);
         var kernel = Gradients(false);
@@ -121,9 +123,9 @@ public class LayerNormFusedTests
         {
             var (x, w, b) = (x0.Clone().RequireGrad(), w0.Clone().RequireGrad(), b0.Clone().RequireGrad());
             var f = F.LayerNorm(x, w, b, fused: fused).Sin().Sum();
-            var g = global::DotGrad.Autograd.Grad([f], [x, w], createGraph: true);
+            var g = global::DotGrad.Autodiff.Autograd.Grad([f], [x, w], createGraph: true);
             var gv = (g[0]! * vx).Sum() + (g[1]! * vw).Sum();
-            return global::DotGrad.Autograd.Grad([gv], [x, w, b]).Select(t => t!.ToArray<double>()).ToArray();
+            return global::DotGrad.Autodiff.Autograd.Grad([gv], [x, w, b]).Select(t => t!.ToArray<double>()).ToArray();
         }
         var fusedH = HessianVectors(true);
         var compositeH = HessianVectors(false);

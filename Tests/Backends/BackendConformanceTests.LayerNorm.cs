@@ -32,7 +32,7 @@ public sealed partial class BackendConformanceTests
         int bi = b is null ? -1 : operands.Count;
         if (b is not null) operands.Add(b);
         string label = $"layer_norm {what}: x {x}, weight {w?.ToString() ?? "none"}, bias {b?.ToString() ?? "none"}, eps {eps}";
-        Action<IBackend, Strided[]> op = (be, v) => be.LayerNorm(v[0], wi < 0 ? null : v[wi], bi < 0 ? null : v[bi], v[1], v[2], v[3], eps);
+        Action<IBackend, Strided[]> op = (be, v) => CompositeKernels.For(be).LayerNorm(v[0], wi < 0 ? null : v[wi], bi < 0 ? null : v[bi], v[1], v[2], v[3], eps);
         Conformance.Check(backend, label, tol ?? LayerNormTol(dtype), operands.ToArray(), op, 1, 2, 3);
         return Conformance.Apply(backend, operands.ToArray(), op, out _)[1..4];
     }
@@ -148,7 +148,7 @@ public sealed partial class BackendConformanceTests
                 var w = Vector(dtype, C, Layout.Contiguous, rng, 0.5, 1.5);
                 var operands = new[] { x, Output(dtype, shape[..^1]), Output(dtype, shape[..^1]), w };
                 Conformance.Check(backend, $"layer_norm in place {x}", LayerNormTol(dtype), operands,
-                    (be, v) => be.LayerNorm(v[0], v[3], null, v[0], v[1], v[2], 1e-5), 0, 1, 2);
+                    (be, v) => CompositeKernels.For(be).LayerNorm(v[0], v[3], null, v[0], v[1], v[2], 1e-5), 0, 1, 2);
             }
     }
 
@@ -186,7 +186,7 @@ public sealed partial class BackendConformanceTests
         Strided? Pick(Strided[] v, int i) => i < 0 ? null : v[i];
         Conformance.Check(backend, $"layer_norm_backward {what}: {dtype}{ShapeMath.Format(shape)} dy {dyLayout}, x {xLayout}, weight {weightLayout?.ToString() ?? "none"}, wants {want}",
             LayerNormBackwardTol(dtype), operands.ToArray(),
-            (be, v) => be.LayerNormBackward(v[0], v[1], Pick(v, wi), v[2], v[3], Pick(v, dxi), Pick(v, dwi), Pick(v, dbi)), outputs);
+            (be, v) => CompositeKernels.For(be).LayerNormBackward(v[0], v[1], Pick(v, wi), v[2], v[3], Pick(v, dxi), Pick(v, dwi), Pick(v, dbi)), outputs);
     }
 
     [Test]

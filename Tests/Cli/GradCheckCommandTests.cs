@@ -1,4 +1,7 @@
 // dotgrad gradcheck: a pass/fail table over the registered ops, filtered with --op; bad names and devices are usage errors.
+using DotGrad.Autodiff;
+using DotGrad.Backends;
+
 namespace DotGrad.Tests.Cli;
 
 public class GradCheckCommandTests

@@ -5,6 +5,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using SkiaSharp;
+using DotGrad.Backends;
 
 namespace DotGrad.Tests.Cli;
 
@@ -64,7 +65,7 @@ public class MnistTrainTests
         Assert.That(run["config"]!["Width"]!.GetValue<int>(), Is.EqualTo(16));
         Assert.That(run["step"]!.GetValue<int>(), Is.EqualTo(30));
         Assert.That(run["evaluation"]!.GetValue<string>(), Does.StartWith("test accuracy"));
-        var weights = DotGrad.Models.Safetensors.Load(Path.Combine(last, "model.safetensors"));
+        var weights = DotGrad.Safetensors.Load(Path.Combine(last, "model.safetensors"));
         Assert.That(weights["head.weight"].Shape, Is.EqualTo(new[] { 10, 16 }));
     }
 

@@ -3,6 +3,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using SkiaSharp;
+using DotGrad.Backends;
 
 namespace DotGrad.Tests.Cli;
 
@@ -45,7 +46,7 @@ public class TrainCommandTests
         Assert.That(run["config"]!["Width"]!.GetValue<int>(), Is.EqualTo(16));
         Assert.That(run["settings"]!["Optimizer"]!.GetValue<string>(), Is.EqualTo("adamw"));
         Assert.That(run["data_rng"]!["offset"]!.GetValue<ulong>(), Is.GreaterThan(0UL));
-        var weights = DotGrad.Models.Safetensors.Load(Path.Combine(checkpoint, "model.safetensors"));
+        var weights = DotGrad.Safetensors.Load(Path.Combine(checkpoint, "model.safetensors"));
         Assert.That(weights.Keys, Does.Contain("wte.weight"));
         Assert.That(weights["wte.weight"].Shape, Is.EqualTo(new[] { 11, 16 }));
     }

@@ -1,4 +1,5 @@
 // The activation modules and Activations.Apply against the tensor ops and hand values.
+using DotGrad.Backends;
 using DotGrad;
 using DotGrad.Models;
 using DotGrad.Tests.Tensors;

@@ -1,9 +1,11 @@
 // RoPE, multi-head attention with each of its options, attention pooling and the MLPs: hand values, the properties
 // that define them (position-0 identity, relative scores, causality, head sharing), gradients and bad configs.
+using DotGrad.Autodiff;
+using DotGrad.Backends;
 using DotGrad;
 using DotGrad.Models;
 using DotGrad.Tests.Tensors;
-using F = DotGrad.Functional;
+using F = DotGrad.Autodiff.Functional;
 
 namespace DotGrad.Tests.Models;
 
@@ -150,7 +152,7 @@ public class AttentionTests
         // With QK-norm, multiplying the query and key projections by 10 changes nothing (up to the norm's eps).
         using var a = Mha(new AttentionConfig(8, 2, QkNorm: true), seed: 11);
         using var b = Mha(new AttentionConfig(8, 2, QkNorm: true), seed: 11);
-        using (global::DotGrad.Autograd.NoGrad())
+        using (global::DotGrad.Autodiff.Autograd.NoGrad())
             foreach (var p in new[] { b.Query.Weight, b.Query.Bias!, b.Key.Weight, b.Key.Bias! })
                 p.Detach()[TensorIndex.Ellipsis] = p * 10.0;
         using var x = ModuleGradients.Input(12, 1, 4, 8);

@@ -1,5 +1,7 @@
 // The transformer block's variants: shapes for every combination of switches, each placement's equation composed
 // from the block's own sub-layers, ReZero and the scaled residual, gradients through a covering set of variants.
+using DotGrad.Autodiff;
+using DotGrad.Backends;
 using DotGrad;
 using DotGrad.Models;
 using DotGrad.Tests.Tensors;
@@ -127,7 +129,7 @@ public class BlockTests
 
     private static void SetAlphas(TransformerBlock b, double alpha1, double alpha2)
     {
-        using var _ = global::DotGrad.Autograd.NoGrad();
+        using var _ = global::DotGrad.Autodiff.Autograd.NoGrad();
         b.Alpha1!.Detach()[TensorIndex.Ellipsis] = Tensor.Scalar(alpha1, b.Alpha1.DType);
         if (b.Alpha2 is not null) b.Alpha2.Detach()[TensorIndex.Ellipsis] = Tensor.Scalar(alpha2, b.Alpha2.DType);
     }

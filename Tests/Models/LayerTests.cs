@@ -1,5 +1,7 @@
 // Linear, Embedding, LayerNorm and RmsNorm: output shapes, PyTorch's default initialisation, hand values,
 // bad-input messages that name the config field, and gradient checks in Float64.
+using DotGrad.Autodiff;
+using DotGrad.Backends;
 using DotGrad;
 using DotGrad.Models;
 using DotGrad.Tests.Tensors;
@@ -36,7 +38,7 @@ public class LayerTests
     public void Linear_ComputesXWTransposePlusB()
     {
         using var lin = new Linear(2, 3, dtype: DType.Float64);
-        using (DotGrad.Autograd.NoGrad())
+        using (DotGrad.Autodiff.Autograd.NoGrad())
         {
             lin.Weight[TensorIndex.Ellipsis] = Tensor.FromArray(new double[,] { { 1, 2 }, { 3, 4 }, { 5, 6 } });
             lin.Bias![TensorIndex.Ellipsis] = Tensor.FromArray(new double[] { 0.5, -0.5, 1 });

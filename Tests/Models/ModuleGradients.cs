@@ -1,4 +1,6 @@
 // Gradient checks through a whole module: with respect to its input and to every one of its parameters.
+using DotGrad.Autodiff;
+using DotGrad.Backends;
 using DotGrad;
 using DotGrad.Models;
 

@@ -3,6 +3,7 @@
 // checkpoints.
 using System.Buffers.Binary;
 using System.Text;
+using DotGrad.Backends;
 using DotGrad;
 using DotGrad.Models;
 using DotGrad.Tests.Tensors;

@@ -28,7 +28,7 @@ internal sealed class TinyAdam : IDisposable
     {
         _t++;
         double c1 = 1 - Math.Pow(_beta1, _t), c2 = 1 - Math.Pow(_beta2, _t);
-        using var _ = global::DotGrad.Autograd.NoGrad();
+        using var _ = global::DotGrad.Autodiff.Autograd.NoGrad();
         using var scope = Tensor.NewDisposeScope();
         for (int i = 0; i < _params.Length; i++)
         {

@@ -1,4 +1,6 @@
 // What the Mixer, gMLP and ViT tests share: an overfitting loop (with TinyAdam), a gradient check through every parameter of a module, and bad-input assertions.
+using DotGrad.Autodiff;
+using DotGrad.Backends;
 using DotGrad;
 using DotGrad.Models;
 
@@ -37,7 +39,7 @@ internal static class VisionTestKit
     public static GradCheckResult GradCheckModel(Module<Tensor, Tensor> model, Tensor input, ulong seed = 7)
     {
         Tensor r;
-        using (global::DotGrad.Autograd.NoGrad()) r = Tensor.Randn(model.Call(input).Shape, new Generator(seed), DType.Float64);
+        using (global::DotGrad.Autodiff.Autograd.NoGrad()) r = Tensor.Randn(model.Call(input).Shape, new Generator(seed), DType.Float64);
         Tensor[] inputs = [input, .. model.Parameters()];
         return GradCheck.Check(xs => (model.Call(xs[0]) * r).Sum(), inputs);
     }
@@ -45,7 +47,7 @@ internal static class VisionTestKit
     /// <summary>Overwrites a parameter with N(0, std^2) values (to make a zero-initialised head non-zero before a gradient check).</summary>
     public static void Randomize(Tensor parameter, ulong seed, double std = 0.5)
     {
-        using var _ = global::DotGrad.Autograd.NoGrad();
+        using var _ = global::DotGrad.Autodiff.Autograd.NoGrad();
         using var values = Tensor.Normal(parameter.Shape, 0, std, new Generator(seed), parameter.DType, parameter.Device);
         using var target = parameter.Detach();
         target[TensorIndex.Ellipsis] = values;

@@ -1,5 +1,6 @@
 // Adafactor: hand-computed steps (full, factored, relative step, Scaling-ViT), the factored-statistics identity, state
 // sizes, all-zero gradients, convergence, state dicts and option checks.
+using DotGrad.Backends;
 using DotGrad.Optim;
 
 namespace DotGrad.Tests.Optim;

@@ -1,5 +1,6 @@
 // Dualized updates: each rule by hand over two momentum steps, the Linear rule against Newton-Schulz, the rules a
 // model's layers get, state, zero gradients, convergence, state dict round trips and bad input.
+using DotGrad.Backends;
 using DotGrad.Models;
 using DotGrad.Optim;
 

@@ -1,5 +1,6 @@
 // Lion: two hand-computed steps (weight decay, sign(0) = 0, the b1 interpolation), zero gradients, state size,
 // convergence on a quadratic and on Rosenbrock, state dicts in memory and on disk, and bad options.
+using DotGrad.Backends;
 using DotGrad;
 using DotGrad.Optim;
 using DotGrad.Tests.Tensors;
@@ -107,7 +108,7 @@ public class LionTests
     internal static (double Start, double End) Minimise(Optimizer opt, Tensor p, Func<Tensor, Tensor> f, int steps)
     {
         double start;
-        using (DotGrad.Autograd.NoGrad()) using (var f0 = f(p)) start = f0.Item<double>();
+        using (DotGrad.Autodiff.Autograd.NoGrad()) using (var f0 = f(p)) start = f0.Item<double>();
         for (int k = 0; k < steps; k++)
         {
             using var scope = Tensor.NewDisposeScope();
@@ -116,7 +117,7 @@ public class LionTests
             opt.Step();
         }
         double end;
-        using (DotGrad.Autograd.NoGrad()) using (var f1 = f(p)) end = f1.Item<double>();
+        using (DotGrad.Autodiff.Autograd.NoGrad()) using (var f1 = f(p)) end = f1.Item<double>();
         TestContext.Out.WriteLine($"f: {start} -> {end} ({end / start:P3} of the start) after {steps} steps");
         return (start, end);
     }

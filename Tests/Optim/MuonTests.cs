@@ -1,5 +1,7 @@
 // Muon: hand-computed steps on 1 x N and N x 1 matrices (where Newton-Schulz is a scalar iteration), the AdamW
 // fallback against AdamW, the model split, state, zero gradients, convergence, state dict round trips and bad input.
+using DotGrad.Autodiff;
+using DotGrad.Backends;
 using DotGrad.Models;
 using DotGrad.Optim;
 
@@ -40,7 +42,7 @@ internal static class MuonTestKit
             loss.Backward();
             optimizer.Step();
         }
-        using (var _ = global::DotGrad.Autograd.NoGrad())
+        using (var _ = global::DotGrad.Autodiff.Autograd.NoGrad())
         using (var scope = Tensor.NewDisposeScope())
             return (start, f(p).Item<double>());
     }
@@ -52,7 +54,7 @@ internal static class MuonTestKit
     /// <summary>A gradient that depends on the parameter and the step, so that a round trip that lost state would show: sin(1.3 p + 0.7 k) + 0.1 k.</summary>
     public static void SetGradients(IEnumerable<Tensor> parameters, int k)
     {
-        using var _ = global::DotGrad.Autograd.NoGrad();
+        using var _ = global::DotGrad.Autodiff.Autograd.NoGrad();
         foreach (var p in parameters) p.Grad = ((p * 1.3 + 0.7 * k).Sin() + 0.1 * k).DetachFromDisposeScope();
     }
 

@@ -1,5 +1,6 @@
 // Newton-Schulz orthogonalization: singular values near 1 for random matrices of several shapes and dtypes, the
 // scalar closed form of a diagonal matrix, zeros, transposes, scale invariance and rank > 2 inputs.
+using DotGrad.Backends;
 using DotGrad.Optim;
 
 namespace DotGrad.Tests.Optim;

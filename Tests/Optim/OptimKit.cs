@@ -1,4 +1,5 @@
 // Small helpers shared by the optimizer tests: parameters from numbers, gradients set by hand, values read back.
+using DotGrad.Backends;
 using DotGrad;
 
 namespace DotGrad.Tests.Optim;

@@ -1,5 +1,6 @@
 // What every optimizer gets from the base: groups with their own lr and decay, skipped parameters, schedules,
 // ZeroGrad, the checks on bad input, and state dicts that refuse to load where they do not fit.
+using DotGrad.Backends;
 using DotGrad;
 using DotGrad.Optim;
 using static DotGrad.Tests.Optim.OptimKit;
@@ -197,7 +198,7 @@ public class OptimizerBaseTests
         try
         {
             using var w = Tensor.Ones(2);
-            DotGrad.Models.Safetensors.Save(path, new Dictionary<string, Tensor> { ["w"] = w });
+            DotGrad.Safetensors.Save(path, new Dictionary<string, Tensor> { ["w"] = w });
             var e = Assert.Throws<InvalidDataException>(() => OptimizerState.Load(path));
             Assert.That(e!.Message, Does.Contain("not an optimizer state file"));
         }

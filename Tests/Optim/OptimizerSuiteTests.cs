@@ -4,7 +4,7 @@ using DotGrad;
 using DotGrad.Backends;
 using DotGrad.Models;
 using DotGrad.Optim;
-using F = DotGrad.Functional;
+using F = DotGrad.Autodiff.Functional;
 
 namespace DotGrad.Tests.Optim;
 

@@ -1,5 +1,6 @@
 // Every optimizer, set up to train the tiny GPT of the cross-optimizer suite, with the state-memory formula each
 // must match. One entry per optimizer and per storage variant (a BFloat16 momentum, a factored statistic).
+using DotGrad.Backends;
 using DotGrad;
 using DotGrad.Models;
 using DotGrad.Optim;

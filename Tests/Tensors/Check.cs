@@ -1,4 +1,5 @@
 // Assertion helpers shared by the tensor tests: shapes and element-wise closeness against expected values.
+using DotGrad.Backends;
 using DotGrad;
 
 namespace DotGrad.Tests.Tensors;

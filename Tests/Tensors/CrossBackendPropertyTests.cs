@@ -1,6 +1,7 @@
 // Property tests: the same tensor-level op on each device (Cpu, OpenCL) and on Device.Reference (the oracle) gives the same result,
 // over random shapes (rank 0..4, sizes 0..5, many size-1 dims), broadcast partners, and non-contiguous inputs.
 // FsCheck prints the failing case and its seed (replay with [Property(Replay = "...")]).
+using DotGrad.Backends;
 using DotGrad;
 using FsCheck;
 using FsCheck.Fluent;

@@ -1,4 +1,5 @@
 // Golden tests of indexing (index_select, gather, scatter_add, one_hot), printing, and resource release.
+using DotGrad.Backends;
 using DotGrad;
 using static DotGrad.Tests.Tensors.Check;
 

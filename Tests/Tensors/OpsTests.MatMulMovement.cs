@@ -1,4 +1,5 @@
 // Golden tests of matmul (vectors, matrices, batches, broadcast, transposed operands) and the movement ops.
+using DotGrad.Backends;
 using DotGrad;
 using static DotGrad.Tests.Tensors.Check;
 

@@ -1,4 +1,5 @@
 // Golden tests of the reductions: sum, mean, max/min, var/std, logsumexp, softmax, norms.
+using DotGrad.Backends;
 using DotGrad;
 using static DotGrad.Tests.Tensors.Check;
 

@@ -1,5 +1,6 @@
 // Golden tests of the tensor operations: expected values are derived by hand (arithmetic in the comments),
 // from System.Math, or from a naive loop written here, never read back from the library.
+using DotGrad.Backends;
 using DotGrad;
 using static DotGrad.Tests.Tensors.Check;
 

@@ -1,4 +1,5 @@
 // Views share storage with their base; reshape/view rules; permutes, expands, slices, indexing; zero-size dims.
+using DotGrad.Backends;
 using DotGrad;
 using static DotGrad.Tests.Tensors.Check;
 

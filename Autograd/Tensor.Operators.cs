@@ -20,7 +20,7 @@ public sealed partial class Tensor
 
     private static Tensor WithScalar(Tensor t, double value, Func<Tensor, Tensor, Tensor> op)
     {
-        var s = Kernels.ScalarLike(t, value);
+        var s = RawOps.ScalarLike(t, value);
         var y = op(t, s);
         // A recorded op may keep s itself as an input for its backward (a 0-d t needs no expand of s), so s is
         // released here only when nothing was recorded; otherwise the graph owns it.

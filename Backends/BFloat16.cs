@@ -1,7 +1,7 @@
 // The bfloat16 storage format: the top 16 bits of a float32 (8-bit exponent, 7-bit mantissa).
 using System.Runtime.CompilerServices;
 
-namespace DotGrad;
+namespace DotGrad.Backends;
 
 /// <summary>
 /// A bfloat16 value: float32's sign and exponent with a 7-bit mantissa. Conversion from float rounds to nearest,

@@ -1,4 +1,5 @@
 // The tensor's side of autograd: RequiresGrad, Grad, GradFn, Backward, Detach and gradient hooks.
+using DotGrad.Autodiff;
 using DotGrad.Backends;
 
 namespace DotGrad;
@@ -100,6 +101,19 @@ public sealed partial class Tensor
         _grad = next;
         _ownsGrad = true;
         next.DetachFromDisposeScope();
+    }
+
+    /// <summary>
+    /// Makes this tensor a view of <paramref name="source"/>'s data (PyTorch's <c>param.data = source</c>): same
+    /// shape required; the tensor keeps its identity, gradient flag and scope, and drops its old storage. This is how
+    /// a module moves its parameters to another device or dtype while layers keep their references.
+    /// </summary>
+    internal void SetData(Tensor source)
+    {
+        ThrowIfDisposed();
+        if (source.DType.IsFloatingPoint() is false && RequiresGrad)
+            throw new ArgumentException($"set_data: a tensor that requires grad needs floating-point data, got {source.DType}");
+        ReplaceData(source);
     }
 
     internal List<Func<Tensor, Tensor?>>? LeafHooks;

@@ -1,5 +1,5 @@
 // Where a tensor's storage lives and which backend runs its kernels.
-namespace DotGrad;
+namespace DotGrad.Backends;
 
 /// <summary>The kind of machine a device is.</summary>
 public enum DeviceKind

@@ -12,7 +12,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using DotGrad.Backends;
 
-namespace DotGrad.Models;
+namespace DotGrad;
 
 /// <summary>
 /// The safetensors format (https://github.com/huggingface/safetensors): <see cref="Save"/> writes named tensors and

@@ -1,11 +1,11 @@
 // The checked path from a tensor operation to a backend kernel: validation, dtype promotion, broadcasting,
-// output allocation. Autograd functions call these for their forward (and later backward) computations.
+// output allocation. Nothing here is recorded in a graph: the autograd functions call these for their forwards.
 using DotGrad.Backends;
 
 namespace DotGrad;
 
 /// <summary>Validated entry points to the backend primitives, one per primitive family.</summary>
-internal static class Kernels
+internal static class RawOps
 {
     public static void CheckSameDevice(string op, Tensor a, Tensor b)
     {
@@ -51,7 +51,7 @@ internal static class Kernels
         CheckComputable(TOp.Name, x.DType);
         var dtype = x.DType == DType.Bool ? DType.Int32 : x.DType;
         if (dtype == DType.Int32 && !TOp.SupportsInt32) dtype = DType.Float32; // exp(int) is float, as in PyTorch
-        using var input = x.To(dtype);
+        using var input = x.CastRaw(dtype);
         var y = Tensor.Empty(input.ShapeRef, input.DType, input.Device);
         input.Backend.Unary<TOp>(input.Data, y.Data);
         return y;
@@ -70,13 +70,12 @@ internal static class Kernels
     public static Tensor Binary<TOp>(Tensor a, Tensor b, bool floatOnly = false) where TOp : struct, IBinaryOperator<TOp>
     {
         CheckSameDevice(TOp.Name, a, b);
-        using var pause = Autograd.Pause();
         var dtype = BinaryDType<TOp>(a, b, floatOnly);
         var shape = ShapeMath.Broadcast(a.ShapeRef, b.ShapeRef, TOp.Name);
-        using var ac = a.To(dtype);
-        using var bc = b.To(dtype);
-        using var ae = ac.Expand(shape);
-        using var be = bc.Expand(shape);
+        using var ac = a.CastRaw(dtype);
+        using var bc = b.CastRaw(dtype);
+        using var ae = ac.ExpandRaw(shape);
+        using var be = bc.ExpandRaw(shape);
         var y = Tensor.Empty(shape, dtype, a.Device);
         a.Backend.Binary<TOp>(ae.Data, be.Data, y.Data);
         return y;
@@ -87,10 +86,10 @@ internal static class Kernels
         CheckSameDevice(TOp.Name, a, b);
         var dtype = Promote(TOp.Name, a.DType, b.DType);
         var shape = ShapeMath.Broadcast(a.ShapeRef, b.ShapeRef, TOp.Name);
-        using var ac = a.To(dtype);
-        using var bc = b.To(dtype);
-        using var ae = ac.Expand(shape);
-        using var be = bc.Expand(shape);
+        using var ac = a.CastRaw(dtype);
+        using var bc = b.CastRaw(dtype);
+        using var ae = ac.ExpandRaw(shape);
+        using var be = bc.ExpandRaw(shape);
         var y = Tensor.Empty(shape, DType.Bool, a.Device);
         a.Backend.Compare<TOp>(ae.Data, be.Data, y.Data);
         return y;
@@ -104,11 +103,11 @@ internal static class Kernels
         CheckSameDevice("where", a, b);
         var dtype = Promote("where", a.DType, b.DType);
         var shape = ShapeMath.Broadcast(ShapeMath.Broadcast(condition.ShapeRef, a.ShapeRef, "where"), b.ShapeRef, "where");
-        using var ac = a.To(dtype);
-        using var bc = b.To(dtype);
-        using var ce = condition.Expand(shape);
-        using var ae = ac.Expand(shape);
-        using var be = bc.Expand(shape);
+        using var ac = a.CastRaw(dtype);
+        using var bc = b.CastRaw(dtype);
+        using var ce = condition.ExpandRaw(shape);
+        using var ae = ac.ExpandRaw(shape);
+        using var be = bc.ExpandRaw(shape);
         var y = Tensor.Empty(shape, dtype, a.Device);
         a.Backend.Where(ce.Data, ae.Data, be.Data, y.Data);
         return y;
@@ -146,7 +145,7 @@ internal static class Kernels
     {
         CheckComputable(TOp.Name, x.DType);
         var axes = ReductionAxes(TOp.Name, x.Rank, dims);
-        using var input = x.To(x.DType == DType.Bool ? DType.Int32 : x.DType);
+        using var input = x.CastRaw(x.DType == DType.Bool ? DType.Int32 : x.DType);
         if (typeof(TOp) != typeof(SumOp))
             foreach (var a in axes)
                 if (x.ShapeRef[a] == 0)
@@ -159,7 +158,7 @@ internal static class Kernels
     public static (Tensor Values, Tensor Indices) ArgReduce(string op, Tensor x, int dim, bool keepDim, bool max)
     {
         CheckComputable(op, x.DType);
-        using var input = x.To(x.DType == DType.Bool ? DType.Int32 : x.DType);
+        using var input = x.CastRaw(x.DType == DType.Bool ? DType.Int32 : x.DType);
         using var source = AsRank1(input);
         int axis = ShapeMath.NormalizeDim(dim, source.Rank, op);
         if (source.ShapeRef[axis] == 0)
@@ -179,7 +178,7 @@ internal static class Kernels
         using var source = AsRank1(x);
         int axis = ShapeMath.NormalizeDim(dim, source.Rank, op);
         var y = Tensor.Empty(source.ShapeRef, x.DType, x.Device);
-        x.Backend.Softmax(source.Data, y.Data, axis, log);
+        CompositeKernels.For(x.Backend).Softmax(source.Data, y.Data, axis, log); // fused, or composed from primitives
         return x.Rank == 0 ? ReshapeOwned(y) : y;
     }
 
@@ -195,7 +194,7 @@ internal static class Kernels
         var y = Tensor.Empty(x.ShapeRef, x.DType, x.Device);
         var mean = Tensor.Empty(x.ShapeRef[..^1], x.DType, x.Device);
         var rstd = Tensor.Empty(x.ShapeRef[..^1], x.DType, x.Device);
-        x.Backend.LayerNorm(x.Data, weight?.Data, bias?.Data, y.Data, mean.Data, rstd.Data, eps);
+        CompositeKernels.For(x.Backend).LayerNorm(x.Data, weight?.Data, bias?.Data, y.Data, mean.Data, rstd.Data, eps);
         return (y, mean, rstd);
     }
 
@@ -215,13 +214,12 @@ internal static class Kernels
         if (!mean.ShapeRef.SequenceEqual(rows) || !rstd.ShapeRef.SequenceEqual(rows) || mean.DType != x.DType || rstd.DType != x.DType)
             throw new ArgumentException($"{op}: expected mean and rstd of shape {ShapeMath.Format(rows)} and dtype {x.DType}, got {ShapeMath.Format(mean.ShapeRef)} {mean.DType} and {ShapeMath.Format(rstd.ShapeRef)} {rstd.DType}");
         int C = x.ShapeRef[^1];
-        using var pause = Autograd.Pause();
-        using var g = dy.To(x.DType);
+        using var g = dy.CastRaw(x.DType);
         var dx = wantDx ? Tensor.Empty(x.ShapeRef, x.DType, x.Device) : null;
         var dw = wantDWeight ? Tensor.Empty([C], x.DType, x.Device) : null;
         var db = wantDBias ? Tensor.Empty([C], x.DType, x.Device) : null;
         if (dx is not null || dw is not null || db is not null)
-            x.Backend.LayerNormBackward(g.Data, x.Data, weight?.Data, mean.Data, rstd.Data, dx?.Data, dw?.Data, db?.Data);
+            CompositeKernels.For(x.Backend).LayerNormBackward(g.Data, x.Data, weight?.Data, mean.Data, rstd.Data, dx?.Data, dw?.Data, db?.Data);
         return (dx, dw, db);
     }
 
@@ -249,16 +247,16 @@ internal static class Kernels
             throw new ArgumentException($"{op}: expected Float32 or Float64 operands of one dtype (like PyTorch, no mixing), got {a.DType} and {b.DType}");
         var dtype = a.DType;
         // A vector operand becomes a one-row (or one-column) matrix, and that dim is dropped from the result.
-        using var ac = a.To(dtype);
-        using var bc = b.To(dtype);
-        using var A = a.Rank == 1 ? ac.Unsqueeze(0) : ac.AsStrided(ac.ShapeRef, ac.StridesRef, ac.Offset); // [..., M, K]
-        using var B = b.Rank == 1 ? bc.Unsqueeze(-1) : bc.AsStrided(bc.ShapeRef, bc.StridesRef, bc.Offset); // [..., K, N]
+        using var ac = a.CastRaw(dtype);
+        using var bc = b.CastRaw(dtype);
+        using var A = a.Rank == 1 ? ac.UnsqueezeRaw(0) : ac.AsStrided(ac.ShapeRef, ac.StridesRef, ac.Offset); // [..., M, K]
+        using var B = b.Rank == 1 ? bc.UnsqueezeRaw(-1) : bc.AsStrided(bc.ShapeRef, bc.StridesRef, bc.Offset); // [..., K, N]
         int M = A.ShapeRef[^2], K = A.ShapeRef[^1], N = B.ShapeRef[^1];
         if (B.ShapeRef[^2] != K)
             throw new ArgumentException($"{op}: shapes {ShapeMath.Format(a.ShapeRef)} and {ShapeMath.Format(b.ShapeRef)} cannot be multiplied ({K} columns vs {B.ShapeRef[^2]} rows)");
         var batch = ShapeMath.Broadcast(A.ShapeRef[..^2], B.ShapeRef[..^2], op);
-        using var Ae = A.Expand([.. batch, M, K]);
-        using var Be = B.Expand([.. batch, K, N]);
+        using var Ae = A.ExpandRaw([.. batch, M, K]);
+        using var Be = B.ExpandRaw([.. batch, K, N]);
         var C = Tensor.Empty([.. batch, M, N], dtype, a.Device);
         int batchCount = ShapeMath.Count(batch);
         using var C3 = C.AsStrided([batchCount, M, N], [M * N, N, 1], 0);
@@ -291,7 +289,7 @@ internal static class Kernels
         int count = ShapeMath.Count(batch);
         if (merged.Length <= 1)
             return t.AsStrided([count, t.ShapeRef[^2], t.ShapeRef[^1]], [merged.Length == 0 ? 0 : strides[0][0], t.StridesRef[^2], t.StridesRef[^1]], t.Offset);
-        using var c = t.Contiguous();
+        using var c = t.ContiguousRaw();
         return c.AsStrided([count, t.ShapeRef[^2], t.ShapeRef[^1]], [t.ShapeRef[^2] * t.ShapeRef[^1], t.ShapeRef[^1], 1], c.Offset);
     }
 
@@ -311,7 +309,7 @@ internal static class Kernels
         CheckSameDevice(op, dst, src);
         if (!ShapeMath.CanBroadcastTo(src.ShapeRef, dst.ShapeRef))
             throw new ArgumentException($"{op}: a value of shape {ShapeMath.Format(src.ShapeRef)} cannot be broadcast to the target shape {ShapeMath.Format(dst.ShapeRef)}");
-        using var e = src.Expand(dst.ShapeRef);
+        using var e = src.ExpandRaw(dst.ShapeRef);
         dst.Backend.Copy(e.Data, dst.Data);
     }
 
@@ -325,7 +323,7 @@ internal static class Kernels
         int axis = ShapeMath.NormalizeDim(dim, source.Rank, op);
         var shape = (int[])source.ShapeRef.Clone();
         shape[axis] = index.Count;
-        using var flat = index.Reshape(-1);
+        using var flat = index.ReshapeRaw([index.Count]);
         var y = Tensor.Empty(shape, x.DType, x.Device);
         x.Backend.IndexSelect(source.Data, axis, flat.Data, y.Data);
         return x.Rank == 0 ? ReshapeOwned(y) : y;
@@ -333,11 +331,11 @@ internal static class Kernels
 
     // Scalars are handled as one-element vectors. Both helpers hand back a tensor the caller owns and release the
     // temporary view, so that disposing the result frees the storage at once (a leaked view would hold it until a GC).
-    private static Tensor AsRank1(Tensor x) => x.Rank == 0 ? x.Reshape(1) : x.AsStrided(x.ShapeRef, x.StridesRef, x.Offset);
+    private static Tensor AsRank1(Tensor x) => x.Rank == 0 ? x.ReshapeRaw([1]) : x.AsStrided(x.ShapeRef, x.StridesRef, x.Offset);
 
     private static Tensor ReshapeOwned(Tensor t)
     {
-        using (t) return t.Reshape();
+        using (t) return t.ReshapeRaw([]);
     }
 
     public static Tensor Gather(Tensor x, int dim, Tensor index)
@@ -365,7 +363,7 @@ internal static class Kernels
         CheckIndexShape(op, x, index, axis, "input");
         if (src.Rank != index.Rank || index.ShapeRef.Where((s, d) => s > src.ShapeRef[d]).Any())
             throw new ArgumentException($"{op}: index shape {ShapeMath.Format(index.ShapeRef)} must not exceed src shape {ShapeMath.Format(src.ShapeRef)} in any dim");
-        var y = x.Clone();
+        var y = x.CopyRaw();
         using var srcView = src.AsStrided(index.ShapeRef, src.StridesRef, src.Offset);
         x.Backend.ScatterAdd(y.Data, axis, index.Data, srcView.Data);
         return y;

@@ -1,5 +1,7 @@
 // The tensor's operation methods, PyTorch-named. Each forwards to its autograd function class.
-using F = DotGrad.Functions;
+using F = DotGrad.Autodiff.Functions;
+
+using DotGrad.Backends;
 
 namespace DotGrad;
 
@@ -34,7 +36,7 @@ public sealed partial class Tensor
     /// <summary>x^exponent elementwise.</summary>
     public Tensor Pow(double exponent)
     {
-        var e = Kernels.ScalarLike(this, exponent);
+        var e = RawOps.ScalarLike(this, exponent);
         var y = F.Pow.Apply(this, e);
         if (y.GradFn is null) e.Dispose(); // when recorded, Pow's backward may read e (a 0-d input is not expanded)
         return y;
@@ -54,18 +56,18 @@ public sealed partial class Tensor
     public Tensor Minimum(Tensor other) => F.Minimum.Apply(this, other);
 
     // ---- comparisons (Bool masks) ----
-    public Tensor Eq(Tensor other) => Kernels.Compare<Backends.EqOp>(this, other);
-    public Tensor Ne(Tensor other) => Kernels.Compare<Backends.NeOp>(this, other);
-    public Tensor Lt(Tensor other) => Kernels.Compare<Backends.LtOp>(this, other);
-    public Tensor Le(Tensor other) => Kernels.Compare<Backends.LeOp>(this, other);
-    public Tensor Gt(Tensor other) => Kernels.Compare<Backends.GtOp>(this, other);
-    public Tensor Ge(Tensor other) => Kernels.Compare<Backends.GeOp>(this, other);
-    public Tensor Eq(double other) { using var s = Kernels.ScalarLike(this, other); return Eq(s); }
-    public Tensor Ne(double other) { using var s = Kernels.ScalarLike(this, other); return Ne(s); }
-    public Tensor Lt(double other) { using var s = Kernels.ScalarLike(this, other); return Lt(s); }
-    public Tensor Le(double other) { using var s = Kernels.ScalarLike(this, other); return Le(s); }
-    public Tensor Gt(double other) { using var s = Kernels.ScalarLike(this, other); return Gt(s); }
-    public Tensor Ge(double other) { using var s = Kernels.ScalarLike(this, other); return Ge(s); }
+    public Tensor Eq(Tensor other) => RawOps.Compare<Backends.EqOp>(this, other);
+    public Tensor Ne(Tensor other) => RawOps.Compare<Backends.NeOp>(this, other);
+    public Tensor Lt(Tensor other) => RawOps.Compare<Backends.LtOp>(this, other);
+    public Tensor Le(Tensor other) => RawOps.Compare<Backends.LeOp>(this, other);
+    public Tensor Gt(Tensor other) => RawOps.Compare<Backends.GtOp>(this, other);
+    public Tensor Ge(Tensor other) => RawOps.Compare<Backends.GeOp>(this, other);
+    public Tensor Eq(double other) { using var s = RawOps.ScalarLike(this, other); return Eq(s); }
+    public Tensor Ne(double other) { using var s = RawOps.ScalarLike(this, other); return Ne(s); }
+    public Tensor Lt(double other) { using var s = RawOps.ScalarLike(this, other); return Lt(s); }
+    public Tensor Le(double other) { using var s = RawOps.ScalarLike(this, other); return Le(s); }
+    public Tensor Gt(double other) { using var s = RawOps.ScalarLike(this, other); return Gt(s); }
+    public Tensor Ge(double other) { using var s = RawOps.ScalarLike(this, other); return Ge(s); }
 
     /// <summary>condition ? a : b elementwise, with broadcasting (<c>torch.where</c>).</summary>
     public static Tensor Where(Tensor condition, Tensor a, Tensor b) => F.Where.Apply(condition, a, b);
@@ -107,7 +109,7 @@ public sealed partial class Tensor
     {
         string op = max ? "argmax" : "argmin";
         using var source = dim is null ? Reshape(-1) : AsStrided(_shape, _strides, Offset);
-        var (values, indices) = Kernels.ArgReduce(op, source, dim ?? 0, keepDim && dim is not null, max);
+        var (values, indices) = RawOps.ArgReduce(op, source, dim ?? 0, keepDim && dim is not null, max);
         values.Dispose();
         if (dim is null && keepDim) using (indices) return indices.Reshape(Enumerable.Repeat(1, Rank).ToArray());
         return indices;

@@ -1,5 +1,5 @@
 // Element types a tensor can hold, and what each one costs and allows.
-namespace DotGrad;
+namespace DotGrad.Backends;
 
 /// <summary>
 /// The element type of a tensor. Float32 is the working type, Float64 is for gradient checks and references,

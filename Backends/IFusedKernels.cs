@@ -1,0 +1,34 @@
+// The optional fused kernels: one pass over the data where the composite would make several. A backend implements
+// this interface when it has them; otherwise CompositeKernels computes the same results from the IBackend primitives.
+namespace DotGrad.Backends;
+
+/// <summary>
+/// Fused kernels a fast backend may offer beside the <see cref="IBackend"/> primitives. Each has a composite form in
+/// <see cref="CompositeKernels"/> (primitives only), which is what runs on a backend without the kernel, the oracle the
+/// fused kernel is tested against, and its readable definition. The Reference backend implements none of them.
+/// Adding a fused kernel touches this interface, <see cref="CompositeKernels"/> and the backends that have it.
+/// </summary>
+public interface IFusedKernels
+{
+    /// <summary>Numerically stable softmax (or log-softmax) along one axis: the maximum is subtracted first.</summary>
+    void Softmax(Strided x, Strided y, int axis, bool log);
+
+    /// <summary>
+    /// Layer norm over the last axis of x [..., C], one row at a time: mean = mean(x), rstd = 1 / sqrt(var + eps) with
+    /// the biased variance var = mean((x - mean)^2), and y = (x - mean) * rstd * weight + bias, y shaped like x.
+    /// mean and rstd have x's shape without the last axis (the rows) and are kept for <see cref="LayerNormBackward"/>.
+    /// weight and bias [C] are optional (null: 1 and 0). Float32 and Float64; every operand has x's dtype.
+    /// Deviations are formed as (x - x[0]) - mean(x - x[0]), two passes, so a constant row gives exactly its value and
+    /// a variance of 0, and a row whose mean is far larger than its spread keeps its precision.
+    /// A row of length 0 gets NaN mean and rstd (0 / 0).
+    /// </summary>
+    void LayerNorm(Strided x, Strided? weight, Strided? bias, Strided y, Strided mean, Strided rstd, double eps);
+
+    /// <summary>
+    /// The gradients of <see cref="LayerNorm"/> given dy (shaped like x) and the saved mean and rstd. Per row, with
+    /// xhat = (x - mean) * rstd and g = dy * weight (dy without a weight):
+    /// dx = rstd * (g - mean(g) - xhat * mean(g * xhat)); over all rows, dweight = sum(dy * xhat) and dbias = sum(dy),
+    /// both [C]. Each output is optional (null: not computed); with no rows dweight and dbias are 0.
+    /// </summary>
+    void LayerNormBackward(Strided dy, Strided x, Strided? weight, Strided mean, Strided rstd, Strided? dx, Strided? dweight, Strided? dbias);
+}
