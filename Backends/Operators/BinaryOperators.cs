@@ -1,4 +1,4 @@
-// Binary elementwise operators: math definition (scalar), vectorized span forms, OpenCL C expression.
+// Binary elementwise operators: math definition (scalar), vectorized span forms, OpenCL C expression, test domains.
 using System.Numerics.Tensors;
 
 namespace DotGrad.Backends;
@@ -59,6 +59,7 @@ public readonly struct DivOp : IBinaryOperator<DivOp>
 {
     public static string Name => "div";
     public static string OpenCL => "(a / b)";
+    public static (double Lo, double Hi) DomainB => (0.5, 10);
     public static float Invoke(float a, float b) => a / b;
     public static double Invoke(double a, double b) => a / b;
     public static void Invoke(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Divide(a, b, y);
@@ -74,6 +75,8 @@ public readonly struct PowOp : IBinaryOperator<PowOp>
 {
     public static string Name => "pow";
     public static string OpenCL => "pow(a, b)";
+    public static (double Lo, double Hi) DomainA => (0.1, 5);
+    public static (double Lo, double Hi) DomainB => (-3, 3);
     public static float Invoke(float a, float b) => MathF.Pow(a, b);
     public static double Invoke(double a, double b) => Math.Pow(a, b);
     public static void Invoke(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Pow(a, b, y);

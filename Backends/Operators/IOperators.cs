@@ -20,6 +20,13 @@ public interface IUnaryOperator<TSelf> where TSelf : IUnaryOperator<TSelf>
     static virtual bool SupportsInt32 => false;
     static virtual int Invoke(int x) => throw new NotSupportedException($"{TSelf.Name} is not defined on Int32");
 
+    /// <summary>
+    /// The test domain: the range of x where the operator is defined and well-conditioned, used by the conformance
+    /// suite and property tests to sample inputs. It lives beside the operator so that a new operator brings its own
+    /// and the suite, which finds every operator by reflection, needs no hand-kept list. Not a runtime limit.
+    /// </summary>
+    static virtual (double Lo, double Hi) Domain => (-10, 10);
+
     static virtual void Invoke(ReadOnlySpan<float> x, Span<float> y)
     {
         for (int i = 0; i < x.Length; i++) y[i] = TSelf.Invoke(x[i]);
@@ -52,6 +59,15 @@ public interface IBinaryOperator<TSelf> where TSelf : IBinaryOperator<TSelf>
 
     static virtual bool SupportsInt32 => false;
     static virtual int Invoke(int a, int b) => throw new NotSupportedException($"{TSelf.Name} is not defined on Int32");
+
+    /// <summary>
+    /// The test domain of a: the range where the operator is defined and well-conditioned, used by the conformance
+    /// suite and property tests to sample inputs (see <see cref="IUnaryOperator{TSelf}.Domain"/>). Not a runtime limit.
+    /// </summary>
+    static virtual (double Lo, double Hi) DomainA => (-10, 10);
+
+    /// <summary>The test domain of b, as <see cref="DomainA"/> is of a (div keeps b away from 0, pow keeps it small).</summary>
+    static virtual (double Lo, double Hi) DomainB => (-10, 10);
 
     static virtual void Invoke(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
     {

@@ -1,4 +1,4 @@
-// Unary elementwise operators: math definition (scalar), vectorized span form, OpenCL C expression.
+// Unary elementwise operators: math definition (scalar), vectorized span form, OpenCL C expression, test domain.
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
@@ -34,6 +34,7 @@ public readonly struct SignOp : IUnaryOperator<SignOp>
 {
     public static string Name => "sign";
     public static string OpenCL => "(x > (T)0 ? (T)1 : (x < (T)0 ? (T)-1 : x))";
+    public static (double Lo, double Hi) Domain => (-3, 3);
     public static float Invoke(float x) => x > 0 ? 1f : x < 0 ? -1f : x;
     public static double Invoke(double x) => x > 0 ? 1.0 : x < 0 ? -1.0 : x;
     public static bool SupportsInt32 => true;
@@ -44,6 +45,7 @@ public readonly struct ExpOp : IUnaryOperator<ExpOp>
 {
     public static string Name => "exp";
     public static string OpenCL => "exp(x)";
+    public static (double Lo, double Hi) Domain => (-20, 20);
     public static float Invoke(float x) => MathF.Exp(x);
     public static double Invoke(double x) => Math.Exp(x);
     public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Exp(x, y);
@@ -54,6 +56,7 @@ public readonly struct LogOp : IUnaryOperator<LogOp>
 {
     public static string Name => "log";
     public static string OpenCL => "log(x)";
+    public static (double Lo, double Hi) Domain => (0.01, 100);
     public static float Invoke(float x) => MathF.Log(x);
     public static double Invoke(double x) => Math.Log(x);
     public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Log(x, y);
@@ -64,6 +67,7 @@ public readonly struct SqrtOp : IUnaryOperator<SqrtOp>
 {
     public static string Name => "sqrt";
     public static string OpenCL => "sqrt(x)";
+    public static (double Lo, double Hi) Domain => (0.01, 100);
     public static float Invoke(float x) => MathF.Sqrt(x);
     public static double Invoke(double x) => Math.Sqrt(x);
     public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Sqrt(x, y);
@@ -75,6 +79,7 @@ public readonly struct RsqrtOp : IUnaryOperator<RsqrtOp>
 {
     public static string Name => "rsqrt";
     public static string OpenCL => "rsqrt(x)";
+    public static (double Lo, double Hi) Domain => (0.01, 100);
     public static float Invoke(float x) => 1f / MathF.Sqrt(x);
     public static double Invoke(double x) => 1.0 / Math.Sqrt(x);
     public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.ReciprocalSqrt(x, y);
@@ -150,6 +155,7 @@ public readonly struct ReluOp : IUnaryOperator<ReluOp>
     public static string Name => "relu";
     public static string OpenCL => "(x > (T)0 ? x : (isnan(x) ? x : (T)0))";
     public static string OpenCLInt32 => "(x > 0 ? x : 0)";
+    public static (double Lo, double Hi) Domain => (-5, 5);
     public static float Invoke(float x) => x > 0 ? x : float.IsNaN(x) ? x : 0f;
     public static double Invoke(double x) => x > 0 ? x : double.IsNaN(x) ? x : 0.0;
     public static bool SupportsInt32 => true;
@@ -162,6 +168,7 @@ public readonly struct ErfOp : IUnaryOperator<ErfOp>
 {
     public static string Name => "erf";
     public static string OpenCL => "erf(x)";
+    public static (double Lo, double Hi) Domain => (-6, 6);
     public static float Invoke(float x) => SpecialFunctions.Erf(x);
     public static double Invoke(double x) => SpecialFunctions.Erf(x);
     public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => SpecialFunctions.Erf(x, y);
@@ -177,6 +184,7 @@ public readonly struct GeluOp : IUnaryOperator<GeluOp>, IVectorFunction<GeluOp>
     private const float InvSqrt2 = 0.70710678118654752f;
     public static string Name => "gelu";
     public static string OpenCL => "((T)0.5 * x * erfc(-x * (T)0.70710678118654752))";
+    public static (double Lo, double Hi) Domain => (-6, 6);
     public static float Invoke(float x) => 0.5f * x * (1f + SpecialFunctions.Erf(x * InvSqrt2));
     public static double Invoke(double x) => 0.5 * x * SpecialFunctions.Erfc(-x * 0.70710678118654752);
     public static Vector256<float> Invoke(Vector256<float> x) =>
@@ -198,6 +206,7 @@ public readonly struct GeluTanhOp : IUnaryOperator<GeluTanhOp>, IVectorFunction<
     private const float K = 0.044715f;
     public static string Name => "gelu_tanh";
     public static string OpenCL => "(x / ((T)1 + exp((T)-1.5957691216057308 * (x + (T)0.044715 * x * x * x))))";
+    public static (double Lo, double Hi) Domain => (-6, 6);
     public static float Invoke(float x) => x / (1f + MathF.Exp(-2 * C * (x + K * x * x * x)));
     public static double Invoke(double x) => x / (1.0 + Math.Exp(-1.5957691216057308 * (x + 0.044715 * x * x * x)));
     public static Vector256<float> Invoke(Vector256<float> x)

@@ -191,9 +191,7 @@ public sealed partial class BackendConformanceTests
                 foreach (var axes in AxisSubsets(shape.Length))
                 {
                     var x = HostTensor.Make(dtype, shape, Layout.Contiguous, () => rng.Next(10) == 0 ? double.NaN : rng.NextDouble());
-                    CheckReduce(new ReduceCase("max", (b, xv, yv, a) => b.Reduce<MaxOp>(xv, yv, a)), dtype, x, axes, Layout.Contiguous, "with NaN");
-                    CheckReduce(new ReduceCase("min", (b, xv, yv, a) => b.Reduce<MinOp>(xv, yv, a)), dtype, x, axes, Layout.Contiguous, "with NaN");
-                    CheckReduce(new ReduceCase("sum", (b, xv, yv, a) => b.Reduce<SumOp>(xv, yv, a)), dtype, x, axes, Layout.Contiguous, "with NaN");
+                    foreach (var op in ReduceOps) CheckReduce(op, dtype, x, axes, Layout.Contiguous, "with NaN");
                 }
     }
 
