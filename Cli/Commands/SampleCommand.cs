@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Text;
 using DotGrad.Cli.Tasks;
 using DotGrad.Cli.Training;
+using DotGrad.Models;
 
 namespace DotGrad.Cli.Commands;
 
