@@ -1,5 +1,5 @@
 // A GPT in one file, in the manner of nanoGPT: a config record, token and position embeddings, a stack of
-// transformer blocks, a final norm, a language-model head, GPT-2 initialisation and sampling.
+// transformer blocks, a final norm, a language-model head and GPT-2 initialisation (sampling: GptSampling.cs).
 using DotGrad.Autodiff;
 using DotGrad.Backends;
 
@@ -60,6 +60,7 @@ public sealed record GptConfig(
 /// <para>GPT-2 initialisation: every Linear weight and embedding N(0, 0.02), biases 0, norms 1; the projections that
 /// write into the residual stream (attention <c>out</c>, MLP <c>proj</c>/<c>down</c>) N(0, 0.02 / sqrt(2 Depth)), so
 /// that the 2 Depth additions to the residual stream keep its variance near that of one.</para>
+/// <para>Text generation (temperature, top-k) is <see cref="GptSampling.Generate"/>, called as <c>gpt.Generate(...)</c>.</para>
 /// </summary>
 public sealed class Gpt : Module<Tensor, Tensor>
 {
@@ -98,110 +99,28 @@ public sealed class Gpt : Module<Tensor, Tensor>
         if (tokens.Size(1) > Config.ContextLength)
             throw new ArgumentException($"Gpt: the input has T = {tokens.Size(1)} tokens but GptConfig.ContextLength = {Config.ContextLength}; " +
                                         "pass at most ContextLength tokens (Generate crops to the last ContextLength itself)", nameof(tokens));
-        return Logits(Hidden(tokens));
+        var x = Hidden(tokens);                                                      // [B, T] -> [B, T, C]
+        return Logits(x);                                                            // [B, T, C] -> [B, T, V]
     }
 
     /// <summary>The residual stream after the last block and the final norm, [B, T, C].</summary>
-    private Tensor Hidden(Tensor tokens)
+    internal Tensor Hidden(Tensor tokens)
     {
         int T = tokens.Size(1);
         var x = TokenEmbedding.Call(tokens);                                         // [B, T] -> [B, T, C]
         if (PositionEmbedding is not null)
         {
             var positions = Tensor.Arange(0, T, 1, DType.Int32, tokens.Device);     // [T]
-            x = x + PositionEmbedding.Call(positions);                               // [B, T, C] + [T, C]
+            x = x + PositionEmbedding.Call(positions);                               // [B, T, C] + [T, C] -> [B, T, C]
         }
         foreach (var block in Blocks) x = block.Call(x);                            // [B, T, C]
-        return FinalNorm is null ? x : FinalNorm.Call(x);
+        return FinalNorm is null ? x : FinalNorm.Call(x);                           // [B, T, C]
     }
 
     /// <summary>[..., C] -> [..., V].</summary>
-    private Tensor Logits(Tensor x) => Head is null
+    internal Tensor Logits(Tensor x) => Head is null
         ? x.MatMul(TokenEmbedding.Weight.MT)                                         // [..., C] @ [C, V] -> [..., V]
-        : Head.Call(x);
-
-    /// <summary>
-    /// Continues each row of <paramref name="prompt"/> [B, T0] by <paramref name="maxTokens"/> tokens, as nanoGPT's
-    /// <c>generate</c>: feed the last ContextLength tokens, take the logits at the last position, divide by
-    /// <paramref name="temperature"/>, keep the <paramref name="topK"/> largest (ties with the k-th are kept), sample
-    /// from the softmax. Temperature 0 is greedy (argmax; the first maximum on ties) and draws no random numbers.
-    /// Each step draws B uniforms from <paramref name="generator"/> (<see cref="Generator.Default"/> when null), so a
-    /// seed gives the same tokens on every run. Returns [B, T0 + maxTokens] Int32 on the prompt's device; runs
-    /// without recording gradients. Sampling itself (top-k, softmax, inverse CDF) runs on the host in double.
-    /// </summary>
-    public Tensor Generate(Tensor prompt, int maxTokens, double temperature = 1.0, int? topK = null, Generator? generator = null)
-    {
-        CheckTokens(prompt, nameof(prompt));
-        ArgumentOutOfRangeException.ThrowIfNegative(maxTokens);
-        if (!(temperature >= 0) || double.IsInfinity(temperature))
-            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "Gpt.Generate: temperature must be finite and >= 0 (0 is greedy)");
-        if (topK is <= 0) throw new ArgumentOutOfRangeException(nameof(topK), topK, "Gpt.Generate: topK must be positive (or null for no cut)");
-        generator ??= Generator.Default;
-        int B = prompt.Size(0), T0 = prompt.Size(1), V = Config.VocabSize, total = T0 + maxTokens;
-        var tokens = new int[B, total];
-        var start = prompt.Contiguous().ToArray<int>();
-        for (int b = 0; b < B; b++)
-            for (int t = 0; t < T0; t++) tokens[b, t] = start[b * T0 + t];
-
-        using var noGrad = Autograd.NoGrad();
-        for (int n = T0; n < total; n++)
-        {
-            using var scope = Tensor.NewDisposeScope();                              // frees each step's tensors
-            int T = Math.Min(n, Config.ContextLength), from = n - T;                 // crop to the context
-            var window = new int[B * T];
-            for (int b = 0; b < B; b++)
-                for (int t = 0; t < T; t++) window[b * T + t] = tokens[b, from + t];
-            var idx = Tensor.FromArray(window, [B, T], prompt.Device);               // [B, T]
-            var last = Logits(Hidden(idx)[.., ^1]);                                  // [B, T, C] -> [B, C] -> [B, V]
-            var logits = last.To(DType.Float64).To(Device.Cpu).ToArray<double>();   // B * V on the host
-            double[]? uniforms = temperature == 0 ? null : Tensor.Rand([B], generator, DType.Float64, Device.Cpu).ToArray<double>();
-            for (int b = 0; b < B; b++)
-            {
-                var row = logits.AsSpan(b * V, V);
-                tokens[b, n] = uniforms is null ? Argmax(row) : Sample(row, temperature, topK, uniforms[b]);
-            }
-        }
-        var result = new int[B * total];
-        for (int b = 0; b < B; b++)
-            for (int t = 0; t < total; t++) result[b * total + t] = tokens[b, t];
-        return Tensor.FromArray(result, [B, total], prompt.Device);
-    }
-
-    private static int Argmax(ReadOnlySpan<double> row)
-    {
-        int best = 0;
-        for (int i = 1; i < row.Length; i++)
-            if (row[i] > row[best]) best = i;
-        return best;
-    }
-
-    /// <summary>One draw from softmax(logits / temperature) restricted to the top k, by inverting the CDF at u in [0, 1).</summary>
-    private static int Sample(Span<double> logits, double temperature, int? topK, double u)
-    {
-        for (int i = 0; i < logits.Length; i++) logits[i] /= temperature;
-        if (topK is { } k && k < logits.Length)
-        {
-            var sorted = logits.ToArray();
-            Array.Sort(sorted);
-            double kth = sorted[^k];                                                 // the k-th largest
-            for (int i = 0; i < logits.Length; i++)
-                if (logits[i] < kth) logits[i] = double.NegativeInfinity;
-        }
-        double max = double.NegativeInfinity;
-        foreach (var l in logits) max = Math.Max(max, l);
-        double sum = 0;
-        for (int i = 0; i < logits.Length; i++) sum += logits[i] = Math.Exp(logits[i] - max); // stable softmax, unnormalised
-        double target = u * sum, cumulative = 0;
-        int last = 0;
-        for (int i = 0; i < logits.Length; i++)
-        {
-            if (logits[i] == 0) continue;
-            cumulative += logits[i];
-            last = i;
-            if (target < cumulative) return i;
-        }
-        return last;                                                                 // u * sum rounded up to the total
-    }
+        : Head.Call(x);                                                              // [..., C] -> [..., V]
 
     /// <summary>GPT-2's initialisation (see the class summary), drawn from <paramref name="generator"/>.</summary>
     private void InitGpt2(Generator? generator)
@@ -225,7 +144,7 @@ public sealed class Gpt : Module<Tensor, Tensor>
         }
     }
 
-    private static void CheckTokens(Tensor tokens, string name)
+    internal static void CheckTokens(Tensor tokens, string name)
     {
         ArgumentNullException.ThrowIfNull(tokens, name);
         if (tokens.DType != DType.Int32)

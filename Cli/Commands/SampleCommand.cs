@@ -4,6 +4,7 @@ using System.Text;
 using DotGrad.Backends;
 using DotGrad.Cli.Tasks;
 using DotGrad.Cli.Training;
+using DotGrad.Models;
 
 namespace DotGrad.Cli.Commands;
 

@@ -23,6 +23,9 @@ namespace DotGrad.Models;
 /// ReZero     serial    x = x + alpha1 A(x);            x = x + alpha2 M(x)        (Norm and NormKind are ignored)
 ///            parallel  x = x + alpha1 (A(x) + M(x))
 /// </code>
+/// Forward is these equations written once: serial is two residual steps (attention, then the MLP), parallel one step
+/// whose branch is A + M; each step is <c>PostNorm(R(x, f(PreNorm x)))</c>, where the placement decides which of
+/// PreNorm and PostNorm is the norm and which the identity, and Double's output norms sit inside the branches.
 /// Parameter names follow GPT-2 where it has them: <c>ln_1</c>, <c>attn</c>, <c>ln_2</c>, <c>mlp</c>; the norms after
 /// the sub-layers of the double placement are <c>ln_1_post</c> and <c>ln_2_post</c>; the ReZero scalars
 /// <c>alpha_1</c> and <c>alpha_2</c> (shape [1]).
@@ -77,58 +80,51 @@ public sealed class TransformerBlock : Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank != 3 || x.Size(-1) != Config.Width)
             throw new ArgumentException($"TransformerBlock: expected input [B, T, C] with C = Width = {Config.Width}, got shape {Format(x.Shape)}", nameof(x));
-        Tensor A(Tensor h) => Attention.Call(h);                         // [B, T, C]
-        Tensor M(Tensor h) => Mlp.Call(h);                               // [B, T, C]
-
-        if (Config.Residual == ResidualKind.ReZero)
-        {
-            if (Config.Parallel) return x + Alpha1! * (A(x) + M(x));
-            x = x + Alpha1! * A(x);
-            return x + Alpha2! * M(x);
-        }
-
-        Tensor N1(Tensor h) => Norm1!.Call(h);
-        Tensor N2(Tensor h) => Norm2!.Call(h);
-        Tensor N1Post(Tensor h) => Norm1Post!.Call(h);
-        Tensor N2Post(Tensor h) => Norm2Post!.Call(h);
-        switch (Config.Norm, Config.Parallel)
-        {
-            case (NormPlacement.Pre, false):
-                x = Join(x, A(N1(x)));
-                return Join(x, M(N2(x)));
-            case (NormPlacement.Pre, true):
-            {
-                var h = N1(x);
-                return Join(x, A(h) + M(h));
-            }
-            case (NormPlacement.Post, false):
-                x = N1(Join(x, A(x)));
-                return N2(Join(x, M(x)));
-            case (NormPlacement.Post, true):
-                return N1(Join(x, A(x) + M(x)));
-            case (NormPlacement.Double, false):
-                x = Join(x, N1Post(A(N1(x))));
-                return Join(x, N2Post(M(N2(x))));
-            case (NormPlacement.Double, true):
-            {
-                var h = N1(x);
-                return Join(x, N1Post(A(h)) + N2Post(M(h)));
-            }
-            default:
-                throw new InvalidOperationException($"TransformerBlock: unknown NormPlacement {Config.Norm}");
-        }
+        if (Config.Parallel)
+            return Residual(x, h => Attend(h) + FeedForward(h), Norm1, Alpha1);    // [B, T, C]: both branches read one input
+        x = Residual(x, Attend, Norm1, Alpha1);                                    // [B, T, C]
+        return Residual(x, FeedForward, Norm2, Alpha2);                             // [B, T, C]
     }
 
-    /// <summary>R(x, f): the residual join of a branch f into the stream x.</summary>
-    private Tensor Join(Tensor x, Tensor f) => Config.Residual == ResidualKind.Scaled
-        ? x * (1 - ResidualScale) + f * ResidualScale
-        : x + f;
+    /// <summary>The attention branch, [B, T, C] -> [B, T, C], with the Double placement's norm on its output.</summary>
+    private Tensor Attend(Tensor h) => OutputNorm(Norm1Post, Attention.Call(h));
+
+    /// <summary>The MLP branch, [B, T, C] -> [B, T, C], with the Double placement's norm on its output.</summary>
+    private Tensor FeedForward(Tensor h) => OutputNorm(Norm2Post, Mlp.Call(h));
+
+    /// <summary>One residual step with the norm placement around it: <c>PostNorm(R(x, branch(PreNorm(x))))</c>.</summary>
+    private Tensor Residual(Tensor x, Func<Tensor, Tensor> branch, Module<Tensor, Tensor>? norm, Tensor? alpha)
+    {
+        var h = PreNorm(norm, x);                                                   // [B, T, C]
+        var f = branch(h);                                                          // [B, T, C]
+        return PostNorm(norm, Join(x, f, alpha));                                   // [B, T, C]
+    }
+
+    /// <summary>Pre and Double normalise the branch's input; Post does not (and ReZero has no norms).</summary>
+    private Tensor PreNorm(Module<Tensor, Tensor>? norm, Tensor x) =>
+        norm is null || Config.Norm == NormPlacement.Post ? x : norm.Call(x);
+
+    /// <summary>Post normalises the stream after the residual add.</summary>
+    private Tensor PostNorm(Module<Tensor, Tensor>? norm, Tensor x) =>
+        norm is not null && Config.Norm == NormPlacement.Post ? norm.Call(x) : x;
+
+    /// <summary>Double's second norm, on a branch's output (<c>ln_1_post</c>, <c>ln_2_post</c>; absent otherwise).</summary>
+    private static Tensor OutputNorm(Module<Tensor, Tensor>? norm, Tensor f) => norm is null ? f : norm.Call(f);
+
+    /// <summary>R(x, f): the residual join of a branch f into the stream x (alpha: ReZero's scalar for this step).</summary>
+    private Tensor Join(Tensor x, Tensor f, Tensor? alpha) => Config.Residual switch
+    {
+        ResidualKind.ReZero => x + alpha! * f,
+        ResidualKind.Scaled => x * (1 - ResidualScale) + f * ResidualScale,
+        _ => x + f,
+    };
 
     private static void Validate(BlockConfig c)
     {
         if (c.MlpHidden <= 0) throw new ArgumentException($"BlockConfig.MlpHidden must be positive, got {c.MlpHidden}", nameof(c));
         if (c.Depth <= 0) throw new ArgumentException($"BlockConfig.Depth must be positive (the scaled residual uses s = 1 / (2 Depth)), got {c.Depth}", nameof(c));
         if (!(c.NormEps > 0)) throw new ArgumentException($"BlockConfig.NormEps must be positive, got {c.NormEps}", nameof(c));
+        if (!Enum.IsDefined(c.Norm)) throw new ArgumentException($"BlockConfig.Norm: unknown NormPlacement {c.Norm}", nameof(c));
         MultiHeadAttention.Validate(c.Attention);
     }
 }

@@ -84,8 +84,8 @@ public sealed class MultiHeadAttention : Module<Tensor, Tensor>
 
         if (QueryNorm is not null && KeyNorm is not null)
         {
-            q = QueryNorm.Call(q);                                          // normalised over hs, per head and position
-            k = KeyNorm.Call(k);
+            q = QueryNorm.Call(q);                                          // [B, nh, Tq, hs], normalised over hs, per head and position
+            k = KeyNorm.Call(k);                                            // [B, nkv, Tk, hs]
         }
         if (Rope is not null)
         {
@@ -104,13 +104,13 @@ public sealed class MultiHeadAttention : Module<Tensor, Tensor>
         {
             var rows = Tensor.Arange(0, Tq, 1, DType.Int32, query.Device).Unsqueeze(1); // [Tq, 1]
             var cols = Tensor.Arange(0, Tk, 1, DType.Int32, query.Device);               // [Tk]
-            att = att.MaskedFill(cols.Gt(rows), double.NegativeInfinity);               // query i does not see keys j > i
+            att = att.MaskedFill(cols.Gt(rows), double.NegativeInfinity);               // [B, nh, Tq, Tk]; query i does not see keys j > i
         }
-        att = att.Softmax(-1);                                               // stable: subtracts the row max first
+        att = att.Softmax(-1);                                               // [B, nh, Tq, Tk], stable: subtracts the row max first
         var y = att.MatMul(v);                                               // [B, nh, Tq, Tk] @ [B, nh, Tk, hs] -> [B, nh, Tq, hs]
         y = y.Transpose(1, 2).Reshape(B, Tq, nh * hs);                       // [B, nh, Tq, hs] -> [B, Tq, nh, hs] -> [B, Tq, C]
         y = Out.Call(y);                                                     // [B, Tq, C]
-        return Config.OutputScale == 1.0 ? y : y * Config.OutputScale;
+        return Config.OutputScale == 1.0 ? y : y * Config.OutputScale;      // [B, Tq, C]
     }
 
     /// <summary>[B, nkv, T, hs] -> [B, nkv * n, T, hs], each head repeated n times in a row (no copy until the reshape).</summary>

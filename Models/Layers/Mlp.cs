@@ -59,12 +59,12 @@ public sealed class Mlp : Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank == 0 || x.Size(-1) != Width)
             throw new ArgumentException($"Mlp: expected input [..., width] with width = {Width}, got shape {Format(x.Shape)}", nameof(x));
-        var h = Kind switch                                                          // [..., hidden]
+        var h = Kind switch                                                          // [..., width] -> [..., hidden]
         {
-            MlpKind.Plain => Activations.Apply(Activation, Fc!.Call(x)),
-            MlpKind.SwiGlu => Gate!.Call(x).Silu() * Up!.Call(x),
-            _ => Gate!.Call(x).Gelu(Activation == Activation.GeluTanh ? "tanh" : "none") * Up!.Call(x),
+            MlpKind.Plain => Activations.Apply(Activation, Fc!.Call(x)),             // act(fc(x)): [..., hidden]
+            MlpKind.SwiGlu => Gate!.Call(x).Silu() * Up!.Call(x),                    // [..., hidden] * [..., hidden]
+            _ => Gate!.Call(x).Gelu(Activation == Activation.GeluTanh ? "tanh" : "none") * Up!.Call(x), // [..., hidden] * [..., hidden]
         };
-        return Output.Call(h);                                                       // [..., width]
+        return Output.Call(h);                                                       // [..., hidden] -> [..., width]
     }
 }
