@@ -1,8 +1,8 @@
 // Layer norm of transformer activations [4096, 768] (Float32, with weight and bias): the fused kernels against the
 // composition from primitives, forward alone and forward + backward, on the CPU backend and the first OpenCL device.
 using BenchmarkDotNet.Attributes;
-using DotGrad.Autodiff;
 using DotGrad;
+using DotGrad.Autodiff;
 using DotGrad.Backends;
 using DotGrad.Backends.OpenCL;
 

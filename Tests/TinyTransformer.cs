@@ -1,7 +1,7 @@
 // A one-block causal transformer written with the functional ops, shared by the tests that need a real model
 // (memory flatness over training steps, Cpu/OpenCL parity) before the Models layer exists.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using F = DotGrad.Autodiff.Functional;
 
 namespace DotGrad.Tests;

@@ -1,8 +1,8 @@
 // The --device option shared by every command that computes: parsing "cpu", "opencl" or "opencl:N", and checking
 // that the device is there before any work starts, so a missing driver is a usage error and not a crash mid-run.
 using System.CommandLine;
-using DotGrad.Backends.OpenCL;
 using DotGrad.Backends;
+using DotGrad.Backends.OpenCL;
 
 namespace DotGrad.Cli.Commands;
 

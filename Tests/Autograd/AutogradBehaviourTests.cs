@@ -1,9 +1,9 @@
 // Autograd behaviour a user relies on: errors for bad input, gradient mode, Detach, accumulation, hooks, RetainGrad,
 // Hessian-vector products, the DOT printer, and an end-to-end training run.
 using System.Text.RegularExpressions;
+using DotGrad;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
-using DotGrad;
 using AG = DotGrad.Autodiff.Autograd;
 
 namespace DotGrad.Tests.Autograd;

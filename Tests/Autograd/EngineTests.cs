@@ -1,6 +1,6 @@
 // The backward engine on small graphs whose gradients are derived by hand in the comments.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 
 namespace DotGrad.Tests.Autograd;
 

@@ -1,9 +1,9 @@
 // Gradients of the composite functions against central differences in Float64, and of the fused cross entropy
 // against its composition. The composites get their backward from the primitives (mean, log_softmax, gather,
 // softmax, matmul, logsumexp), so the tests in the category below wait on those primitives' backward.
+using DotGrad;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
-using DotGrad;
 using F = DotGrad.Autodiff.Functional;
 
 namespace DotGrad.Tests.Autograd;

@@ -1,7 +1,7 @@
 // Forward values of the composite functions (Functional) against hand-derived numbers, naive loops and the fused
 // kernels, plus their bad-input messages. Gradients are in FunctionalTests.Gradients.cs.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using DotGrad.Tests.Tensors;
 using F = DotGrad.Autodiff.Functional;
 

@@ -1,6 +1,6 @@
 // Movement: cat / stack / split hand each input its slice of dY; pad crops it back; repeat sums the copies.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 
 namespace DotGrad.Tests.Autograd;
 

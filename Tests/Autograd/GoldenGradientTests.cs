@@ -1,8 +1,8 @@
 // Gradients of the reduction, softmax, matmul, index and movement ops: hand-derived golden values, plus central
 // differences in Float64 of L = sum(f(x) * w) (first order) and of sum(dL/dx * v) (second order), on each device.
+using DotGrad;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
-using DotGrad;
 using AG = global::DotGrad.Autodiff.Autograd;
 
 namespace DotGrad.Tests.Autograd;

@@ -1,8 +1,8 @@
 // The public gradient-check API on functions whose derivatives are known, including one with a deliberately wrong
 // backward, which the check must catch and locate.
+using DotGrad;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
-using DotGrad;
 using AG = DotGrad.Autodiff.Autograd;
 
 namespace DotGrad.Tests.Autograd;

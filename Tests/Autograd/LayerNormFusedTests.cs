@@ -1,9 +1,9 @@
 // The fused layer norm (Functional.LayerNorm) against its composition (Functional.LayerNormComposite) on every device:
 // values, first-order gradients, second-order gradients through the differentiable backward, several normalized
 // dims, and the argument checks.
+using DotGrad;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
-using DotGrad;
 using DotGrad.Tests.Tensors;
 using F = DotGrad.Autodiff.Functional;
 

@@ -1,7 +1,7 @@
 // A C# number beside a 0-d tensor that requires grad: the number's tensor is an input of the recorded op, so it
 // must outlive the expression (found through z-loss, whose mean is 0-d before it is scaled).
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 
 namespace DotGrad.Tests.Autograd;
 

@@ -1,8 +1,8 @@
 // Cpu/OpenCL parity on a real model: the same tiny transformer, built from the same seed on both devices, gives
 // the same loss and the same gradient for every parameter (Float32, relative 1e-4), and stays together over
 // several SGD steps.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using AG = DotGrad.Autodiff.Autograd;
 
 namespace DotGrad.Tests.Backends;

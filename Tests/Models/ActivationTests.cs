@@ -1,6 +1,6 @@
 // The activation modules and Activations.Apply against the tensor ops and hand values.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using DotGrad.Models;
 using DotGrad.Tests.Tensors;
 

@@ -1,8 +1,8 @@
 // RoPE, multi-head attention with each of its options, attention pooling and the MLPs: hand values, the properties
 // that define them (position-0 identity, relative scores, causality, head sharing), gradients and bad configs.
+using DotGrad;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
-using DotGrad;
 using DotGrad.Models;
 using DotGrad.Tests.Tensors;
 using F = DotGrad.Autodiff.Functional;

@@ -1,8 +1,8 @@
 // The transformer block's variants: shapes for every combination of switches, each placement's equation composed
 // from the block's own sub-layers, ReZero and the scaled residual, gradients through a covering set of variants.
+using DotGrad;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
-using DotGrad;
 using DotGrad.Models;
 using DotGrad.Tests.Tensors;
 

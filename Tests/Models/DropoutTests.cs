@@ -1,8 +1,8 @@
 // Dropout: identity in eval mode and at p = 0, seeded masks, inverted scaling, the kept fraction, p = 1, and a
 // gradient check through a fixed mask.
+using DotGrad;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
-using DotGrad;
 using DotGrad.Models;
 using DotGrad.Tests.Tensors;
 

@@ -1,9 +1,9 @@
 // gMLP: the spatial gating unit starts as the identity gate, the causal mask keeps later tokens out, shapes of
 // both front-ends, a hand-derived parameter count, gradient checks, overfitting, and bad input naming the field.
 using System.Diagnostics;
+using DotGrad;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
-using DotGrad;
 using DotGrad.Models;
 using DotGrad.Tests.Tensors;
 using static DotGrad.Tests.Models.VisionTestKit;

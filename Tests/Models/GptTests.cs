@@ -1,9 +1,9 @@
 // The GPT: shapes, parameter counts derived by hand, GPT-2 initialisation, memorising one batch, sampling, bad
 // input, and agreement between the CPU and OpenCL.
 using System.Diagnostics;
+using DotGrad;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
-using DotGrad;
 using DotGrad.Models;
 using DotGrad.Tests.Tensors;
 using AG = DotGrad.Autodiff.Autograd;

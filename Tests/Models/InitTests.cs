@@ -1,7 +1,7 @@
 // Initialisers: statistics of large draws, truncation bounds, fans and xavier/lecun bounds, the same values on every
 // device for a seed, and that a parameter stays the same leaf.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using DotGrad.Models;
 using DotGrad.Tests.Tensors;
 

@@ -1,8 +1,8 @@
 // Linear, Embedding, LayerNorm and RmsNorm: output shapes, PyTorch's default initialisation, hand values,
 // bad-input messages that name the config field, and gradient checks in Float64.
+using DotGrad;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
-using DotGrad;
 using DotGrad.Models;
 using DotGrad.Tests.Tensors;
 

@@ -1,8 +1,8 @@
 // MLP-Mixer and the shared patchify: patch order on a hand-built image, shapes, a parameter count derived by hand,
 // the zero head, gradient checks, overfitting one batch, and bad input that names the config field.
 using System.Diagnostics;
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using DotGrad.Models;
 using DotGrad.Tests.Tensors;
 using static DotGrad.Tests.Models.VisionTestKit;

@@ -1,7 +1,7 @@
 // Gradient checks through a whole module: with respect to its input and to every one of its parameters.
+using DotGrad;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
-using DotGrad;
 using DotGrad.Models;
 
 namespace DotGrad.Tests.Models;

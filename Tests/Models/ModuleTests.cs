@@ -1,7 +1,7 @@
 // The module system on a nested test net: dotted names and their order, counts, train/eval, in-place dtype and
 // device moves, state dicts (exact round trips, strict and non-strict loading, the mismatch report) and the summary.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using DotGrad.Models;
 using DotGrad.Tests.Tensors;
 

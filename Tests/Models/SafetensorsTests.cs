@@ -3,8 +3,8 @@
 // checkpoints.
 using System.Buffers.Binary;
 using System.Text;
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using DotGrad.Models;
 using DotGrad.Tests.Tensors;
 

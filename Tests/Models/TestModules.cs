@@ -1,7 +1,7 @@
 // Small modules built only for the module-system tests: a block with a parameter, two layers, dropout and two
 // buffers; a numbered stack of modules (a Sequential); and a net that nests them, so dotted names go three deep.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using DotGrad.Models;
 
 namespace DotGrad.Tests.Models;

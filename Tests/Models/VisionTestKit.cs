@@ -1,7 +1,7 @@
 // What the Mixer, gMLP and ViT tests share: an overfitting loop (with TinyAdam), a gradient check through every parameter of a module, and bad-input assertions.
+using DotGrad;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
-using DotGrad;
 using DotGrad.Models;
 
 namespace DotGrad.Tests.Models;

@@ -2,8 +2,8 @@
 // before the cls token; sincos2d values), the named shapes, the dualized switches, gradient checks through each
 // head, overfitting one batch, and bad input that names the config field.
 using System.Diagnostics;
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using DotGrad.Models;
 using DotGrad.Tests.Tensors;
 using static DotGrad.Tests.Models.VisionTestKit;

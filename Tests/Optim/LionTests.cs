@@ -1,7 +1,7 @@
 // Lion: two hand-computed steps (weight decay, sign(0) = 0, the b1 interpolation), zero gradients, state size,
 // convergence on a quadratic and on Rosenbrock, state dicts in memory and on disk, and bad options.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using DotGrad.Optim;
 using DotGrad.Tests.Tensors;
 

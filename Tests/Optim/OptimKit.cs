@@ -1,6 +1,6 @@
 // Small helpers shared by the optimizer tests: parameters from numbers, gradients set by hand, values read back.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 
 namespace DotGrad.Tests.Optim;
 

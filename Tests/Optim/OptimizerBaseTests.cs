@@ -1,7 +1,7 @@
 // What every optimizer gets from the base: groups with their own lr and decay, skipped parameters, schedules,
 // ZeroGrad, the checks on bad input, and state dicts that refuse to load where they do not fit.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using DotGrad.Optim;
 using static DotGrad.Tests.Optim.OptimKit;
 

@@ -1,7 +1,7 @@
 // Every optimizer, set up to train the tiny GPT of the cross-optimizer suite, with the state-memory formula each
 // must match. One entry per optimizer and per storage variant (a BFloat16 momentum, a factored statistic).
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using DotGrad.Models;
 using DotGrad.Optim;
 
@@ -58,5 +58,24 @@ public static class OptimizerZoo
         // Dualized: one momentum per parameter, whatever its rule.
         yield return new("dualized", (m, decay) => new Dualized(m, new DualizedOptions { Lr = 0.05, WeightDecay = decay ? 1e-4 : 0 }),
             m => 4 * Floats(m, Count));
+    }
+}
+
+/// <summary>The zoo is written by hand (each entry has its own settings and memory formula), so it is checked to hold every optimizer.</summary>
+public class OptimizerZooCoverageTests
+{
+    [Test]
+    public void TheZoo_HasAnEntryForEveryOptimizerInTheLibrary()
+    {
+        using var model = new Gpt(OptimizerZoo.Config, new Generator(1));
+        var inZoo = OptimizerZoo.Entries().Select(e =>
+        {
+            using var opt = e.Create(model, false);
+            return opt.GetType();
+        }).ToHashSet();
+        var all = typeof(Optimizer).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Optimizer)) && !t.IsAbstract).ToList();
+        Assert.That(all, Is.Not.Empty, "reflection found no optimizer");
+        var missing = all.Where(t => !inZoo.Contains(t)).Select(t => t.Name).ToList();
+        Assert.That(missing, Is.Empty, "add a ZooEntry for each of these optimizers: " + string.Join(", ", missing));
     }
 }

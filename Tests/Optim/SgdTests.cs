@@ -1,6 +1,6 @@
 // SGD's update by hand: plain, momentum, Nesterov, dampening, coupled decay and BFloat16 momentum.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using DotGrad.Optim;
 using static DotGrad.Tests.Optim.OptimKit;
 

@@ -1,8 +1,8 @@
 // SM3-II: two hand-computed steps on a 2x3 matrix and on a vector for every momentum kind, each weight-decay
 // placement, A = 0 giving 0, monotone accumulators that cover Adagrad's, a rank-3 tensor against a naive loop,
 // state size, zero gradients, convergence, state dicts in memory and on disk, and bad options.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using DotGrad.Optim;
 using DotGrad.Tests.Tensors;
 

@@ -1,7 +1,7 @@
 // Bad input: every kind of invalid argument throws an ArgumentException (or subclass) whose message names the
 // operation, what it expected and what it was given; a disposed tensor throws ObjectDisposedException.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using static DotGrad.Tests.Tensors.Check;
 
 namespace DotGrad.Tests.Tensors;

@@ -1,6 +1,6 @@
 // Assertion helpers shared by the tensor tests: shapes and element-wise closeness against expected values.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 
 namespace DotGrad.Tests.Tensors;
 

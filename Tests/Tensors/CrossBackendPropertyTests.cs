@@ -1,8 +1,8 @@
 // Property tests: the same tensor-level op on each device (Cpu, OpenCL) and on Device.Reference (the oracle) gives the same result,
 // over random shapes (rank 0..4, sizes 0..5, many size-1 dims), broadcast partners, and non-contiguous inputs.
 // FsCheck prints the failing case and its seed (replay with [Property(Replay = "...")]).
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using FsCheck;
 using FsCheck.Fluent;
 using PropertyAttribute = FsCheck.NUnit.PropertyAttribute;
@@ -166,9 +166,18 @@ public class CrossBackendPropertyTests
     [
         ("add", (a, b) => a + b), ("sub", (a, b) => a - b), ("mul", (a, b) => a * b), ("div", (a, b) => a / b),
         ("pow", (a, b) => a.Abs().Pow(b)), ("maximum", (a, b) => a.Maximum(b)), ("minimum", (a, b) => a.Minimum(b)),
-        ("eq", (a, b) => a.Eq(b.Sign().Mul(a.Abs()))), ("lt", (a, b) => a.Lt(b)), ("ge", (a, b) => a.Ge(b)),
+        ("eq", (a, b) => a.Eq(b.Sign().Mul(a.Abs()))), ("ne", (a, b) => a.Ne(b.Sign().Mul(a.Abs()))), ("lt", (a, b) => a.Lt(b)),
+        ("le", (a, b) => a.Le(b)), ("gt", (a, b) => a.Gt(b)), ("ge", (a, b) => a.Ge(b)),
         ("where", (a, b) => Tensor.Where(a.Gt(b), a, b)), ("masked_fill", (a, b) => { using var m = b.Gt(0); using var sum = a + b; return sum.MaskedFill(m, -7); }),
     ];
+
+    [Test]
+    public void TheOpLists_NameEveryElementwiseOperator()
+    {
+        OperatorNames.AssertCovered(typeof(IUnaryOperator<>), UnaryOps.Select(o => o.Name), nameof(UnaryOps));
+        OperatorNames.AssertCovered(typeof(IBinaryOperator<>), BinaryOps.Select(o => o.Name), nameof(BinaryOps));
+        OperatorNames.AssertCovered(typeof(ICompareOperator<>), BinaryOps.Select(o => o.Name), nameof(BinaryOps));
+    }
 
     [Property(MaxTest = Runs)]
     public Property BinaryOpsWithBroadcasting_MatchesReference() =>

@@ -1,6 +1,6 @@
 // Golden tests of indexing (index_select, gather, scatter_add, one_hot), printing, and resource release.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using static DotGrad.Tests.Tensors.Check;
 
 namespace DotGrad.Tests.Tensors;

@@ -1,6 +1,6 @@
 // Golden tests of matmul (vectors, matrices, batches, broadcast, transposed operands) and the movement ops.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using static DotGrad.Tests.Tensors.Check;
 
 namespace DotGrad.Tests.Tensors;

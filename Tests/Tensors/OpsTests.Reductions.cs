@@ -1,6 +1,6 @@
 // Golden tests of the reductions: sum, mean, max/min, var/std, logsumexp, softmax, norms.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using static DotGrad.Tests.Tensors.Check;
 
 namespace DotGrad.Tests.Tensors;

@@ -1,7 +1,7 @@
 // Golden tests of the tensor operations: expected values are derived by hand (arithmetic in the comments),
 // from System.Math, or from a naive loop written here, never read back from the library.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using static DotGrad.Tests.Tensors.Check;
 
 namespace DotGrad.Tests.Tensors;
@@ -22,10 +22,19 @@ public partial class OpsTests
 
     private static readonly double[] Points = [-2.5, -1, -0.5, 0, 0.25, 1, 3];
 
-    private static IEnumerable<TestCaseData> UnaryCases()
+    private static IEnumerable<TestCaseData> UnaryCases() =>
+        from dtype in new[] { DType.Float32, DType.Float64 }
+        from c in UnaryMath()
+        select new TestCaseData(c.Name, c.Op, c.Math, dtype).SetName($"Unary_{c.Name.Replace(' ', '_')}_{dtype}_MatchesSystemMath");
+
+    [Test]
+    public void UnaryCases_NameEveryUnaryOperator() =>
+        OperatorNames.AssertCovered(typeof(IUnaryOperator<>), UnaryMath().Select(c => c.Name), nameof(UnaryCases));
+
+    private static (string Name, Func<Tensor, Tensor> Op, Func<double, double> Math)[] UnaryMath()
     {
         static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
-        var ops = new (string Name, Func<Tensor, Tensor> Op, Func<double, double> Math)[]
+        return new (string Name, Func<Tensor, Tensor> Op, Func<double, double> Math)[]
         {
             ("neg", x => x.Neg(), x => -x),
             ("abs", x => x.Abs(), Math.Abs),
@@ -49,9 +58,6 @@ public partial class OpsTests
             ("gelu tanh", x => x.Gelu("tanh"), x => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)))),
             ("silu", x => x.Silu(), x => x * Sigmoid(x)),
         };
-        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
-            foreach (var (name, op, math) in ops)
-                yield return new TestCaseData(name, op, math, dtype).SetName($"Unary_{name.Replace(' ', '_')}_{dtype}_MatchesSystemMath");
     }
 
     [TestCaseSource(nameof(UnaryCases))]

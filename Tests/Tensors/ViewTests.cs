@@ -1,6 +1,6 @@
 // Views share storage with their base; reshape/view rules; permutes, expands, slices, indexing; zero-size dims.
-using DotGrad.Backends;
 using DotGrad;
+using DotGrad.Backends;
 using static DotGrad.Tests.Tensors.Check;
 
 namespace DotGrad.Tests.Tensors;
