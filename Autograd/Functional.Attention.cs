@@ -58,4 +58,11 @@ public static partial class Functional
         }
         return scores.Softmax(-1).MatMul(v); // [..., Tq, Tk] @ [..., Tk, Dv] -> [..., Tq, Dv]
     }
+
+    [GradChecks]
+    internal static OpChecks AttentionChecks() => OpChecks.Composite("nn")
+        .Op("attention", x => ScaledDotProductAttention(x[0], x[1], x[2]), d => d.AttentionSample(),
+            uses: [typeof(Functions.MatMul), typeof(Functions.Softmax)])
+        .Op("attention_causal", x => ScaledDotProductAttention(x[0], x[1], x[2], causal: true), d => d.AttentionSample(),
+            uses: [typeof(Functions.MatMul), typeof(Functions.Softmax), typeof(Functions.Where)]);
 }

@@ -39,6 +39,14 @@ public static partial class Functional
                                                string reduction = "mean") =>
         CrossEntropy(logits, labels, ignoreIndex, labelSmoothing, reduction, fused: false);
 
+    [GradChecks]
+    internal static OpChecks CrossEntropyChecks() => OpChecks.Composite("nn")
+        .Op("cross_entropy", x => CrossEntropy(x[0], x[1]), d => d.CrossEntropySample(ignore: false), uses: [typeof(Functions.CrossEntropyFused)])
+        .Op("cross_entropy_smoothing_ignore_sum", x => CrossEntropy(x[0], x[1], labelSmoothing: 0.1, reduction: "sum"),
+            d => d.CrossEntropySample(ignore: true), uses: [typeof(Functions.CrossEntropyFused)])
+        .Op("cross_entropy_composite", x => CrossEntropyComposite(x[0], x[1], labelSmoothing: 0.2), d => d.CrossEntropySample(ignore: true),
+            uses: [typeof(Functions.LogSoftmax), typeof(Functions.Gather)]);
+
     /// <summary>Cross entropy of logits [M, C] and labels [M], already validated.</summary>
     private static Tensor CrossEntropyFlat(Tensor logits, Tensor labels, int ignoreIndex, double eps, string reduction)
     {
@@ -121,6 +129,10 @@ public static partial class Functional
         return reduction switch { "none" => sq, "sum" => sq.Sum(), _ => sq.Mean() };
     }
 
+    [GradChecks]
+    internal static OpChecks MseChecks() => OpChecks.Composite("nn")
+        .Op("mse", x => Mse(x[0], x[1]), d => d.SameShapePair(), uses: [typeof(Functions.Sub), typeof(Functions.Square)]);
+
     /// <summary>
     /// z-loss (PaLM): coefficient * mean(logsumexp(logits, -1)^2), added to the training loss to keep the softmax
     /// normaliser near 1. logits [..., C]; the mean runs over every position.
@@ -133,4 +145,8 @@ public static partial class Functional
         if (logits.Rank == 0) throw new ArgumentException($"{op}: expected logits [..., C], got a scalar", nameof(logits));
         return logits.LogSumExp(-1).Square().Mean() * coefficient;
     }
+
+    [GradChecks]
+    internal static OpChecks ZLossChecks() => OpChecks.Composite("nn")
+        .Op("z_loss", x => ZLoss(x[0], 0.5), d => d.Unary(-2, 2, minRank: 1), uses: [typeof(Functions.LogSumExp)]);
 }

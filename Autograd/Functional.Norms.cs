@@ -37,6 +37,19 @@ public static partial class Functional
     public static Tensor LayerNormComposite(Tensor x, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5, int[]? normalizedShape = null) =>
         LayerNorm(x, weight, bias, eps, normalizedShape, fused: false);
 
+    [GradChecks]
+    internal static OpChecks LayerNormChecks() => OpChecks.Composite("nn")
+        .Op("layer_norm", x => LayerNorm(x[0], x[1], x[2]), d => d.NormSample(withBias: true), uses: [typeof(Functions.LayerNormFused)])
+        .Op("layer_norm_weight_only", x => LayerNorm(x[0], x[1]), d => d.NormSample(withBias: false), uses: [typeof(Functions.LayerNormFused)])
+        .Op("layer_norm_no_affine", x => LayerNorm(x[0]), d => d.Unary(-2, 2, minRank: 1, maxRank: 3, minLast: 2),
+            uses: [typeof(Functions.LayerNormFused)])
+        .Op("layer_norm_last_two_dims", x => LayerNorm(x[0], x[1], x[2], normalizedShape: x[1].Shape), d => d.NormSample(withBias: true, dims: 2),
+            uses: [typeof(Functions.LayerNormFused), typeof(Functions.Reshape)])
+        .Op("layer_norm_composite", x => LayerNormComposite(x[0], x[1], x[2]), d => d.NormSample(withBias: true),
+            uses: [typeof(Functions.Mean), typeof(Functions.Rsqrt)])
+        .Op("layer_norm_composite_last_two_dims", x => LayerNormComposite(x[0], x[1], x[2], normalizedShape: x[1].Shape),
+            d => d.NormSample(withBias: true, dims: 2), uses: [typeof(Functions.Mean), typeof(Functions.Rsqrt)]);
+
     /// <summary>Layer norm over the last <paramref name="k"/> dims from primitives; the inputs are already validated.</summary>
     private static Tensor LayerNormFromPrimitives(Tensor x, Tensor? weight, Tensor? bias, double eps, int k)
     {
@@ -62,6 +75,10 @@ public static partial class Functional
         var y = x * (x.Square().Mean(-1, keepDim: true) + eps).Rsqrt(); // [..., D] * [..., 1]
         return weight is null ? y : y * weight;
     }
+
+    [GradChecks]
+    internal static OpChecks RmsNormChecks() => OpChecks.Composite("nn")
+        .Op("rms_norm", x => RmsNorm(x[0], x[1]), d => d.NormSample(withBias: false), uses: [typeof(Functions.Mean), typeof(Functions.Rsqrt)]);
 
     /// <summary>
     /// Validates a norm's arguments and returns the normalized shape: <paramref name="normalizedShape"/>, which must

@@ -38,6 +38,9 @@ public sealed class Add : BinaryFunction
 {
     public static Tensor Apply(Tensor a, Tensor b) => Run<AddOp, Add>(a, b);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut, dOut];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Add>("binary").Op("add", x => x[0] + x[1], d => d.Pair(-2, 2, -2, 2), uses: [typeof(Expand)]);
 }
 
 /// <summary>a - b. d/da = 1, d/db = -1.</summary>
@@ -45,6 +48,9 @@ public sealed class Sub : BinaryFunction
 {
     public static Tensor Apply(Tensor a, Tensor b) => Run<SubOp, Sub>(a, b);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut, B.RequiresGrad ? -dOut : null];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Sub>("binary").Op("sub", x => x[0] - x[1], d => d.Pair(-2, 2, -2, 2), uses: [typeof(Expand)]);
 }
 
 /// <summary>a * b. d/da = b, d/db = a.</summary>
@@ -53,6 +59,9 @@ public sealed class Mul : BinaryFunction
     public static Tensor Apply(Tensor a, Tensor b) => Run<MulOp, Mul>(a, b);
     protected internal override Tensor?[] Backward(Tensor dOut) =>
         [A.RequiresGrad ? dOut * B : null, B.RequiresGrad ? dOut * A : null];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Mul>("binary").Op("mul", x => x[0] * x[1], d => d.Pair(-2, 2, -2, 2), uses: [typeof(Expand)]);
 }
 
 /// <summary>a / b (true division: integers give Float32). d/da = 1/b, d/db = -a/b^2.</summary>
@@ -61,6 +70,9 @@ public sealed class Div : BinaryFunction
     public static Tensor Apply(Tensor a, Tensor b) => Run<DivOp, Div>(a, b, floatOnly: true);
     protected internal override Tensor?[] Backward(Tensor dOut) =>
         [A.RequiresGrad ? dOut / B : null, B.RequiresGrad ? -(dOut * A / B.Square()) : null];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Div>("binary").Op("div", x => x[0] / x[1], d => d.PairDivisor(), uses: [typeof(Expand)]);
 }
 
 /// <summary>
@@ -82,6 +94,12 @@ public sealed class Pow : BinaryFunction
         }
         return [da, db];
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Pow>("binary")
+        .Op("pow", x => x[0].Pow(x[1]), d => d.Pair(0.3, 2, -2, 2), uses: [typeof(Expand)])
+        .Op("pow_scalar", x => x[0].Pow(2.5), d => d.Unary(0.3, 2), family: "unary")
+        .Op("pow_scalar_negative_base", x => x[0].Pow(3.0), d => d.Unary(-2, 2), family: "unary");
 }
 
 /// <summary>max(a, b). The gradient goes to the larger input; ties split it evenly (PyTorch's rule for maximum).</summary>
@@ -96,6 +114,10 @@ public sealed class Maximum : BinaryFunction
         var share = aWins.To(dOut.DType) + tie.To(dOut.DType) * 0.5; // 1 where a wins, 1/2 on ties, 0 where b wins
         return [dOut * share, dOut * (1.0 - share)];
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Maximum>("binary")
+        .Op("maximum", x => x[0].Maximum(x[1]), d => d.DistinctPair(), twice: false, uses: [typeof(Expand)]);
 }
 
 /// <summary>min(a, b). The gradient goes to the smaller input; ties split it evenly.</summary>
@@ -103,6 +125,10 @@ public sealed class Minimum : BinaryFunction
 {
     public static Tensor Apply(Tensor a, Tensor b) => Run<MinimumOp, Minimum>(a, b);
     protected internal override Tensor?[] Backward(Tensor dOut) => Maximum.SplitTies(dOut, A.Lt(B), A.Eq(B));
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Minimum>("binary")
+        .Op("minimum", x => x[0].Minimum(x[1]), d => d.DistinctPair(), twice: false, uses: [typeof(Expand)]);
 }
 
 /// <summary>
@@ -138,6 +164,11 @@ public sealed class Clamp(double? min, double? max) : Function
         if (max is { } hi) inside = inside * x.Le(hi).To(dOut.DType);
         return [dOut * inside];
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Clamp>("unary")
+        .Op("clamp", x => x[0].Clamp(-0.5, 0.5), d => d.One(d.AwayFrom(d.Shape(), -2, 2, [-0.5, 0.5], 0.05)), twice: false)
+        .Op("clamp_min", x => x[0].Clamp(min: 0.25), d => d.One(d.AwayFrom(d.Shape(), -2, 2, [0.25], 0.05)), twice: false);
 }
 
 /// <summary>where(cond, a, b). d/da = dOut where cond, d/db = dOut elsewhere; no gradient to the mask.</summary>
@@ -161,4 +192,9 @@ public sealed class Where : Function
         var c = Inputs[0];
         return [null, Tensor.Where(c, dOut, zero), Tensor.Where(c, zero, dOut)];
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Where>("binary")
+        .Op("where", x => Tensor.Where(x[0], x[1], x[2]), d => d.WhereSample(), uses: [typeof(Expand)])
+        .Op("masked_fill", x => x[0].MaskedFill(x[1], 1.5), d => d.MaskedFillSample(), uses: [typeof(Expand)]);
 }

@@ -36,6 +36,11 @@ public sealed class IndexSelect(int axis, Tensor index) : Function
         var dX = Tensor.Zeros(shape, dOut.DType, dOut.Device).ScatterAdd(axis, expanded, g);
         return [x.Rank == 0 ? dX.Reshape() : dX];
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<IndexSelect>("index")
+        .Op("index_select", x => x[0].IndexSelect(0, x[1]), d => d.IndexSelectSample(0))
+        .Op("index_select_last", x => x[0].IndexSelect(-1, x[1]), d => d.IndexSelectSample(-1));
 }
 
 /// <summary>x.gather(dim, index). d/dx = zeros.scatter_add(dim, index, dY).</summary>
@@ -54,6 +59,9 @@ public sealed class Gather(int axis, Tensor index) : Function
 
     protected internal override Tensor?[] Backward(Tensor dOut) =>
         [Tensor.Zeros(Inputs[0].ShapeRef, dOut.DType, dOut.Device).ScatterAdd(axis, index, dOut)];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Gather>("index").Op("gather", x => x[0].Gather(-1, x[1]), d => d.GatherSample());
 }
 
 /// <summary>
@@ -79,6 +87,10 @@ public sealed class ScatterAdd(int axis, Tensor index) : Function
 
     protected internal override Tensor?[] Backward(Tensor dOut) =>
         [dOut, Inputs[1].RequiresGrad ? dOut.Gather(axis, index) : null];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<ScatterAdd>("index")
+        .Op("scatter_add", x => x[0].ScatterAdd(0, x[1], x[2]), d => d.ScatterAddSample());
 }
 
 /// <summary>

@@ -52,4 +52,13 @@ public sealed class MatMul : Function
         var (A, B) = (Inputs[0], Inputs[1]);
         return [A.RequiresGrad ? dOut.MatMul(B.MT) : null, B.RequiresGrad ? A.MT.MatMul(dOut) : null];
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<MatMul>("matmul")
+        .Op("matmul_1d", x => x[0].MatMul(x[1]), d => d.MatMul([], [], true))
+        .Op("matmul_2d", x => x[0].MatMul(x[1]), d => d.MatMul([], [], false))
+        .Op("matmul_vector_matrix", x => x[0].MatMul(x[1]), d => d.MatMulVector(vectorFirst: true))
+        .Op("matmul_matrix_vector", x => x[0].MatMul(x[1]), d => d.MatMulVector(vectorFirst: false))
+        .Op("matmul_batched", x => x[0].MatMul(x[1]), d => d.MatMul([2], [2], false))
+        .Op("matmul_broadcast", x => x[0].MatMul(x[1]), d => d.MatMul([2, 1], [3], false));
 }

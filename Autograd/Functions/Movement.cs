@@ -68,6 +68,11 @@ public sealed class Cat(int axis, int[] starts) : Function
         }
         return dX;
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Cat>("movement")
+        .Op("cat", x => Tensor.Cat(x, -1), d => d.CatSample(dim: -1))
+        .Op("cat_dim0", x => Tensor.Cat(x, 0), d => d.CatSample(dim: 0));
 }
 
 /// <summary>Joins tensors of one shape along a new dim (<c>torch.stack</c>): unsqueeze each, then cat.</summary>
@@ -85,6 +90,10 @@ public sealed class Stack
         try { return Cat.Apply(views, axis); }
         finally { views.Where(v => !v.RequiresGrad).ToList().ForEach(v => v.Dispose()); } // the graph keeps the others
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Stack>("movement")
+        .Op("stack", x => Tensor.Stack(x, 0), d => d.StackSample(), uses: [typeof(Cat), typeof(Reshape)]);
 }
 
 /// <summary>
@@ -134,6 +143,11 @@ public sealed class Pad(int[] pads) : Function
     }
 
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut.Pad(pads)];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Pad>("movement")
+        .Op("pad", x => x[0].Pad([1, 2], 0.5), d => d.Unary(-2, 2, minRank: 1))
+        .Op("pad_crop", x => x[0].Pad([-1, 1, 1, 0]), d => d.Unary(-2, 2, minRank: 2, minLast: 2));
 }
 
 /// <summary>
@@ -165,6 +179,10 @@ public sealed class Repeat
         }
         return y;
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Repeat>("movement")
+        .Op("repeat", x => x[0].Repeat([2, .. Enumerable.Range(0, x[0].Rank).Select(i => i % 2 == 0 ? 2 : 1)]), d => d.Unary(-2, 2, maxRank: 3));
 }
 
 /// <summary>
@@ -193,4 +211,9 @@ public sealed class Triangle
         }
         return y;
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Triangle>("movement")
+        .Op("tril", x => x[0].Tril(), d => d.Unary(-2, 2, minRank: 2))
+        .Op("triu", x => x[0].Triu(1), d => d.Unary(-2, 2, minRank: 2));
 }

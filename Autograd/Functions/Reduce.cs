@@ -27,6 +27,12 @@ public sealed class Sum(int[] inputShape, int[] axes) : Function
     }
 
     protected internal override Tensor?[] Backward(Tensor dOut) => [ReduceGrad.KeepDim(dOut, inputShape, axes).Expand(inputShape)];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Sum>("reduce")
+        .Op("sum", x => x[0].Sum(), d => d.Unary(-2, 2))
+        .Op("sum_dim", x => x[0].Sum(-1), d => d.Unary(-2, 2, minRank: 1))
+        .Op("sum_dims_keepdim", x => x[0].Sum([0, -1], keepDim: true), d => d.Unary(-2, 2, minRank: 2));
 }
 
 /// <summary>
@@ -44,6 +50,11 @@ public sealed class Amax(int[] axes, Tensor y) : Function
     }
 
     protected internal override Tensor?[] Backward(Tensor dOut) => [Extremum.SplitEvenly(dOut, Inputs[0], y, axes)];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Amax>("reduce")
+        .Op("amax", x => x[0].Amax(), d => d.One(d.Distinct(d.Shape())), twice: false)
+        .Op("amax_dim", x => x[0].Amax([-1]), d => d.One(d.Distinct(d.Shape(minRank: 1))), twice: false);
 }
 
 /// <summary>Minimum over dims (<c>torch.amin</c>). Ties split the gradient evenly: d/dx = dY * [x == y] / count(x == y).</summary>
@@ -58,6 +69,11 @@ public sealed class Amin(int[] axes, Tensor y) : Function
     }
 
     protected internal override Tensor?[] Backward(Tensor dOut) => [Extremum.SplitEvenly(dOut, Inputs[0], y, axes)];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Amin>("reduce")
+        .Op("amin", x => x[0].Amin(), d => d.One(d.Distinct(d.Shape())), twice: false)
+        .Op("amin_dims_keepdim", x => x[0].Amin([0, -1], keepDim: true), d => d.One(d.Distinct(d.Shape(minRank: 2))), twice: false);
 }
 
 internal static class Extremum
@@ -98,6 +114,10 @@ public sealed class MaxDim(int[] inputShape, int axis, Tensor indices) : Functio
         Extremum.ArgReduce(x, dim, keepDim, max: true, (s, a, i) => new MaxDim(s, a, i));
 
     protected internal override Tensor?[] Backward(Tensor dOut) => [Extremum.ToIndex(dOut, inputShape, axis, indices)];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<MaxDim>("reduce")
+        .Op("max_dim", x => x[0].Max(-1).Values, d => d.One(d.Distinct(d.Shape(minRank: 1))), twice: false);
 }
 
 /// <summary>Min along one dim with its index. The gradient goes to the selected (first) index only.</summary>
@@ -107,6 +127,10 @@ public sealed class MinDim(int[] inputShape, int axis, Tensor indices) : Functio
         Extremum.ArgReduce(x, dim, keepDim, max: false, (s, a, i) => new MinDim(s, a, i));
 
     protected internal override Tensor?[] Backward(Tensor dOut) => [Extremum.ToIndex(dOut, inputShape, axis, indices)];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<MinDim>("reduce")
+        .Op("min_dim", x => x[0].Min(0, keepDim: true).Values, d => d.One(d.Distinct(d.Shape(minRank: 1))), twice: false);
 }
 
 /// <summary>Mean = sum / n over the reduced elements. Floating types only, like PyTorch. d/dx = dY / n (through Sum).</summary>
@@ -122,6 +146,11 @@ public sealed class Mean
         using var inv = Tensor.Scalar(1.0 / n, x.DType, x.Device); // n = 0 gives NaN, like PyTorch
         return RawOps.Binary<MulOp>(s, inv);
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Mean>("reduce")
+        .Op("mean", x => x[0].Mean(), d => d.Unary(-2, 2), uses: [typeof(Sum), typeof(Mul)])
+        .Op("mean_dim", x => x[0].Mean(0, keepDim: true), d => d.Unary(-2, 2, minRank: 1), uses: [typeof(Sum), typeof(Mul)]);
 }
 
 /// <summary>
@@ -149,6 +178,12 @@ public sealed class Var
         using var denom = Tensor.Scalar(denomValue, x.DType, x.Device);
         return RawOps.Binary<DivOp>(s, denom);
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Var>("reduce")
+        .Op("var", x => x[0].Var(), d => d.Unary(-2, 2, minLast: 2, minRank: 1), uses: [typeof(Mean), typeof(Sum)])
+        .Op("var_dim", x => x[0].Var(-1, keepDim: true), d => d.Unary(-2, 2, minRank: 1, minLast: 2), uses: [typeof(Mean), typeof(Sum)])
+        .Op("var_population", x => x[0].Var(0, correction: 0), d => d.Unary(-2, 2, minRank: 1, minFirst: 2), uses: [typeof(Mean), typeof(Sum)]);
 }
 
 /// <summary>Standard deviation sqrt(var), same correction rule as <see cref="Var"/>. d/dx = d var/dx / (2 std).</summary>
@@ -160,6 +195,11 @@ public sealed class Std
         using var v = Var.Apply(x, dims, correction, keepDim);
         return RawOps.Unary<SqrtOp>(v);
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Std>("reduce")
+        .Op("std", x => x[0].Std(), d => d.One(d.Distinct(d.Shape(minRank: 1, minLast: 2))), uses: [typeof(Var), typeof(Sqrt)])
+        .Op("std_dim", x => x[0].Std(-1), d => d.One(d.Distinct(d.Shape(minRank: 1, minLast: 2))), uses: [typeof(Var), typeof(Sqrt)]);
 }
 
 /// <summary>
@@ -204,6 +244,11 @@ public sealed class LogSumExp(int[] axes, Tensor y) : Function
         var keep = RawOps.KeepDimShape(x.ShapeRef, axes);
         return [dOut.Reshape(keep) * (x - y.Reshape(keep)).Exp()];
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<LogSumExp>("reduce")
+        .Op("logsumexp", x => x[0].LogSumExp(), d => d.Unary(-2, 2))
+        .Op("logsumexp_dim", x => x[0].LogSumExp(-1, keepDim: true), d => d.Unary(-2, 2, minRank: 1));
 }
 
 /// <summary>
@@ -264,6 +309,15 @@ public sealed class Norm
         var safe = Tensor.Where(isZero, ReduceGrad.Const(s, 1.0), s);
         return Tensor.Where(isZero, ReduceGrad.Const(s, 0.0), root(safe));
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Norm>("reduce")
+        .Op("norm_1", x => x[0].Norm(1), d => d.One(d.Magnitude(d.Shape(), 0.2, 2)), uses: [typeof(Abs)])
+        .Op("norm_2", x => x[0].Norm(2), d => d.Unary(-2, 2), uses: [typeof(Sqrt)])
+        .Op("norm_2_dim", x => x[0].Norm(2, [-1]), d => d.One(d.Magnitude(d.Shape(minRank: 1), 0.2, 2)), uses: [typeof(Sqrt)])
+        .Op("norm_3", x => x[0].Norm(3), d => d.One(d.Magnitude(d.Shape(), 0.2, 2)), uses: [typeof(Pow), typeof(Abs)])
+        .Op("norm_inf", x => x[0].Norm(double.PositiveInfinity), d => d.One(d.DistinctMagnitude(d.Shape())), twice: false,
+            uses: [typeof(Amax), typeof(Abs)]);
 }
 
 /// <summary>Softmax along a dim, stable (max subtracted). d/dx = y (dY - sum(dY y)) over the dim.</summary>
@@ -282,6 +336,11 @@ public sealed class Softmax(int axis, Tensor y) : Function
         if (y.Rank == 0) return [dOut * ReduceGrad.Const(dOut, 0.0)]; // softmax of one element is 1: constant
         return [y * (dOut - (dOut * y).Sum(axis, keepDim: true))];
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Softmax>("reduce")
+        .Op("softmax", x => x[0].Softmax(-1), d => d.Unary(-2, 2, minRank: 1))
+        .Op("softmax_dim0", x => x[0].Softmax(0), d => d.Unary(-2, 2, minRank: 1));
 }
 
 /// <summary>Log-softmax along a dim, stable. d/dx = dY - exp(y) sum(dY) over the dim (exp(y) = softmax(x)).</summary>
@@ -300,4 +359,8 @@ public sealed class LogSoftmax(int axis, Tensor y) : Function
         if (y.Rank == 0) return [dOut * ReduceGrad.Const(dOut, 0.0)]; // log-softmax of one element is 0: constant
         return [dOut - y.Exp() * dOut.Sum(axis, keepDim: true)];
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<LogSoftmax>("reduce")
+        .Op("log_softmax", x => x[0].LogSoftmax(-1), d => d.Unary(-2, 2, minRank: 1));
 }

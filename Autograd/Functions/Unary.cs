@@ -27,6 +27,9 @@ public sealed class Neg : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<NegOp, Neg>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [-dOut];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Neg>("unary").Op("neg", x => x[0].Neg(), d => d.Unary(-2, 2));
 }
 
 /// <summary>|x|. d/dx = sign(x) (0 at 0, like PyTorch).</summary>
@@ -34,6 +37,10 @@ public sealed class Abs : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<AbsOp, Abs>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * X.Sign()];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Abs>("unary")
+        .Op("abs", x => x[0].Abs(), d => d.One(d.Magnitude(d.Shape(), 0.2, 2)), twice: false, uses: [typeof(Sign)]);
 }
 
 /// <summary>sign(x). d/dx = 0 everywhere it exists.</summary>
@@ -41,6 +48,10 @@ public sealed class Sign : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<SignOp, Sign>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * 0.0];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Sign>("unary")
+        .Op("sign", x => x[0].Sign(), d => d.One(d.Magnitude(d.Shape(), 0.2, 2)), twice: false);
 }
 
 /// <summary>e^x. d/dx = e^x = y.</summary>
@@ -48,6 +59,9 @@ public sealed class Exp : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<ExpOp, Exp>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * Y];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Exp>("unary").Op("exp", x => x[0].Exp(), d => d.Unary(-2, 2));
 }
 
 /// <summary>ln x. d/dx = 1/x.</summary>
@@ -55,6 +69,9 @@ public sealed class Log : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<LogOp, Log>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut / X];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Log>("unary").Op("log", x => x[0].Log(), d => d.Unary(0.2, 3));
 }
 
 /// <summary>sqrt x. d/dx = 1/(2 sqrt x) = 1/(2y).</summary>
@@ -62,6 +79,9 @@ public sealed class Sqrt : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<SqrtOp, Sqrt>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut / (Y * 2.0)];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Sqrt>("unary").Op("sqrt", x => x[0].Sqrt(), d => d.Unary(0.2, 3));
 }
 
 /// <summary>1/sqrt x. d/dx = -1/2 x^(-3/2) = -y^3 / 2.</summary>
@@ -69,6 +89,9 @@ public sealed class Rsqrt : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<RsqrtOp, Rsqrt>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * Y.Pow(3) * -0.5];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Rsqrt>("unary").Op("rsqrt", x => x[0].Rsqrt(), d => d.Unary(0.2, 3));
 }
 
 /// <summary>1/x. d/dx = -1/x^2 = -y^2.</summary>
@@ -76,6 +99,10 @@ public sealed class Reciprocal : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<ReciprocalOp, Reciprocal>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [-(dOut * Y.Square())];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Reciprocal>("unary")
+        .Op("reciprocal", x => x[0].Reciprocal(), d => d.One(d.Magnitude(d.Shape(), 0.3, 2)));
 }
 
 /// <summary>x^2. d/dx = 2x.</summary>
@@ -83,6 +110,9 @@ public sealed class Square : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<SquareOp, Square>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * X * 2.0];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Square>("unary").Op("square", x => x[0].Square(), d => d.Unary(-2, 2));
 }
 
 /// <summary>sin x. d/dx = cos x.</summary>
@@ -90,6 +120,9 @@ public sealed class Sin : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<SinOp, Sin>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * X.Cos()];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Sin>("unary").Op("sin", x => x[0].Sin(), d => d.Unary(-3, 3));
 }
 
 /// <summary>cos x. d/dx = -sin x.</summary>
@@ -97,6 +130,9 @@ public sealed class Cos : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<CosOp, Cos>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [-(dOut * X.Sin())];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Cos>("unary").Op("cos", x => x[0].Cos(), d => d.Unary(-3, 3));
 }
 
 /// <summary>tanh x. d/dx = 1 - tanh^2 x = 1 - y^2.</summary>
@@ -104,6 +140,9 @@ public sealed class Tanh : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<TanhOp, Tanh>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * (1.0 - Y.Square())];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Tanh>("unary").Op("tanh", x => x[0].Tanh(), d => d.Unary(-2, 2));
 }
 
 /// <summary>sigmoid x = 1/(1+e^-x). d/dx = y (1 - y).</summary>
@@ -111,6 +150,9 @@ public sealed class Sigmoid : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<SigmoidOp, Sigmoid>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * Y * (1.0 - Y)];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Sigmoid>("unary").Op("sigmoid", x => x[0].Sigmoid(), d => d.Unary(-3, 3));
 }
 
 /// <summary>max(x, 0). d/dx = 1 for x &gt; 0, else 0 (0 at the kink, like PyTorch).</summary>
@@ -118,6 +160,10 @@ public sealed class Relu : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<ReluOp, Relu>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * X.Gt(0.0).To(dOut.DType)];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Relu>("unary")
+        .Op("relu", x => x[0].Relu(), d => d.One(d.Magnitude(d.Shape(), 0.2, 2)), twice: false);
 }
 
 /// <summary>erf x. d/dx = 2/sqrt(pi) e^(-x^2).</summary>
@@ -125,6 +171,9 @@ public sealed class Erf : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<ErfOp, Erf>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * (-X.Square()).Exp() * (2.0 / Math.Sqrt(Math.PI))];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Erf>("unary").Op("erf", x => x[0].Erf(), d => d.Unary(-2, 2));
 }
 
 /// <summary>
@@ -140,6 +189,9 @@ public sealed class Gelu : UnaryFunction
         var pdf = (X.Square() * -0.5).Exp() * (1 / Math.Sqrt(2 * Math.PI));
         return [dOut * (cdf + X * pdf)];
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Gelu>("unary").Op("gelu", x => x[0].Gelu(), d => d.Unary(-3, 3));
 }
 
 /// <summary>
@@ -156,6 +208,9 @@ public sealed class GeluTanh : UnaryFunction
         var du2 = (X.Square() * (3 * K) + 1.0) * (2 * C);
         return [dOut * (s + X * s * (1.0 - s) * du2)];
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<GeluTanh>("unary").Op("gelu_tanh", x => x[0].Gelu("tanh"), d => d.Unary(-3, 3));
 }
 
 /// <summary>SiLU x s(x), s the sigmoid. d/dx = s (1 + x (1 - s)).</summary>
@@ -167,4 +222,7 @@ public sealed class Silu : UnaryFunction
         var s = X.Sigmoid();
         return [dOut * s * (1.0 + X * (1.0 - s))];
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Silu>("unary").Op("silu", x => x[0].Silu(), d => d.Unary(-3, 3));
 }

@@ -34,6 +34,14 @@ public sealed class Reshape(int[] inputShape) : Function
     }
 
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut.Reshape(inputShape)];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Reshape>("view")
+        .Op("reshape", x => x[0].Reshape(x[0].Shape.Reverse().ToArray()), d => d.Unary(-2, 2))
+        .Op("squeeze", x => x[0].Squeeze(), d => d.Unary(-2, 2))
+        .Op("squeeze_dim", x => x[0].Squeeze(0), d => d.Unary(-2, 2, minRank: 1, firstIsOne: true))
+        .Op("unsqueeze", x => x[0].Unsqueeze(0), d => d.Unary(-2, 2, maxRank: 3))
+        .Op("flatten", x => x[0].Flatten(), d => d.Unary(-2, 2));
 }
 
 /// <summary>permute / transpose: y dim i = x dim dims[i]. d/dx = dY permuted by the inverse permutation.</summary>
@@ -51,6 +59,11 @@ public sealed class Permute(int[] dims) : Function
         for (int i = 0; i < dims.Length; i++) inverse[dims[i]] = i;
         return [dOut.Permute(inverse)];
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Permute>("view")
+        .Op("permute", x => x[0].Permute(Enumerable.Range(0, x[0].Rank).Reverse().ToArray()), d => d.Unary(-2, 2, minRank: 1))
+        .Op("transpose", x => x[0].Transpose(0, -1), d => d.Unary(-2, 2, minRank: 2));
 }
 
 /// <summary>expand (broadcasting, stride 0): d/dx = dY summed over the new leading dims and the dims that grew from 1.</summary>
@@ -75,6 +88,10 @@ public sealed class Expand(int[] inputShape) : Function
         var s = axes.Count == 0 ? g : g.Sum(axes.ToArray(), keepDim: true);
         return s.Reshape(shape);
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Expand>("view")
+        .Op("expand", x => x[0].Expand([2, .. x[0].Shape.Select(s => s == 1 ? 3 : s)]), d => d.Unary(-2, 2));
 }
 
 /// <summary>
@@ -91,6 +108,21 @@ public sealed class Slice(int[] inputShape, int dim, int start, int step) : Func
     }
 
     protected internal override Tensor?[] Backward(Tensor dOut) => [SliceBackward.Apply(dOut, inputShape, dim, start, step)];
+
+    // SliceBackward has no checks of its own: every slice's backward runs it, and the second-order checks differentiate it.
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Slice>("view")
+        .Op("narrow", x => x[0].Narrow(-1, x[0].Size(-1) - 2, 2), d => d.Unary(-2, 2, minRank: 1, minLast: 2), uses: [typeof(SliceBackward)])
+        .Op("slice_step", x => x[0].Slice(-1, 0, null, 2), d => d.Unary(-2, 2, minRank: 1), uses: [typeof(SliceBackward)])
+        .Op("slice_offset_step", x => x[0].Slice(0, 1, null, 2), d => d.Unary(-2, 2, minRank: 1, minFirst: 2), uses: [typeof(SliceBackward)])
+        .Op("index", x => x[0][^1], d => d.Unary(-2, 2, minRank: 1), uses: [typeof(Reshape), typeof(SliceBackward)])
+        .Op("index_range_newaxis", x => x[0][TensorIndex.Ellipsis, 1.., TensorIndex.NewAxis], d => d.Unary(-2, 2, minRank: 1, minLast: 2),
+            uses: [typeof(Reshape), typeof(SliceBackward)])
+        // split and chunk copy nothing: each piece is a narrow.
+        .Op("split_piece", x => x[0].Split(2, -1)[^1], d => d.Unary(-2, 2, minRank: 1, minLast: 2), uses: [typeof(SliceBackward)], family: "movement")
+        .Op("split_sizes_piece", x => x[0].Split([1, x[0].Size(0) - 1], 0)[1], d => d.Unary(-2, 2, minRank: 1, minFirst: 2),
+            uses: [typeof(SliceBackward)], family: "movement")
+        .Op("chunk_piece", x => x[0].Chunk(2, 0)[0], d => d.Unary(-2, 2, minRank: 1), uses: [typeof(SliceBackward)], family: "movement");
 }
 
 /// <summary>
@@ -124,6 +156,11 @@ public sealed class Identity : Function
     public static Tensor Clone(Tensor x) => Record(x.CopyRaw(), () => new Identity(), x);
 
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Identity>("view")
+        .Op("contiguous", x => x[0].Contiguous(), d => d.Unary(-2, 2))
+        .Op("clone", x => x[0].Clone(), d => d.Unary(-2, 2));
 }
 
 /// <summary>A dtype conversion: d/dx = dY converted back to x's dtype (no gradient flows into integer inputs).</summary>
@@ -137,6 +174,11 @@ public sealed class Cast(DType inputDType) : Function
     }
 
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut.To(inputDType)];
+
+    // Float64 -> Float32 -> Float64: the round trip rounds to Float32, so the finite-difference step is larger.
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Cast>("view")
+        .Op("cast_float32_float64", x => x[0].To(DType.Float32).To(DType.Float64), d => d.One(d.Uniform(d.Shape(), -2, 2), eps: 1e-3));
 }
 
 /// <summary>A copy to another device: d/dx = dY copied back.</summary>
@@ -150,4 +192,8 @@ public sealed class ToDevice(Device inputDevice) : Function
     }
 
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut.To(inputDevice)];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<ToDevice>("view")
+        .Op("to_device", x => x[0].To(x[0].Device == Device.Cpu ? Device.Reference : Device.Cpu).To(x[0].Device), d => d.Unary(-2, 2));
 }

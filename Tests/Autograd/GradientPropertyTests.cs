@@ -79,7 +79,7 @@ public class GradientPropertyTests
         var covered = OpRegistry.All.SelectMany(o => o.Functions).ToHashSet();
         var missing = functions.Where(t => !covered.Contains(t)).Select(t => t.FullName).OrderBy(n => n).ToList();
         Assert.That(missing, Is.Empty,
-            "these Function classes have no gradient property; register an op that exercises each in OpRegistry:\n" + string.Join("\n", missing));
+            "these Function classes have no gradient property; beside each, declare a [GradChecks] method with an op that exercises it (see OpChecks):\n" + string.Join("\n", missing));
     }
 
     [Test]
@@ -90,6 +90,94 @@ public class GradientPropertyTests
         Assert.That(OpRegistry.All.Select(o => o.Family).Distinct(),
             Is.EquivalentTo(new[] { "unary", "binary", "view", "reduce", "matmul", "index", "movement", "nn" }));
         Assert.That(OpRegistry.All.Where(o => o.Functions.Length == 0).Select(o => o.Name), Is.Empty, "every op lists its Function classes");
+    }
+
+    [Test]
+    public void TheRegistry_FindsAtLeastTheOpsOfTheListItReplaced_InFamilyOrder()
+    {
+        // 109 ops were listed by hand in OpRegistry before each function declared its own: discovery that finds
+        // fewer has lost declarations.
+        Assert.That(OpRegistry.All, Has.Count.GreaterThanOrEqualTo(109));
+        var names = OpRegistry.All.Select(o => o.Name).ToList();
+        Assert.That(names, Is.SupersetOf(new[] { "exp", "clamp", "pow", "where", "reshape", "split_piece", "sum", "norm_inf", "matmul_2d",
+                                                 "scatter_add", "cat", "tril", "cross_entropy", "mse", "layer_norm", "rms_norm", "attention_causal" }));
+        var ranks = OpRegistry.All.Select(o => OpChecks.Families.ToList().IndexOf(o.Family)).ToList();
+        Assert.That(ranks, Is.Ordered, "ops are listed family by family");
+    }
+
+    [Test]
+    public void TheRegistry_OrderDoesNotDependOnTheOrderTypesAreFound()
+    {
+        var types = typeof(OpRegistry).Assembly.GetTypes();
+        var reversed = OpRegistry.Discover(types.Reverse()).Select(o => o.Name);
+        Assert.That(reversed, Is.EqualTo(OpRegistry.All.Select(o => o.Name)));
+    }
+
+    [Test]
+    public void Discover_FindsAPlantedDeclaration_WithItsClassFirstAmongTheFunctions()
+    {
+        var ops = OpRegistry.Discover([typeof(Planted.Good)]);
+        Assert.That(ops.Select(o => o.Name), Is.EqualTo(new[] { "planted_first", "planted_second" }));
+        Assert.That(ops[1].Functions, Is.EqualTo(new[] { typeof(Planted.Good), typeof(DotGrad.Autodiff.Functions.Neg) }));
+        Assert.That(ops[1].Family, Is.EqualTo("binary"));
+        Assert.That(ops[0].TwiceDifferentiable && !ops[1].TwiceDifferentiable, Is.True);
+    }
+
+    [TestCase(typeof(Planted.TakesAnArgument), "not a static, parameterless")]
+    [TestCase(typeof(Planted.OnAnInstanceMethod), "not a static, parameterless")]
+    [TestCase(typeof(Planted.BuiltForAnotherClass), "builds checks for Exp")]
+    [TestCase(typeof(Planted.UnknownFamily), "family 'unaryy'")]
+    [TestCase(typeof(Planted.CompositeWithoutFunctions), "no function classes")]
+    [TestCase(typeof(Planted.Good), "declared more than once")]
+    public void Discover_RejectsADeclarationItCannotUse_RatherThanSkippingIt(Type planted, string message)
+    {
+        // The Good declaration is rejected only when its names are declared twice (it is passed twice).
+        var types = planted == typeof(Planted.Good) ? new[] { planted, planted } : new[] { planted };
+        var e = Assert.Throws<InvalidOperationException>(() => OpRegistry.Discover(types));
+        Assert.That(e!.Message, Does.Contain(message).And.Contain(planted.Name));
+    }
+
+    /// <summary>Declarations that discovery must accept (Good) or reject, each with the reason in its name.</summary>
+    private static class Planted
+    {
+        public sealed class Good
+        {
+            [GradChecks]
+            internal static OpChecks Checks() => OpChecks.For<Good>("unary")
+                .Op("planted_first", x => x[0].Exp(), d => d.Unary(-1, 1))
+                .Op("planted_second", x => x[0] * x[1], d => d.Pair(-1, 1, -1, 1), twice: false,
+                    uses: [typeof(DotGrad.Autodiff.Functions.Neg)], family: "binary");
+        }
+
+        public sealed class TakesAnArgument
+        {
+            [GradChecks]
+            internal static OpChecks Checks(int n) => OpChecks.For<TakesAnArgument>("unary").Op($"planted_{n}", x => x[0], d => d.Unary(-1, 1));
+        }
+
+        public sealed class OnAnInstanceMethod
+        {
+            [GradChecks]
+            internal OpChecks Checks() => OpChecks.For<OnAnInstanceMethod>("unary").Op("planted", x => x[0], d => d.Unary(-1, 1));
+        }
+
+        public sealed class BuiltForAnotherClass
+        {
+            [GradChecks]
+            internal static OpChecks Checks() => OpChecks.For<DotGrad.Autodiff.Functions.Exp>("unary").Op("planted", x => x[0].Exp(), d => d.Unary(-1, 1));
+        }
+
+        public sealed class UnknownFamily
+        {
+            [GradChecks]
+            internal static OpChecks Checks() => OpChecks.For<UnknownFamily>("unaryy").Op("planted", x => x[0], d => d.Unary(-1, 1));
+        }
+
+        public sealed class CompositeWithoutFunctions
+        {
+            [GradChecks]
+            internal static OpChecks Checks() => OpChecks.Composite("nn").Op("planted", x => x[0], d => d.Unary(-1, 1));
+        }
     }
 
     [Property(MaxTest = 40)]
