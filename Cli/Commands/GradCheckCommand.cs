@@ -4,8 +4,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using DotGrad.Autodiff;
-using DotGrad.Backends.OpenCL;
 using DotGrad.Backends;
+using DotGrad.Backends.OpenCL;
 using DotGrad.Cli.Output;
 using Spectre.Console;
 

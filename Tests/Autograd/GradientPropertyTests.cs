@@ -2,9 +2,9 @@
 // broadcast partners, non-contiguous layouts) pass a first-order gradient check, and a second-order one where the op
 // is twice differentiable. A failure names the op, the device and the seed; replay it with
 // GradCheck.Check(op.Apply, op.Sample(new Generator(seed)).On(device)).
+using DotGrad;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
-using DotGrad;
 using FsCheck;
 using FsCheck.Fluent;
 using PropertyAttribute = FsCheck.NUnit.PropertyAttribute;
