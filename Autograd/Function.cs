@@ -57,6 +57,7 @@ public abstract class Function
         node._inputs = inputs;
         node.OutputShape = output.ShapeRef;
         output.SetGradFn(node);
+        ShapeTrace.Add(node, inputs, output);
         return output;
     }
 

@@ -107,6 +107,7 @@ public sealed class MultiHeadAttention : Module<Tensor, Tensor>
             att = att.MaskedFill(cols.Gt(rows), double.NegativeInfinity);               // [B, nh, Tq, Tk]; query i does not see keys j > i
         }
         att = att.Softmax(-1);                                               // [B, nh, Tq, Tk], stable: subtracts the row max first
+        AttentionMaps.Current?.Add(this, att);                               // only while someone records the maps (a picture)
         var y = att.MatMul(v);                                               // [B, nh, Tq, Tk] @ [B, nh, Tk, hs] -> [B, nh, Tq, hs]
         y = y.Transpose(1, 2).Reshape(B, Tq, nh * hs);                       // [B, nh, Tq, hs] -> [B, Tq, nh, hs] -> [B, Tq, C]
         y = Out.Call(y);                                                     // [B, Tq, C]
