@@ -11,6 +11,9 @@ public sealed partial class CoursePage
     /// <summary>The mark at the end of an output line whose numbers depend on the machine or on the quick mode.</summary>
     public const string Varies = "(varies)";
 
+    /// <summary>The mark at the end of an output line that is all about the machine (its CPU, its OpenCL devices): only its presence is checked.</summary>
+    public const string Machine = "(machine)";
+
     private const string OutputMarker = "<!-- output -->";
 
     public CoursePage(string markdownPath)
@@ -74,6 +77,7 @@ public sealed partial class CoursePage
                 diffs.Add($"line {i + 1}: page has {(e is null ? "nothing" : $"'{e}'")}, the lesson printed {(a is null ? "nothing" : $"'{a}'")}");
                 continue;
             }
+            if (e.EndsWith(Machine, StringComparison.Ordinal)) continue;
             bool varies = e.EndsWith(Varies, StringComparison.Ordinal);
             if (varies ? Blank(e[..^Varies.Length]) == Blank(a) : e == a) continue;
             diffs.Add($"line {i + 1}: page '{e}', the lesson printed '{a}'");
@@ -95,7 +99,8 @@ public sealed partial class CoursePage
         var lines = Lines(printed);
         if (old.Count == lines.Count)
             for (int i = 0; i < lines.Count; i++)
-                if (old[i].EndsWith(Varies, StringComparison.Ordinal)) lines[i] += "  " + Varies;
+                foreach (var mark in new[] { Varies, Machine })
+                    if (old[i].EndsWith(mark, StringComparison.Ordinal)) lines[i] += "  " + mark;
         var body = string.Concat(lines.Select(l => l + "\n"));
         return page[..block.Index] + $"{OutputMarker}\n```text\n{body}```" + page[(block.Index + block.Length)..];
     }
