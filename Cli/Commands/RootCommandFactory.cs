@@ -1,4 +1,4 @@
-// The command tree: dotgrad train | sample | compare | gradcheck | devices, and the options every command shares.
+// The command tree: dotgrad train | sample | compare | gradcheck | devices | graph | attention, and the options every command shares.
 using System.CommandLine;
 
 namespace DotGrad.Cli.Commands;
@@ -14,7 +14,7 @@ internal static class RootCommandFactory
 
     public static RootCommand Create(CliContext context)
     {
-        var root = new RootCommand("DotGrad: train a small GPT (a built-in task or text) or an image classifier (MNIST), sample text, check gradients, list devices.")
+        var root = new RootCommand("DotGrad: train a small GPT (a built-in task or text) or an image classifier (MNIST), sample text, check gradients, list devices, draw autograd graphs and attention maps.")
         {
             Verbose,
         };
@@ -23,6 +23,8 @@ internal static class RootCommandFactory
         root.Subcommands.Add(CompareCommand.Create(context));
         root.Subcommands.Add(GradCheckCommand.Create(context));
         root.Subcommands.Add(DevicesCommand.Create(context));
+        root.Subcommands.Add(GraphCommand.Create(context));
+        root.Subcommands.Add(AttentionCommand.Create(context));
         return root;
     }
 }
