@@ -9,7 +9,7 @@ namespace DotGrad.Autodiff;
 public sealed record TracedOp(int Index, string Name, IReadOnlyList<int[]> Inputs, int[] Output, DType DType)
 {
     public override string ToString() =>
-        $"{Index,4}  {Name,-16} {string.Join(", ", Inputs.Select(s => ShapeMath.Format(s))),-34} -> {ShapeMath.Format(Output)}";
+        $"{Index,4}  {Name,-18} {string.Join(", ", Inputs.Select(s => ShapeMath.Format(s))),-34} -> {ShapeMath.Format(Output)}";
 }
 
 /// <summary>
@@ -47,7 +47,7 @@ public sealed class ShapeTrace : IDisposable
     public IReadOnlyList<TracedOp> Ops => _ops;
 
     /// <summary>The column titles of the table.</summary>
-    public static string Header => $"{"#",4}  {"op",-16} {"inputs",-34} -> output";
+    public static string Header => $"{"#",4}  {"op",-18} {"inputs",-34} -> output";
 
     internal static void Add(Function node, Tensor[] inputs, Tensor output)
     {
