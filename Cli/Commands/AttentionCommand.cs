@@ -1,7 +1,6 @@
 // dotgrad attention: what every head of a trained character-level GPT looks at while reading a prompt, as one PNG of
 // heatmaps (a row per layer, a column per head), recorded with AttentionMaps and drawn by AttentionPlot.
 using System.CommandLine;
-using System.Text;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
 using DotGrad.Cli.Output;
@@ -36,9 +35,9 @@ internal static class AttentionCommand
             throw new UserError($"--checkpoint '{dir}' holds a {state.ModelKind} trained on {taskName}; attention draws a GPT's attention over the characters " +
                                 "of a prompt, so it needs a gpt checkpoint (from 'dotgrad train gpt --text FILE', or the sort task's 'dotgrad train')");
         var config = GptModel.FromJson(state.ModelConfig, dir);
-        var vocab = Vocabulary(state, config.VocabSize, dir);
+        var vocab = CheckpointText.Vocabulary(state, config.VocabSize, dir);
 
-        string text = Unescape(promptText);
+        string text = CheckpointText.Unescape(promptText);
         if (text.Length == 0) throw new UserError("--prompt is empty; give at least one character for the model to read");
         var ids = vocab.Encode(text, "--prompt");
         if (ids.Length > config.ContextLength)
@@ -78,40 +77,5 @@ internal static class AttentionCommand
         context.Out.WriteLine($"plot      {outPath}");
         context.Out.Flush();
         return ExitCodes.Success;
-    }
-
-    /// <summary>The checkpoint's characters: a text run keeps its vocabulary in run.json; the sort task's is fixed.</summary>
-    private static CharVocab Vocabulary(RunState state, int vocabSize, string dir)
-    {
-        string? chars = state.Task["vocab"]?.GetValue<string>()
-                        ?? (state.Task["name"]?.GetValue<string>() == SortTask.TaskName ? SortTask.VocabChars : null);
-        if (chars is null) throw new UserError($"--checkpoint '{dir}': run.json has no vocabulary, so the prompt cannot be turned into tokens");
-        try
-        {
-            var vocab = new CharVocab(chars);
-            if (vocab.Size != vocabSize)
-                throw new UserError($"--checkpoint '{dir}': the vocabulary has {vocab.Size} characters but the model {vocabSize} tokens");
-            return vocab;
-        }
-        catch (ArgumentException e)
-        {
-            throw UserError.From($"--checkpoint '{dir}': the vocabulary in run.json is damaged", e);
-        }
-    }
-
-    /// <summary>The prompt as `sample` reads it: \n, \t and \\ are a newline, a tab and a backslash.</summary>
-    private static string Unescape(string s)
-    {
-        var b = new StringBuilder(s.Length);
-        for (int i = 0; i < s.Length; i++)
-        {
-            if (s[i] == '\\' && i + 1 < s.Length && s[i + 1] is 'n' or 't' or '\\')
-            {
-                b.Append(s[++i] switch { 'n' => '\n', 't' => '\t', _ => '\\' });
-                continue;
-            }
-            b.Append(s[i]);
-        }
-        return b.ToString();
     }
 }

@@ -1,6 +1,5 @@
 // dotgrad sample: continue a prompt with a trained GPT checkpoint (temperature, top-k, a seed for repeatable text).
 using System.CommandLine;
-using System.Text;
 using DotGrad.Backends;
 using DotGrad.Cli.Tasks;
 using DotGrad.Cli.Training;
@@ -42,8 +41,8 @@ internal static class SampleCommand
         var config = GptModel.FromJson(state.ModelConfig, dir);
         // A sort checkpoint answers with as many digits as the question has; text goes on for 200 characters.
         int tokens = tokensGiven ?? (state.Task["name"]?.ToString() == "sort" && state.Task["digits"] is { } digits ? digits.GetValue<int>() : 200);
-        var vocab = Vocabulary(state, config.VocabSize, dir);
-        string text = Unescape(promptText);
+        var vocab = CheckpointText.Vocabulary(state, config.VocabSize, dir);
+        string text = CheckpointText.Unescape(promptText);
         if (text.Length == 0) throw new UserError("--prompt is empty; give at least one character to start from");
         var ids = vocab.Encode(text, "--prompt");
 
@@ -56,39 +55,5 @@ internal static class SampleCommand
         context.Out.WriteLine(vocab.Decode(output));
         context.Out.Flush();
         return ExitCodes.Success;
-    }
-
-    /// <summary>The checkpoint's vocabulary: a text run stores its characters; the sort task's are fixed.</summary>
-    private static CharVocab Vocabulary(RunState state, int vocabSize, string dir)
-    {
-        string? chars = state.Task["vocab"]?.GetValue<string>()
-                        ?? (state.Task["name"]?.GetValue<string>() == SortTask.TaskName ? SortTask.VocabChars : null);
-        if (chars is null) throw new UserError($"--checkpoint '{dir}': run.json has no vocabulary, so its tokens cannot be turned into text");
-        try
-        {
-            var vocab = new CharVocab(chars);
-            if (vocab.Size != vocabSize)
-                throw new UserError($"--checkpoint '{dir}': the vocabulary has {vocab.Size} characters but the model {vocabSize} tokens");
-            return vocab;
-        }
-        catch (ArgumentException e)
-        {
-            throw UserError.From($"--checkpoint '{dir}': the vocabulary in run.json is damaged", e);
-        }
-    }
-
-    private static string Unescape(string s)
-    {
-        var b = new StringBuilder(s.Length);
-        for (int i = 0; i < s.Length; i++)
-        {
-            if (s[i] == '\\' && i + 1 < s.Length && s[i + 1] is 'n' or 't' or '\\')
-            {
-                b.Append(s[++i] switch { 'n' => '\n', 't' => '\t', _ => '\\' });
-                continue;
-            }
-            b.Append(s[i]);
-        }
-        return b.ToString();
     }
 }
