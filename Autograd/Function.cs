@@ -8,6 +8,23 @@ namespace DotGrad.Autodiff;
 /// (inputs or the output), and <see cref="Backward"/> maps the gradient of the output to one gradient per input,
 /// written with tensor operations so that it runs on every backend and can itself be differentiated.
 /// Every function has exactly one output.
+/// <para>Your own differentiable op, like PyTorch's <c>torch.autograd.Function</c>: subclass this, compute the forward
+/// without recording (under <see cref="Autograd.NoGrad"/>), link the result with <see cref="Record"/>, and override
+/// <see cref="Backward"/> (as <c>protected override</c>):</para>
+/// <code>
+/// sealed class Softplus : Function
+/// {
+///     public static Tensor Apply(Tensor x)
+///     {
+///         Tensor y;
+///         using (Autograd.NoGrad()) y = (x.Exp() + 1).Log();           // the forward: nothing recorded
+///         return Record(y, () => new Softplus(), x);                    // one node, with x as its input
+///     }
+///     protected override Tensor?[] Backward(Tensor dOut) => [dOut * Inputs[0].Sigmoid()];
+/// }
+/// </code>
+/// A backward written with tensor operations is itself recorded when a graph of the gradient is asked for
+/// (<c>createGraph: true</c>), so second derivatives work too; check both with <see cref="GradCheck"/>.
 /// </summary>
 public abstract class Function
 {
@@ -46,11 +63,18 @@ public abstract class Function
     }
 
     /// <summary>
-    /// Connects <paramref name="output"/> to the graph through <paramref name="fn"/> when gradients are being recorded
-    /// and some input requires one; otherwise leaves it a plain tensor. Returns the output.
+    /// Connects <paramref name="output"/> to the graph through the node <paramref name="fn"/> makes, with
+    /// <paramref name="inputs"/> as its inputs, when gradients are being recorded and some input requires one;
+    /// otherwise leaves it a plain tensor (and <paramref name="fn"/> is never called). Returns the output. The output
+    /// must be a fresh result with no node of its own: compute it under <see cref="Autograd.NoGrad"/>.
     /// </summary>
-    internal static Tensor Record(Tensor output, Func<Function> fn, params Tensor[] inputs)
+    protected internal static Tensor Record(Tensor output, Func<Function> fn, params Tensor[] inputs)
     {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(fn);
+        if (output.GradFn is { } existing)
+            throw new InvalidOperationException($"Function.Record: the output was already computed by {existing.Name} in the graph; " +
+                                                "compute the forward under Autograd.NoGrad() so that the new function is its only node");
         // Integer and Bool results (indices, masks, casts to Int32) never carry gradients.
         if (!Autograd.IsRecording(inputs) || output.DType is not (DType.Float32 or DType.Float64)) return output;
         var node = fn();

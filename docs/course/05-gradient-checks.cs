@@ -12,48 +12,34 @@ using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.FSharp.Core;
 
-// region: custom
-// A function whose derivative we supply ourselves. The result has the value `value`, and autograd sees only the
-// term (x - x.Detach()) * derivative, which is zero in value but has gradient `derivative` with respect to x.
-static Tensor WithDerivative(Tensor x, Tensor value, Tensor derivative) =>
-    value.Detach() + (x - x.Detach()) * derivative.Detach();
-
-// softplus(x) = log(1 + e^x), written in a form that cannot overflow: max(x, 0) + log(1 + e^-|x|).
-static Tensor SoftplusValue(Tensor x) => x.Relu() + (1 + (-x.Abs()).Exp()).Log();
-
-// Its derivative is the sigmoid. The wrong version has a plausible slip: sigmoid(|x|), right only for x >= 0.
-static Tensor Softplus(Tensor x) => WithDerivative(x, SoftplusValue(x), x.Sigmoid());
-static Tensor SoftplusWrong(Tensor x) => WithDerivative(x, SoftplusValue(x), x.Abs().Sigmoid());
-// endregion
 
 // region: check
 // Check compares the gradient autograd computes with central differences, element by element, in Float64.
 var x = Tensor.Randn([3, 4], new Generator(seed: 5), DType.Float64).RequireGrad();   // [3, 4]
-var wrong = GradCheck.Check(xs => SoftplusWrong(xs[0]), [x]);
+var wrong = GradCheck.Check(xs => Softplus.Apply(xs[0], wrong: true), [x]);
 Console.WriteLine($"wrong derivative: passed {wrong.Passed}");
 Console.WriteLine(wrong.Message);
 Console.WriteLine($"x{ShapeMath.Format(wrong.WorstIndex)} = {x[wrong.WorstIndex.Select(i => (TensorIndex)i).ToArray()].Item():F6}");
-var right = GradCheck.Check(xs => Softplus(xs[0]), [x]);
+var right = GradCheck.Check(xs => Softplus.Apply(xs[0]), [x]);
 Console.WriteLine($"right derivative: passed {right.Passed}");
 Console.WriteLine(right.Message);
 // endregion
 
 Console.WriteLine();
 // region: second
-// CheckSecondOrder differentiates the gradient itself. Our derivative was handed to autograd as a constant
-// (Detach), so autograd thinks the second derivative is 0: the check catches that too. The same softplus written
-// from DotGrad's ops has a backward made of recorded tensor ops, so it can be differentiated again.
-var custom2 = GradCheck.CheckSecondOrder(xs => Softplus(xs[0]), [x]);
-Console.WriteLine($"ours, second order: passed {custom2.Passed}");
-Console.WriteLine(custom2.Message);
-var library2 = GradCheck.CheckSecondOrder(xs => SoftplusValue(xs[0]), [x]);
-Console.WriteLine($"from DotGrad's ops, second order: passed {library2.Passed}");
+// CheckSecondOrder differentiates the gradient itself. Our Backward is written with tensor operations, so when a
+// graph of the gradient is asked for (createGraph) they are recorded too, and the gradient can be differentiated.
+var ours2 = GradCheck.CheckSecondOrder(xs => Softplus.Apply(xs[0]), [x]);
+Console.WriteLine($"ours, second order: passed {ours2.Passed}");
+Console.WriteLine(ours2.Message);
+var wrong2 = GradCheck.CheckSecondOrder(xs => Softplus.Apply(xs[0], wrong: true), [x]);
+Console.WriteLine($"the wrong one, second order: passed {wrong2.Passed}");
 // endregion
 
 Console.WriteLine();
 // region: property
-// A property test: for random shapes and random values, a small layer softplus(x W + b) passes the first-order
-// check (with our derivative) and the second-order one (with DotGrad's ops). x is [B, T, k], W [k, c], b [c]:
+// A property test: for random shapes and random values, a small layer softplus(x W + b) with our Softplus passes
+// the first-order check and the second-order one. x is [B, T, k], W [k, c], b [c]:
 // a batched matmul and a broadcast add, the two places where shapes most often go wrong.
 var shapes =
     from B in Gen.Choose(1, 3)
@@ -73,8 +59,8 @@ var layer = Prop.ForAll(shapes.ToArbitrary(), s =>
         Tensor.Randn([s.k, s.c], g, DType.Float64).RequireGrad(),       // W [k, c]
         Tensor.Randn([s.c], g, DType.Float64).RequireGrad(),            // b [c]
     };
-    var first = GradCheck.Check(xs => Softplus(xs[0].MatMul(xs[1]) + xs[2]), inputs);
-    var second = GradCheck.CheckSecondOrder(xs => SoftplusValue(xs[0].MatMul(xs[1]) + xs[2]), inputs);
+    var first = GradCheck.Check(xs => Softplus.Apply(xs[0].MatMul(xs[1]) + xs[2]), inputs);
+    var second = GradCheck.CheckSecondOrder(xs => Softplus.Apply(xs[0].MatMul(xs[1]) + xs[2]), inputs);
     if (!first.Passed || !second.Passed)
         throw new Exception($"shape {s}: {(first.Passed ? second : first).Message}");
     passed++;
@@ -85,4 +71,22 @@ var replay = new Replay(new Rnd(20_240_501UL), FSharpOption<int>.None);
 int samples = Lesson.Steps(100, 20);
 Check.One(Config.QuickThrowOnFailure.WithMaxTest(samples).WithReplay(replay).WithQuietOnSuccess(true), layer);
 Console.WriteLine($"{passed} of {samples} random samples passed, first and second order, over {tried.Count} different shapes");
+// endregion
+
+// region: custom
+// softplus(x) = log(1 + e^x), a smooth ReLU, as an op of our own: a Function subclass, as the library's ops are.
+// The forward runs without recording, so the graph gets one node, Softplus, whose Backward we write ourselves.
+// The derivative is the sigmoid; the wrong version has a plausible slip, sigmoid(|x|), right only for x >= 0.
+sealed class Softplus(bool wrong) : Function
+{
+    public static Tensor Apply(Tensor x, bool wrong = false)
+    {
+        Tensor y;
+        using (Autograd.NoGrad()) y = x.Relu() + (1 + (-x.Abs()).Exp()).Log();   // max(x, 0) + log(1 + e^-|x|): no overflow
+        return Record(y, () => new Softplus(wrong), x);                         // one node, with x as its input
+    }
+
+    // dOut * sigmoid(x), written with tensor operations so that it can itself be differentiated.
+    protected override Tensor?[] Backward(Tensor dOut) => [dOut * (wrong ? Inputs[0].Abs() : Inputs[0]).Sigmoid()];
+}
 // endregion
