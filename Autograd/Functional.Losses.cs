@@ -149,4 +149,20 @@ public static partial class Functional
     [GradChecks]
     internal static OpChecks ZLossChecks() => OpChecks.Composite("nn")
         .Op("z_loss", x => ZLoss(x[0], 0.5), d => d.Unary(-2, 2, minRank: 1), uses: [typeof(Functions.LogSumExp)]);
+
+    /// <summary>
+    /// Logit soft-capping (Gemma 2): cap * tanh(x / cap). Near 0 it is the identity (slope 1); every output lies in
+    /// (-cap, cap), so no logit can run away. Derivative: 1 - tanh(x / cap)^2.
+    /// </summary>
+    public static Tensor SoftCap(Tensor x, double cap)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        CheckFloat("soft_cap", "x", x);
+        if (!(cap > 0) || !double.IsFinite(cap)) throw new ArgumentException($"soft_cap: the cap must be a positive number (30 is typical), got {cap}", nameof(cap));
+        return (x * (1.0 / cap)).Tanh() * cap;
+    }
+
+    [GradChecks]
+    internal static OpChecks SoftCapChecks() => OpChecks.Composite("nn")
+        .Op("soft_cap", x => SoftCap(x[0], 1.5), d => d.Unary(-3, 3), uses: [typeof(Functions.Tanh)]);
 }

@@ -19,6 +19,8 @@ public enum GptPositions
 /// block switches are those of <see cref="BlockConfig"/> (see <see cref="TransformerBlock"/> for their equations);
 /// attention is always causal. The defaults give GPT-2 as nanoGPT writes it (with exact GELU):
 /// <c>new GptConfig(50257, 1024, 768, 12, 12)</c> is GPT-2 small with 124M parameters (tied head).
+/// <see cref="LogitCap"/> soft-caps the output logits, <c>cap * tanh(logits / cap)</c> (Gemma 2 uses 30), and
+/// <see cref="AttentionLogitCap"/> the attention logits of every block (Gemma 2: 50); null leaves them uncapped.
 /// </summary>
 public sealed record GptConfig(
     int VocabSize,
@@ -41,12 +43,14 @@ public sealed record GptConfig(
     AttentionScale Scale = AttentionScale.InverseSqrt,
     double AttentionOutputScale = 1.0,
     double NormEps = 1e-5,
-    double RopeBase = 10_000)
+    double RopeBase = 10_000,
+    double? LogitCap = null,
+    double? AttentionLogitCap = null)
 {
     /// <summary>The configuration every block of the model gets.</summary>
     public BlockConfig Block => new(Width, Heads, MlpHidden ?? 4 * Width, Norm, NormKind, Parallel, Residual, Depth, Mlp,
                                     Activation, Bias, Causal: true, KvHeads, Rope: Positions == GptPositions.Rope, QkNorm,
-                                    Scale, AttentionOutputScale, NormEps, RopeBase);
+                                    Scale, AttentionOutputScale, NormEps, RopeBase, AttentionLogitCap);
 }
 
 /// <summary>
@@ -56,6 +60,7 @@ public sealed record GptConfig(
 /// x = h.0(x) ... h.{Depth-1}(x)           [B, T, C]
 /// x = ln_f(x)                              only for the Pre and Double placements (Post blocks end normalised; ReZero has no norms)
 /// logits = x wte^T  or  lm_head(x)         [B, T, V]   (TiedHead: the token embedding is the output matrix too)
+/// logits = cap * tanh(logits / cap)        [B, T, V]   only with LogitCap
 /// </code>
 /// <para>GPT-2 initialisation: every Linear weight and embedding N(0, 0.02), biases 0, norms 1; the projections that
 /// write into the residual stream (attention <c>out</c>, MLP <c>proj</c>/<c>down</c>) N(0, 0.02 / sqrt(2 Depth)), so
@@ -118,9 +123,13 @@ public sealed class Gpt : Module<Tensor, Tensor>
     }
 
     /// <summary>[..., C] -> [..., V].</summary>
-    internal Tensor Logits(Tensor x) => Head is null
-        ? x.MatMul(TokenEmbedding.Weight.MT)                                         // [..., C] @ [C, V] -> [..., V]
-        : Head.Call(x);                                                              // [..., C] -> [..., V]
+    internal Tensor Logits(Tensor x)
+    {
+        var logits = Head is null
+            ? x.MatMul(TokenEmbedding.Weight.MT)                                     // [..., C] @ [C, V] -> [..., V]
+            : Head.Call(x);                                                          // [..., C] -> [..., V]
+        return Config.LogitCap is { } cap ? Functional.SoftCap(logits, cap) : logits; // [..., V], each in (-cap, cap)
+    }
 
     /// <summary>GPT-2's initialisation (see the class summary), drawn from <paramref name="generator"/>.</summary>
     private void InitGpt2(Generator? generator)
@@ -163,6 +172,8 @@ public sealed class Gpt : Module<Tensor, Tensor>
         if (c.Width % c.Heads != 0)
             throw new ArgumentException($"GptConfig.Heads = {c.Heads} must divide Width = {c.Width} (each head gets Width / Heads dims)", nameof(c));
         if (c.MlpHidden is <= 0) throw new ArgumentException($"GptConfig.MlpHidden must be positive, got {c.MlpHidden}", nameof(c));
+        if (c.LogitCap is { } cap && !(cap > 0 && double.IsFinite(cap)))
+            throw new ArgumentException($"GptConfig.LogitCap must be a positive number (30 is typical), got {cap}", nameof(c));
         if (!Enum.IsDefined(c.Positions)) throw new ArgumentException($"GptConfig.Positions: unknown value {c.Positions}", nameof(c));
     }
 

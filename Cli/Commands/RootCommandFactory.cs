@@ -1,4 +1,4 @@
-// The command tree: dotgrad train | sample | compare | gradcheck | devices | graph | attention, and the options every command shares.
+// The command tree: dotgrad train | sample | compare | study | gradcheck | devices | graph | attention, and the options every command shares.
 using System.CommandLine;
 
 namespace DotGrad.Cli.Commands;
@@ -21,6 +21,7 @@ internal static class RootCommandFactory
         root.Subcommands.Add(TrainCommand.Create(context));
         root.Subcommands.Add(SampleCommand.Create(context));
         root.Subcommands.Add(CompareCommand.Create(context));
+        root.Subcommands.Add(StudyCommand.Create(context));
         root.Subcommands.Add(GradCheckCommand.Create(context));
         root.Subcommands.Add(DevicesCommand.Create(context));
         root.Subcommands.Add(GraphCommand.Create(context));

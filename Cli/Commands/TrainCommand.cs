@@ -39,7 +39,7 @@ internal static class TrainCommand
         var switches = new ModelSwitches(p.GetValue(o.Width), p.GetValue(o.Depth), p.GetValue(o.Heads), p.GetValue(o.KvHeads), p.GetValue(o.MlpHidden),
             p.GetValue(o.Norm), p.GetValue(o.NormKind), p.GetValue(o.Parallel), p.GetValue(o.Residual), p.GetValue(o.Mlp), p.GetValue(o.Activation),
             p.GetValue(o.Rope) ? "rope" : p.GetValue(o.Positions), p.GetValue(o.Head), p.GetValue(o.QkNorm), p.GetValue(o.NoBias),
-            p.GetValue(o.Patch), p.GetValue(o.TokenMlpHidden));
+            p.GetValue(o.Patch), p.GetValue(o.TokenMlpHidden), p.GetValue(o.LogitCap), p.GetValue(o.AttnLogitCap));
         int? logEvery = p.GetValue(o.LogEvery);
         if (logEvery is < 1) throw new UserError($"--log-every must be at least 1, got {logEvery}");
 
@@ -76,7 +76,8 @@ internal static class TrainCommand
             Batch: p.GetValue(o.Batch) ?? d.Batch,
             Seed: p.GetValue(o.Seed) ?? 1,
             EvalEvery: p.GetValue(o.EvalEvery) ?? d.EvalEvery,
-            SaveEvery: p.GetValue(o.SaveEvery) ?? 0);
+            SaveEvery: p.GetValue(o.SaveEvery) ?? 0,
+            ZLoss: p.GetValue(o.ZLoss));
         settings.Validate();
 
         var config = kind.Configure(switches, task);
@@ -98,7 +99,7 @@ internal static class TrainCommand
     private static TrainingRun PrepareResume(CliContext context, TrainOptions o, ParseResult p, string resume, ModelSwitches switches, Device device)
     {
         // Resuming means continuing the same run: what defines it cannot change.
-        Option[] fixedOptions = [o.Task, o.Digits, o.Context, o.Optimizer, o.Lr, o.WeightDecay, o.Schedule, o.Warmup, o.Cooldown, o.Clip, o.Agc, o.Batch, o.Seed];
+        Option[] fixedOptions = [o.Task, o.Digits, o.Context, o.Optimizer, o.Lr, o.WeightDecay, o.Schedule, o.Warmup, o.Cooldown, o.Clip, o.Agc, o.ZLoss, o.Batch, o.Seed];
         var changed = fixedOptions.Where(opt => p.GetResult(opt) is { Implicit: false }).Select(opt => opt.Name).ToList();
         if (switches.AnyGiven) changed.Add("model options");
         if (changed.Count > 0)
@@ -165,7 +166,7 @@ internal static class TrainCommand
         w.WriteLine($"task      {run.Task.Description}");
         w.WriteLine($"model     {kind.Describe(run.ModelConfig, run.Model)}");
         w.WriteLine($"optimizer {s.Optimizer}: lr {Num(s.Lr)}, weight decay {Num(s.WeightDecay)}, {s.Schedule} schedule, warmup {s.Warmup}, cooldown {s.Cooldown}, " +
-                    $"clip {(s.Clip is { } cl ? Num(cl) : "off")}{(s.Agc is { } a ? $", agc {Num(a)}" : "")}; state {Tables.Bytes(run.Optimizer.StateBytes())}");
+                    $"clip {(s.Clip is { } cl ? Num(cl) : "off")}{(s.Agc is { } a ? $", agc {Num(a)}" : "")}{(s.ZLoss is { } z ? $", z-loss {Num(z)}" : "")}; state {Tables.Bytes(run.Optimizer.StateBytes())}");
         w.WriteLine($"run       {s.Steps} steps of {s.Batch}, seed {s.Seed}, device {run.Device}, output {run.RunDir}");
         w.Flush();
     }

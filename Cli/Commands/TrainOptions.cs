@@ -30,6 +30,7 @@ internal sealed class TrainOptions
     public readonly Option<double?> Agc = new("--agc") { Description = "Adaptive gradient clipping with this factor (e.g. 0.01); off by default" };
     public readonly Option<int?> Steps = new("--steps") { Description = "Optimizer steps (default: sort 500, text 1000, MNIST 2000); with --resume, a larger N trains on past the saved run" };
     public readonly Option<int?> Batch = new("--batch") { Description = "Examples per step (default: sort 64, text 32, MNIST 128)" };
+    public readonly Option<double?> ZLoss = new("--z-loss") { HelpName = "COEF", Description = "Add COEF * mean(logsumexp(logits)^2) to the loss (PaLM's z-loss, e.g. 1e-4); off by default" };
     public readonly Option<ulong?> Seed = new("--seed") { Description = "Seed of the initial weights and the data order (default 1)" };
     // Model
     public readonly Option<int?> Width = new("--width") { Description = "Model width (sort 64, text 128, MNIST 64)" };
@@ -49,6 +50,8 @@ internal sealed class TrainOptions
     public readonly Option<bool> Rope = new("--rope") { Description = "gpt: rotary position embeddings (same as --positions rope)" };
     public readonly Option<string?> Head = new("--head") { Description = "gpt: tied (to the token embedding, default) or untied; vit: tok (cls token, default), gap (mean) or map (attention pooling)" };
     public readonly Option<bool> QkNorm = new("--qk-norm") { Description = "gpt, vit: RMS-normalise queries and keys per head" };
+    public readonly Option<double?> LogitCap = new("--logit-cap") { Description = "gpt: soft-cap the output logits, cap * tanh(logits / cap) (e.g. 30); off by default" };
+    public readonly Option<double?> AttnLogitCap = new("--attn-logit-cap") { Description = "gpt: soft-cap the attention logits the same way (e.g. 50); off by default" };
     public readonly Option<bool> NoBias = new("--no-bias") { Description = "gpt, vit: no biases in linear layers and layer norms" };
     // Run
     public readonly Option<string> Device = DeviceChoice.CreateOption();
@@ -60,8 +63,8 @@ internal sealed class TrainOptions
 
     public IEnumerable<Option> All() =>
     [
-        Task, Text, Mnist, Digits, Context, Optimizer, Lr, WeightDecay, Schedule, Warmup, Cooldown, Clip, Agc, Steps, Batch, Seed,
+        Task, Text, Mnist, Digits, Context, Optimizer, Lr, WeightDecay, Schedule, Warmup, Cooldown, Clip, Agc, ZLoss, Steps, Batch, Seed,
         Width, Depth, Heads, KvHeads, MlpHidden, TokenMlpHidden, Patch, Norm, NormKind, Parallel, Residual, Mlp, Activation, Positions, Rope, Head,
-        QkNorm, NoBias, Device, Out, Resume, EvalEvery, SaveEvery, LogEvery,
+        QkNorm, LogitCap, AttnLogitCap, NoBias, Device, Out, Resume, EvalEvery, SaveEvery, LogEvery,
     ];
 }

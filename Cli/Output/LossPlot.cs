@@ -4,7 +4,7 @@ using ScottPlot;
 
 namespace DotGrad.Cli.Output;
 
-/// <summary>One curve: a label for the legend and the loss at each step.</summary>
+/// <summary>One curve: a label for the legend and the loss at each step (or second: see the x label).</summary>
 internal sealed record LossCurve(string Label, double[] Steps, double[] Losses);
 
 internal static class LossPlot
@@ -12,7 +12,8 @@ internal static class LossPlot
     public const string FileName = "loss.png";
 
     /// <summary>Draws <paramref name="curves"/> into a PNG at <paramref name="path"/> (written to a temporary file, then renamed).</summary>
-    public static void Save(string path, string title, IReadOnlyList<LossCurve> curves, int width = 900, int height = 540)
+    public static void Save(string path, string title, IReadOnlyList<LossCurve> curves, int width = 900, int height = 540,
+                            string xLabel = "step", string yLabel = "training loss")
     {
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
@@ -42,8 +43,8 @@ internal static class LossPlot
             plot.Axes.Left.TickGenerator = ticks;
         }
         plot.Title(title);
-        plot.XLabel("step");
-        plot.YLabel("training loss (log scale)");
+        plot.XLabel(xLabel);
+        plot.YLabel($"{yLabel} (log scale)");
         plot.ShowLegend(Alignment.UpperRight);
 
         string temp = path + ".tmp";

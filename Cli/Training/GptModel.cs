@@ -45,7 +45,9 @@ internal static class GptModel
             Activation: BlockSwitches.Activation(switches, Models.Activation.Gelu),
             Bias: !switches.NoBias,
             KvHeads: switches.KvHeads is { } kv ? ModelSwitches.Positive(kv, kv, "--kv-heads") : null,
-            QkNorm: switches.QkNorm);
+            QkNorm: switches.QkNorm,
+            LogitCap: ModelSwitches.PositiveCap(switches.LogitCap, "--logit-cap"),
+            AttentionLogitCap: ModelSwitches.PositiveCap(switches.AttentionLogitCap, "--attn-logit-cap"));
     }
 
     /// <summary>The config's own fields as JSON (not the block config it derives).</summary>
@@ -64,7 +66,7 @@ internal sealed class GptKind : ModelKind<GptConfig>
     public override IReadOnlyCollection<string> Switches { get; } =
     [
         "--width", "--depth", "--heads", "--kv-heads", "--mlp-hidden", "--norm", "--norm-kind", "--parallel", "--residual", "--mlp",
-        "--activation", "--positions", "--head", "--qk-norm", "--no-bias",
+        "--activation", "--positions", "--head", "--qk-norm", "--no-bias", "--logit-cap", "--attn-logit-cap",
     ];
 
     public override IReadOnlyCollection<string> OutputLayer { get; } = ["lm_head.weight"];  // absent when tied: the embedding is clipped
@@ -82,7 +84,8 @@ internal sealed class GptKind : ModelKind<GptConfig>
     public override string Describe(GptConfig c, Module model) =>
         $"gpt: width {c.Width}, depth {c.Depth}, heads {c.Heads}, context {c.ContextLength}, vocabulary {c.VocabSize}, " +
         $"{model.ParameterCount():N0} parameters ({BlockSwitches.Describe(c.Block)}, {c.Positions.ToString().ToLowerInvariant()} positions, " +
-        $"{(c.TiedHead ? "tied" : "untied")} head)";
+        $"{(c.TiedHead ? "tied" : "untied")} head{(c.LogitCap is { } lc ? $", logits capped at {lc:G3}" : "")}" +
+        $"{(c.AttentionLogitCap is { } ac ? $", attention logits capped at {ac:G3}" : "")})";
 
     private static ILanguageTask Language(ITrainingTask task) =>
         task as ILanguageTask ?? throw new InvalidOperationException($"gpt trains on a language task, not on '{task.Name}'");

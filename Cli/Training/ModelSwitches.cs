@@ -8,7 +8,7 @@ internal sealed record ModelSwitches(
     int? Width = null, int? Depth = null, int? Heads = null, int? KvHeads = null, int? MlpHidden = null,
     string? Norm = null, string? NormKind = null, bool Parallel = false, string? Residual = null, string? Mlp = null,
     string? Activation = null, string? Positions = null, string? Head = null, bool QkNorm = false, bool NoBias = false,
-    int? Patch = null, int? TokenMlpHidden = null)
+    int? Patch = null, int? TokenMlpHidden = null, double? LogitCap = null, double? AttentionLogitCap = null)
 {
     /// <summary>True when any switch was given (they cannot be changed when resuming).</summary>
     public bool AnyGiven => Given().Any();
@@ -23,6 +23,7 @@ internal sealed record ModelSwitches(
             ("--residual", Residual is not null), ("--mlp", Mlp is not null), ("--activation", Activation is not null),
             ("--positions", Positions is not null), ("--head", Head is not null), ("--qk-norm", QkNorm), ("--no-bias", NoBias),
             ("--patch", Patch is not null), ("--token-mlp-hidden", TokenMlpHidden is not null),
+            ("--logit-cap", LogitCap is not null), ("--attn-logit-cap", AttentionLogitCap is not null),
         ];
         return all.Where(s => s.Given).Select(s => s.Name);
     }
@@ -37,6 +38,10 @@ internal sealed record ModelSwitches(
                                 $"; {kind} takes {string.Join(" ", accepted)}");
         }
     }
+
+    /// <summary>A soft-cap option's value when given (a positive number, else a <see cref="UserError"/>), else null.</summary>
+    public static double? PositiveCap(double? given, string option) =>
+        given is { } v && !(v > 0 && double.IsFinite(v)) ? throw new UserError($"{option} must be a positive number (30 is typical), got {v}") : given;
 
     /// <summary>A size option's value when given (at least 1, else a <see cref="UserError"/>), else <paramref name="fallback"/>.</summary>
     public static int Positive(int? given, int fallback, string option) =>

@@ -16,7 +16,8 @@ internal sealed record TrainSettings(
     int Batch,
     ulong Seed,
     int EvalEvery,
-    int SaveEvery)
+    int SaveEvery,
+    double? ZLoss = null)
 {
     public static readonly string[] ScheduleNames = ["constant", "linear", "cosine", "rsqrt"];
 
@@ -31,6 +32,7 @@ internal sealed record TrainSettings(
         if (Warmup + Cooldown > Steps) throw new UserError($"--warmup {Warmup} plus --cooldown {Cooldown} is more than --steps {Steps}");
         if (Clip is { } c && !(c > 0)) throw new UserError($"--clip must be a positive gradient norm, got {c}");
         if (Agc is { } a && !(a > 0)) throw new UserError($"--agc must be a positive clipping factor (0.01 is typical), got {a}");
+        if (ZLoss is { } z && !(z > 0 && double.IsFinite(z))) throw new UserError($"--z-loss must be a positive coefficient (1e-4 is typical), got {z}");
         if (EvalEvery < 0 || SaveEvery < 0) throw new UserError("--eval-every and --save-every must be >= 0 (0: only at the end)");
         if (!ScheduleNames.Contains(Schedule)) throw new UserError($"--schedule '{Schedule}' is not one of {string.Join(", ", ScheduleNames)}");
     }

@@ -71,8 +71,10 @@ internal static class Trainer
                     {
                         optimizer.ZeroGrad();
                         var batch = task.NextBatch(s.Batch, run.Data, run.Device);
-                        var loss = task.Loss(model.Call(batch.Input), batch.Target);
-                        loss.Backward();
+                        var output = model.Call(batch.Input);
+                        var loss = task.Loss(output, batch.Target);
+                        // z-loss joins the gradient only: the logged loss stays the task's, comparable across runs.
+                        (s.ZLoss is { } z ? loss + Autodiff.Functional.ZLoss(output, z) : loss).Backward();
                         if (s.Agc is { } lambda) Clipping.Agc(named, lambda, exclude: agcExclude);
                         // Without --clip the norm is still measured (for metrics.csv), never applied.
                         norm = Clipping.ClipGradNorm(parameters, s.Clip ?? double.MaxValue);
@@ -81,7 +83,11 @@ internal static class Trainer
                     }
                     int done = step + 1;
                     if (!double.IsFinite(lastLoss))
+                    {
+                        // The diverged step goes into metrics.csv too, so whoever reads the file (a study) sees where it happened.
+                        metrics.Write(new MetricsRow(done, lastLoss, lr, norm, 0, Elapsed().TotalSeconds, null));
                         throw new UserError($"training diverged: the loss is {lastLoss} at step {done}. Lower --lr (now {s.Lr}), add --clip 1, or lengthen --warmup");
+                    }
 
                     double seconds = (clock.Elapsed - started).TotalSeconds;
                     stepSeconds = double.IsNaN(stepSeconds) ? seconds : 0.9 * stepSeconds + 0.1 * seconds; // a moving average for rate and ETA

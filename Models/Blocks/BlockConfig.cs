@@ -67,7 +67,8 @@ public enum AttentionScale
 /// Multi-head attention: <see cref="Heads"/> query heads of size Width / Heads, <see cref="KvHeads"/> key/value heads
 /// (null: as many as query heads; 1: multi-query; between: grouped-query), optional causal mask, RoPE (half-split,
 /// base <see cref="RopeBase"/>), QK-norm (an RMS norm on each head's queries and keys), logit scale, a constant
-/// multiplier on the output (<see cref="OutputScale"/>: 1/3 in the dualized ViT), and biases on the projections.
+/// multiplier on the output (<see cref="OutputScale"/>: 1/3 in the dualized ViT), biases on the projections, and
+/// soft-capped logits (<see cref="LogitCap"/>: <c>cap * tanh(logits / cap)</c> before the mask, as Gemma 2; null: off).
 /// </summary>
 public sealed record AttentionConfig(
     int Width,
@@ -79,7 +80,8 @@ public sealed record AttentionConfig(
     bool QkNorm = false,
     AttentionScale Scale = AttentionScale.InverseSqrt,
     double OutputScale = 1.0,
-    bool Bias = true);
+    bool Bias = true,
+    double? LogitCap = null);
 
 /// <summary>
 /// One transformer block. Input and output are [batch, tokens, Width]. <see cref="Depth"/> is the model's number of
@@ -106,8 +108,9 @@ public sealed record BlockConfig(
     AttentionScale Scale = AttentionScale.InverseSqrt,
     double AttentionOutputScale = 1.0,
     double NormEps = 1e-5,
-    double RopeBase = 10_000)
+    double RopeBase = 10_000,
+    double? AttentionLogitCap = null)
 {
     /// <summary>The attention part of this block's configuration.</summary>
-    public AttentionConfig Attention => new(Width, Heads, KvHeads, Causal, Rope, RopeBase, QkNorm, Scale, AttentionOutputScale, Bias);
+    public AttentionConfig Attention => new(Width, Heads, KvHeads, Causal, Rope, RopeBase, QkNorm, Scale, AttentionOutputScale, Bias, AttentionLogitCap);
 }

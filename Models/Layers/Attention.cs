@@ -1,5 +1,6 @@
 // Multi-head attention written out as in nanoGPT: project, split into heads, (QK-norm, RoPE), q k^T * scale,
 // causal mask, softmax, weighted sum of values, merge heads, project back.
+using DotGrad.Autodiff;
 using DotGrad.Backends;
 
 namespace DotGrad.Models;
@@ -10,7 +11,8 @@ namespace DotGrad.Models;
 /// q, k, v = x Wq^T, x Wk^T, x Wv^T                 split into heads of size hs = Width / Heads
 /// q, k    = RmsNorm(q), RmsNorm(k)                 QkNorm: one learned scale per head dim, shared by the heads
 /// q, k    = rope(q), rope(k)                       Rope (half-split, see <see cref="Models.Rope"/>)
-/// att     = softmax(q k^T * scale + mask) v        scale 1/sqrt(hs) or 1/hs; mask -inf above the diagonal when Causal
+/// att     = softmax(q k^T * scale + mask) v        scale 1/sqrt(hs) or 1/hs; mask -inf above the diagonal when Causal;
+///                                                  LogitCap: q k^T * scale -> cap * tanh(q k^T * scale / cap) first
 /// y       = OutputScale * (merge(att) Wo^T)
 /// </code>
 /// <para>The projections are separate Linear layers (<c>query</c>, <c>key</c>, <c>value</c>, <c>out</c>, weights
@@ -100,6 +102,7 @@ public sealed class MultiHeadAttention : Module<Tensor, Tensor>
         }
 
         var att = q.MatMul(k.Transpose(-2, -1)) * LogitScale;               // [B, nh, Tq, hs] @ [B, nh, hs, Tk] -> [B, nh, Tq, Tk]
+        if (Config.LogitCap is { } cap) att = Functional.SoftCap(att, cap);  // |att| < cap: no one key can take all the weight
         if (Config.Causal)
         {
             var rows = Tensor.Arange(0, Tq, 1, DType.Int32, query.Device).Unsqueeze(1); // [Tq, 1]
@@ -143,6 +146,8 @@ public sealed class MultiHeadAttention : Module<Tensor, Tensor>
             throw new ArgumentException($"AttentionConfig.Rope needs an even head dim, but Width / Heads = {c.Width} / {c.Heads} = {c.Width / c.Heads}", nameof(c));
         if (c.Rope && !(c.RopeBase > 1))
             throw new ArgumentException($"AttentionConfig.RopeBase must be greater than 1, got {c.RopeBase}", nameof(c));
+        if (c.LogitCap is { } cap && !(cap > 0 && double.IsFinite(cap)))
+            throw new ArgumentException($"AttentionConfig.LogitCap must be a positive number (30 or 50 is typical), got {cap}", nameof(c));
         if (!double.IsFinite(c.OutputScale))
             throw new ArgumentException($"AttentionConfig.OutputScale must be finite, got {c.OutputScale}", nameof(c));
     }

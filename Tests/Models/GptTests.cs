@@ -168,6 +168,52 @@ public class GptTests
     }
 
     [Test]
+    public void LogitCap_BoundsTheLogits_AndTheCappedModelStillTrains()
+    {
+        int[][] rows = [[1, 5, 2, 7, 3, 9, 4, 0, 11], [6, 2, 8, 10, 1, 3, 11, 5, 7]];
+        using var tokens = Tokens([.. rows.Select(r => r[..8])]);
+        using var targets = Tokens([.. rows.Select(r => r[1..])]);
+        const double cap = 2.0;
+        using var gpt = new Gpt(new GptConfig(VocabSize: 12, ContextLength: 8, Width: 16, Depth: 2, Heads: 2, LogitCap: cap, AttentionLogitCap: 3.0),
+                                new Generator(6));
+        // Scaled-up embeddings would give logits far above the cap without it.
+        Scale(gpt.TokenEmbedding.Weight, 100.0);
+        using (var scope = Tensor.NewDisposeScope())
+        {
+            var logits = gpt.Call(tokens).ToArray<float>();
+            Assert.That(logits.Max(Math.Abs), Is.LessThanOrEqualTo(cap), "every logit inside (-cap, cap)");
+        }
+        Scale(gpt.TokenEmbedding.Weight, 0.01);
+
+        var adam = new TinyAdam(gpt.Parameters(), lr: 1e-2, beta2: 0.99);
+        double first = double.NaN, loss = double.NaN;
+        for (int step = 1; step <= 60; step++)
+        {
+            using var scope = Tensor.NewDisposeScope();
+            adam.ZeroGrad();
+            var l = F.CrossEntropy(gpt.Call(tokens).Reshape(2 * 8, 12), targets.Reshape(-1));
+            l.Backward();
+            adam.Step();
+            loss = l.Item();
+            if (step == 1) first = loss;
+        }
+        adam.Dispose();
+        TestContext.Out.WriteLine($"capped GPT: loss {first:F4} -> {loss:F4} in 60 steps");
+        Assert.That(loss, Is.LessThan(first * 0.7), "the capped model learns");
+
+        static void Scale(Tensor w, double factor)
+        {
+            using var noGrad = AG.NoGrad();
+            using var scope = Tensor.NewDisposeScope();
+            w.Detach()[TensorIndex.Ellipsis] = w * factor;
+        }
+    }
+
+    [Test]
+    public void LogitCap_NotPositive_IsRejectedByName() =>
+        Assert.That(() => new Gpt(Small with { LogitCap = 0 }), Throws.ArgumentException.With.Message.Contains("LogitCap"));
+
+    [Test]
     public void Generate_SameSeed_SameTokens_AndKeepsThePrompt()
     {
         using var gpt = new Gpt(Small, new Generator(7));

@@ -1,0 +1,127 @@
+// The architecture study: the transformer choices of the CS336 lecture notes, in miniature, on character-level
+// tinyshakespeare with the gpt model kind. One baseline, one switch flipped per configuration; then the stability
+// tricks at a learning rate meant to break the baseline. Three seeds each (two in --quick, with fewer configurations).
+using System.Globalization;
+
+namespace DotGrad.Cli.Study;
+
+internal sealed class ArchitectureStudy : Study
+{
+    public const string SwitchesGroup = "switches", StabilityGroup = "stability";
+
+    public override string Name => "architecture";
+
+    public override string Summary => "GPT block switches one at a time (norms, biases, gated MLPs, RoPE, parallel blocks, heads), " +
+                                      "and z-loss, QK-norm, logit soft-capping and post-norm at a learning rate high enough to break the baseline";
+
+    public override string Question =>
+        "Which of the transformer choices that modern language models agree on (pre-norm, RMSNorm, no biases, gated MLPs, RoPE) " +
+        "pay off in a small character-level GPT, and which stability tricks (z-loss, QK-norm, logit soft-capping) keep training " +
+        "finite at a learning rate that is too high for the baseline? Each configuration flips one switch of the baseline.";
+
+    /// <summary>The model and run shape, default and quick.</summary>
+    private static (int Width, int Depth, int Heads, int Context, int Batch, int Steps, int EvalEvery, ulong[] Seeds) Shape(StudyOptions o) =>
+        o.Quick ? (16, 1, 2, 16, 8, 30, 10, [1, 2]) : (64, 2, 4, 64, 16, 500, 50, [1, 2, 3]);
+
+    private static string HighLr(StudyOptions o) => o.Quick ? "1e4" : "0.1";
+
+    public override IReadOnlyList<StudyGroup> Groups(StudyOptions o) =>
+    [
+        new(SwitchesGroup, "One switch of the baseline (pre-norm LayerNorm, biases, plain GELU MLP of 4 x width, learned positions, " +
+                           "serial blocks) flipped per configuration, at the text task's default learning rate. The gated MLPs are " +
+                           "parameter-matched: their hidden width is 2/3 of the plain one's."),
+        new(StabilityGroup, $"The baseline at learning rate {HighLr(o)} with no gradient clipping and no warmup, alone and with one " +
+                            "stability trick each. A run diverges when its training loss becomes NaN or infinite."),
+    ];
+
+    /// <summary>The configurations of each group: a label and the train options that differ from the group's baseline.</summary>
+    private static IEnumerable<(string Group, string Config, string[] Args)> Configurations(StudyOptions o)
+    {
+        var s = Shape(o);
+        string gated = (s.Width * 8 / 3).ToString(CultureInfo.InvariantCulture);  // 2/3 of 4 x width: the plain MLP's parameters
+        yield return (SwitchesGroup, "baseline", []);
+        yield return (SwitchesGroup, "--norm post", ["--norm", "post"]);
+        if (!o.Quick) yield return (SwitchesGroup, "--norm-kind rmsnorm", ["--norm-kind", "rmsnorm"]);
+        if (!o.Quick) yield return (SwitchesGroup, "--no-bias", ["--no-bias"]);
+        yield return (SwitchesGroup, "--mlp swiglu", ["--mlp", "swiglu", "--mlp-hidden", gated]);
+        if (!o.Quick) yield return (SwitchesGroup, "--mlp geglu", ["--mlp", "geglu", "--mlp-hidden", gated]);
+        if (!o.Quick) yield return (SwitchesGroup, "--parallel", ["--parallel"]);
+        yield return (SwitchesGroup, "--rope", ["--rope"]);
+        if (!o.Quick) yield return (SwitchesGroup, "--mlp-hidden 2x", ["--mlp-hidden", (2 * s.Width).ToString(CultureInfo.InvariantCulture)]);
+        if (!o.Quick) yield return (SwitchesGroup, $"--heads {s.Heads * 2}", ["--heads", (s.Heads * 2).ToString(CultureInfo.InvariantCulture)]);
+
+        string[] high = ["--lr", HighLr(o), "--clip", "0", "--warmup", "0"];
+        yield return (StabilityGroup, "baseline", high);
+        yield return (StabilityGroup, "--z-loss 1e-4", [.. high, "--z-loss", "1e-4"]);
+        yield return (StabilityGroup, "--qk-norm", [.. high, "--qk-norm"]);
+        yield return (StabilityGroup, "--logit-cap 30", [.. high, "--logit-cap", "30"]);
+        if (!o.Quick) yield return (StabilityGroup, "--attn-logit-cap 50", [.. high, "--attn-logit-cap", "50"]);
+        yield return (StabilityGroup, "--norm post", [.. high, "--norm", "post"]);
+    }
+
+    public override IReadOnlyList<StudyRun> Plan(StudyOptions o)
+    {
+        var s = Shape(o);
+        string I(int v) => v.ToString(CultureInfo.InvariantCulture);
+        string[] common =
+        [
+            "gpt", "--text", o.TextFile, "--context", I(s.Context), "--width", I(s.Width), "--depth", I(s.Depth), "--heads", I(s.Heads),
+            "--batch", I(s.Batch), "--steps", I(s.Steps), "--eval-every", I(s.EvalEvery),
+        ];
+        return (from c in Configurations(o)
+                from seed in s.Seeds
+                let name = $"{c.Group}-{StudyReport.Slug(c.Config)}-seed{seed}"
+                // A later option wins: the configuration's --heads or --lr replaces the common one.
+                select new StudyRun(name, c.Group, c.Config, seed, s.Steps, [.. common, .. c.Args, "--seed", seed.ToString(CultureInfo.InvariantCulture)]))
+               .ToArray();
+    }
+
+    public override double SecondsPerStep(StudyOptions o) => o.Quick ? 0.01 : 0.045;
+
+    public override IEnumerable<string> Claims(StudyResults r)
+    {
+        // The switches: what the lecture notes expect of each, and whether these numbers agree.
+        (string Config, string Claim, Func<Comparison, bool> Holds)[] expected =
+        [
+            ("--norm post", "pre-norm beats post-norm", c => c.SignificantlyWorse),
+            ("--norm-kind rmsnorm", "RMSNorm is no worse than LayerNorm", c => !c.SignificantlyWorse),
+            ("--no-bias", "dropping the biases costs nothing", c => !c.SignificantlyWorse),
+            ("--mlp swiglu", "a parameter-matched SwiGLU MLP beats the plain GELU one", c => c.SignificantlyBetter),
+            ("--mlp geglu", "a parameter-matched GeGLU MLP beats the plain GELU one", c => c.SignificantlyBetter),
+            ("--parallel", "parallel blocks cost little", c => !c.SignificantlyWorse),
+            ("--rope", "RoPE beats learned positions", c => c.SignificantlyBetter),
+            ("--mlp-hidden 2x", "an MLP of 2 x width is worse than the usual 4 x", c => c.SignificantlyWorse),
+        ];
+        foreach (var (config, claim, holds) in expected)
+        {
+            if (r.Compare(SwitchesGroup, config) is not { } c) continue;
+            bool noWorse = claim.Contains("no worse") || claim.Contains("costs");
+            string verdict = !double.IsFinite(c.Delta) ? "could not be judged (no finite run on one side)"
+                : holds(c) ? "held"
+                : c.Significant || noWorse ? "did not hold"
+                : "was not shown (the difference is within the spread over seeds)";
+            yield return $"'{claim}' {verdict}" + (double.IsFinite(c.Delta)
+                ? $": {config} changed the final validation loss by {c.Delta:+0.000;-0.000} nats{(c.Significant ? "" : " (not significant)")}."
+                : ".");
+        }
+
+        if (r.Find(StabilityGroup, "baseline") is not { } high) yield break;
+        int n = high.Runs.Length;
+        string lr = high.Runs[0].Run.Args.SkipWhile(a => a != "--lr").Skip(1).FirstOrDefault() ?? "?";
+        yield return high.Diverged > 0
+            ? $"At learning rate {lr} the baseline diverged in {high.Diverged} of {n} seeds, so the test of the stability tricks is meaningful."
+            : $"At learning rate {lr} the baseline did not diverge (0 of {n} seeds), so no trick could rescue it; they are compared by their loss instead.";
+        foreach (var trick in r.Configs.Where(c => c.Group == StabilityGroup && c != high))
+        {
+            bool post = trick.Config == "--norm post";
+            var cmp = new Comparison(trick, high);
+            string loss = double.IsFinite(cmp.Delta) ? $", final validation loss {cmp.Delta:+0.000;-0.000} nats against the baseline{(cmp.Significant ? "" : " (not significant)")}" : "";
+            if (post)
+                yield return $"'post-norm is less stable than pre-norm' {(trick.Diverged > high.Diverged ? "held" : trick.Diverged == high.Diverged && trick.Diverged > 0 ? "held weakly (both diverged as often)" : "did not hold")}: " +
+                             $"post-norm diverged in {trick.Diverged} of {trick.Runs.Length} seeds, pre-norm in {high.Diverged} of {n}{loss}.";
+            else
+                yield return $"'{trick.Config} keeps training finite' {(trick.AllFinite ? (high.Diverged > 0 ? "held, and it rescued the diverging baseline" : "held, untested against a diverging baseline") : "did not hold")}: " +
+                             $"it diverged in {trick.Diverged} of {trick.Runs.Length} seeds{loss}.";
+        }
+    }
+}

@@ -1,0 +1,125 @@
+// report.md of a study: the question, the machine, per-group tables (mean and min-max over seeds, the difference
+// from the group's baseline and whether it exceeds the spread), every run, the figures, the exact commands, and a
+// verdict assembled from the claims the study computes from these numbers.
+using System.Globalization;
+using System.Text;
+using DotGrad.Cli.Output;
+
+namespace DotGrad.Cli.Study;
+
+internal static class StudyReport
+{
+    public const string FileName = "report.md";
+
+    /// <summary>Writes report.md and its PNG figures into <paramref name="root"/>; returns the report's path.</summary>
+    public static string Write(string root, Study study, StudyOptions options, IReadOnlyList<StudyGroup> groups, StudyResults results)
+    {
+        var md = new StringBuilder();
+        md.AppendLine($"# Study: {study.Name}{(options.Quick ? " (quick)" : "")}").AppendLine();
+        md.AppendLine(study.Question).AppendLine();
+        md.AppendLine($"Written by `dotgrad study {study.Name}{(options.Quick ? " --quick" : "")}` on {DateTime.Now:yyyy-MM-dd HH:mm}. " +
+                      $"{results.Outcomes.Count} runs, {results.Outcomes.Select(o => o.Run.Seed).Distinct().Count()} seed(s) per configuration at most; " +
+                      "the loss is the character-level cross-entropy in nats on the held-out last 10% of the text.").AppendLine();
+
+        md.AppendLine("## Machine").AppendLine();
+        md.AppendLine("| | |").AppendLine("| --- | --- |");
+        foreach (var (k, v) in MachineInfo.Describe(options.Device ?? "cpu")) md.AppendLine($"| {k} | {v} |");
+        md.AppendLine();
+
+        md.AppendLine("## Verdict").AppendLine();
+        md.AppendLine(string.Join(" ", study.Claims(results))).AppendLine();
+
+        foreach (var group in groups)
+        {
+            var configs = results.Configs.Where(c => c.Group == group.Name).ToArray();
+            if (configs.Length == 0) continue;
+            md.AppendLine($"## {group.Name}").AppendLine();
+            md.AppendLine(group.Description).AppendLine();
+            md.AppendLine("| configuration | seeds | diverged | final val loss, mean (min-max) | best val loss, mean | vs baseline | steps | wall time | tokens/s |");
+            md.AppendLine("| --- | ---: | --- | --- | ---: | --- | ---: | ---: | ---: |");
+            var baseline = configs[0];
+            foreach (var c in configs)
+            {
+                var cmp = new Comparison(c, baseline);
+                string versus = c == baseline ? "baseline"
+                    : !double.IsFinite(cmp.Delta) ? "-"
+                    : $"{cmp.Delta:+0.0000;-0.0000}{(cmp.Significant ? "" : " (not significant)")}";
+                string diverged = c.Diverged == 0 ? "no" : string.Join(", ", c.Runs.Where(r => r.DivergedAt is not null).Select(r => $"seed {r.Run.Seed} at step {r.DivergedAt}"));
+                md.AppendLine($"| {c.Config} | {c.Runs.Length} | {diverged} | {Loss(c)} | {F(c.BestMean)} | {versus} | " +
+                              $"{c.Runs.Max(r => r.StepsDone)} | {c.Wall.ToString("F1", CultureInfo.InvariantCulture)} s | {c.Rate.ToString("N0", CultureInfo.InvariantCulture)} |");
+            }
+            md.AppendLine();
+            md.AppendLine("A difference is marked *not significant* when it is no larger than the min-max spread over seeds of either configuration " +
+                          "(or when either has fewer than two finite seeds).").AppendLine();
+
+            string slug = Slug(group.Name);
+            var curves = configs.Select(Curve).Where(c => c.Steps.Length > 0).ToArray();
+            LossPlot.Save(Path.Combine(root, $"{slug}-steps.png"), $"{study.Name}: {group.Name}, validation loss vs steps",
+                          curves.Select(c => new LossCurve(c.Label, c.Steps, c.Loss)).ToArray(), yLabel: "validation loss");
+            LossPlot.Save(Path.Combine(root, $"{slug}-time.png"), $"{study.Name}: {group.Name}, validation loss vs wall time",
+                          curves.Select(c => new LossCurve(c.Label, c.Wall, c.Loss)).ToArray(), xLabel: "wall time (s)", yLabel: "validation loss");
+            md.AppendLine($"![validation loss vs steps]({slug}-steps.png)").AppendLine();
+            md.AppendLine($"![validation loss vs wall time]({slug}-time.png)").AppendLine();
+        }
+
+        md.AppendLine("## Runs").AppendLine();
+        md.AppendLine("Every run is an ordinary `dotgrad train` run in its own directory (metrics.csv, loss.png, checkpoints/).").AppendLine();
+        md.AppendLine("| run | status | final val loss | best val loss | steps | wall time | tokens/s |");
+        md.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var o in results.Outcomes)
+        {
+            string status = o.Status switch
+            {
+                RunStatus.Finished => "finished",
+                RunStatus.Diverged => $"diverged at step {o.DivergedAt}",
+                _ => "unfinished",
+            };
+            md.AppendLine($"| {o.Run.Name} | {status} | {F(o.FinalVal)} | {F(o.BestVal)} | {o.StepsDone} | " +
+                          $"{o.WallSeconds.ToString("F1", CultureInfo.InvariantCulture)} s | {o.TokensPerSecond.ToString("N0", CultureInfo.InvariantCulture)} |");
+        }
+        md.AppendLine();
+
+        md.AppendLine("## Commands").AppendLine();
+        md.AppendLine("```");
+        foreach (var o in results.Outcomes) md.AppendLine(Command(o.Run, Path.Combine(root, o.Run.Name), options));
+        md.AppendLine("```");
+
+        string path = Path.Combine(root, FileName);
+        File.WriteAllText(path + ".tmp", md.ToString());
+        File.Move(path + ".tmp", path, overwrite: true);
+        return path;
+    }
+
+    /// <summary>The train arguments of one run, as the study passes them in-process.</summary>
+    public static string[] TrainArgs(StudyRun run, string dir, StudyOptions options) =>
+        ["train", .. run.Args, .. options.Device is { } d ? new[] { "--device", d } : [], "--out", dir];
+
+    /// <summary>The exact command line that repeats one run.</summary>
+    public static string Command(StudyRun run, string dir, StudyOptions options) =>
+        "dotgrad " + string.Join(" ", TrainArgs(run, dir, options).Select(a => a.Length == 0 || a.Any(c => char.IsWhiteSpace(c) || c is '\'' or '"') ? $"'{a}'" : a));
+
+    private static string Loss(ConfigSummary c) =>
+        c.Finite.Length == 0 ? "- (no finite run)"
+        : c.Finite.Length == 1 ? $"{F(c.Mean)} (one seed)"
+        : $"{F(c.Mean)} ({F(c.Min)}-{F(c.Max)})";
+
+    private static string F(double v) => double.IsFinite(v) ? v.ToString("F4", CultureInfo.InvariantCulture) : "-";
+
+    /// <summary>A configuration's curve: the mean over its finished seeds (over all seeds when none finished), on their common evaluation steps.</summary>
+    private static (string Label, double[] Steps, double[] Wall, double[] Loss) Curve(ConfigSummary c)
+    {
+        var runs = c.Finite.Length > 0 ? c.Finite : c.Runs;
+        int n = runs.Min(r => r.EvalLoss.Length);
+        double Mean(Func<RunOutcome, double[]> f, int i) => runs.Average(r => f(r)[i]);
+        return (c.Config, Enumerable.Range(0, n).Select(i => Mean(r => r.EvalSteps, i)).ToArray(),
+                Enumerable.Range(0, n).Select(i => Mean(r => r.EvalWall, i)).ToArray(),
+                Enumerable.Range(0, n).Select(i => Mean(r => r.EvalLoss, i)).ToArray());
+    }
+
+    public static string Slug(string label)
+    {
+        var chars = label.Select(c => char.IsLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-').ToArray();
+        string slug = string.Join("-", new string(chars).Split('-', StringSplitOptions.RemoveEmptyEntries));
+        return slug.Length == 0 ? "run" : slug;
+    }
+}
