@@ -92,7 +92,7 @@ public sealed record GMlpConfig(
 public sealed class SpatialGatingUnit : Module<Tensor, Tensor>
 {
     public SpatialGatingUnit(int hidden, int seqLen, bool causal = false, double initRange = 1e-3, double eps = 1e-5,
-                             Generator? generator = null, DType dtype = DType.Float32, Device? device = null)
+                             Generator? generator = null, DType dtype = DType.Float32, Device? device = null, bool tanh = false)
     {
         if (hidden <= 0 || hidden % 2 != 0)
             throw new ArgumentException($"SpatialGatingUnit: hidden must be positive and even (it is split in halves), got {hidden}", nameof(hidden));
@@ -100,6 +100,7 @@ public sealed class SpatialGatingUnit : Module<Tensor, Tensor>
         Hidden = hidden;
         SeqLen = seqLen;
         Causal = causal;
+        Tanh = tanh;
         Norm = AddModule("norm", new LayerNorm(hidden / 2, eps, dtype: dtype, device: device));
         double r = initRange / seqLen;
         Weight = AddParameter("weight", Tensor.Uniform([seqLen, seqLen], -r, r, generator, dtype, device)); // (n, n)
@@ -109,6 +110,8 @@ public sealed class SpatialGatingUnit : Module<Tensor, Tensor>
     public int Hidden { get; }
     public int SeqLen { get; }
     public bool Causal { get; }
+    /// <summary>The tanh-constrained gate: <c>Z2' = tanh(W LN(Z2) + b)</c>, bounded in (-1, 1).</summary>
+    public bool Tanh { get; }
     public LayerNorm Norm { get; }
     public Tensor Weight { get; }   // [n, n]: row i says how much position i reads from each position j
     public Tensor Bias { get; }     // [n]
@@ -127,6 +130,7 @@ public sealed class SpatialGatingUnit : Module<Tensor, Tensor>
         var b = T == SeqLen ? Bias : Bias[..T];              // (T)
         if (Causal) w = w.Tril();                            // position i mixes positions j <= i only
         var gate = w.MatMul(z2) + b.Unsqueeze(-1);           // (T, T) @ (B, T, F/2) -> (B, T, F/2); b as (T, 1)
+        if (Tanh) gate = gate.Tanh();                        // (B, T, F/2), the tanh-constrained variant
         return z1 * gate;                                    // (B, T, F/2)
     }
 }

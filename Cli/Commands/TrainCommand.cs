@@ -39,7 +39,8 @@ internal static class TrainCommand
         var switches = new ModelSwitches(p.GetValue(o.Width), p.GetValue(o.Depth), p.GetValue(o.Heads), p.GetValue(o.KvHeads), p.GetValue(o.MlpHidden),
             p.GetValue(o.Norm), p.GetValue(o.NormKind), p.GetValue(o.Parallel), p.GetValue(o.Residual), p.GetValue(o.Mlp), p.GetValue(o.Activation),
             p.GetValue(o.Rope) ? "rope" : p.GetValue(o.Positions), p.GetValue(o.Head), p.GetValue(o.QkNorm), p.GetValue(o.NoBias),
-            p.GetValue(o.Patch), p.GetValue(o.TokenMlpHidden), p.GetValue(o.LogitCap), p.GetValue(o.AttnLogitCap));
+            p.GetValue(o.Patch), p.GetValue(o.TokenMlpHidden), p.GetValue(o.LogitCap), p.GetValue(o.AttnLogitCap),
+            p.GetValue(o.Mixer), p.GetValue(o.MixerHeads), p.GetValue(o.ReZero));
         int? logEvery = p.GetValue(o.LogEvery);
         if (logEvery is < 1) throw new UserError($"--log-every must be at least 1, got {logEvery}");
 

@@ -53,6 +53,9 @@ internal sealed class TrainOptions
     public readonly Option<double?> LogitCap = new("--logit-cap") { Description = "gpt: soft-cap the output logits, cap * tanh(logits / cap) (e.g. 30); off by default" };
     public readonly Option<double?> AttnLogitCap = new("--attn-logit-cap") { Description = "gpt: soft-cap the attention logits the same way (e.g. 50); off by default" };
     public readonly Option<bool> NoBias = new("--no-bias") { Description = "gpt, vit: no biases in linear layers and layer norms" };
+    public readonly Option<string?> Mixer = new("--mixer") { Description = "lm: the token mixer: attention (default), mixer, gmlp, gmlp-tanh, synthesizer-dense, synthesizer-random, container" };
+    public readonly Option<int?> MixerHeads = new("--mixer-heads") { Description = "lm: the token mixer's heads (channel groups); must divide --width (default 4)" };
+    public readonly Option<bool> ReZero = new("--rezero") { Description = "lm: no norms; each branch joins as x + alpha f(x), alpha starting at 0" };
     // Run
     public readonly Option<string> Device = DeviceChoice.CreateOption();
     public readonly Option<string?> Out = new("--out") { HelpName = "DIR", Description = "Run directory (default runs/TASK-MODEL-TIMESTAMP): metrics.csv, loss.png, checkpoints/" };
@@ -65,6 +68,6 @@ internal sealed class TrainOptions
     [
         Task, Text, Mnist, Digits, Context, Optimizer, Lr, WeightDecay, Schedule, Warmup, Cooldown, Clip, Agc, ZLoss, Steps, Batch, Seed,
         Width, Depth, Heads, KvHeads, MlpHidden, TokenMlpHidden, Patch, Norm, NormKind, Parallel, Residual, Mlp, Activation, Positions, Rope, Head,
-        QkNorm, LogitCap, AttnLogitCap, NoBias, Device, Out, Resume, EvalEvery, SaveEvery, LogEvery,
+        QkNorm, LogitCap, AttnLogitCap, NoBias, Mixer, MixerHeads, ReZero, Device, Out, Resume, EvalEvery, SaveEvery, LogEvery,
     ];
 }

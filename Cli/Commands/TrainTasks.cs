@@ -39,7 +39,7 @@ internal static class TrainTasks
     {
         Option[] languageOnly = [o.Text, o.Task, o.Digits, o.Context];
         if (languageOnly.FirstOrDefault(opt => p.GetResult(opt) is { Implicit: false }) is { } given)
-            throw new UserError($"{given.Name} applies to gpt; {kind.Name} classifies MNIST images: 'dotgrad train {kind.Name} --mnist DIR'");
+            throw new UserError($"{given.Name} applies to gpt and lm; {kind.Name} classifies MNIST images: 'dotgrad train {kind.Name} --mnist DIR'");
         string dir = p.GetValue(o.Mnist)
                      ?? throw new UserError($"'dotgrad train {kind.Name}' trains on MNIST: pass --mnist DIR, the directory of the four IDX files " +
                                             "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, gzip or raw)");

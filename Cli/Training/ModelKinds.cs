@@ -143,7 +143,7 @@ internal abstract class ModelKind<TConfig> : ModelKind where TConfig : class
 /// <summary>Every kind `dotgrad train` knows, by name.</summary>
 internal static class ModelKinds
 {
-    public static readonly IReadOnlyList<ModelKind> All = [GptModel.Instance, VisionModels.Vit, VisionModels.Mixer, VisionModels.GMlp];
+    public static readonly IReadOnlyList<ModelKind> All = [GptModel.Instance, VisionModels.Vit, VisionModels.Mixer, VisionModels.GMlp, MixerLmModel.Instance];
 
     public static IEnumerable<string> Names => All.Select(k => k.Name);
 

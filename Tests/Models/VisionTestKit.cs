@@ -39,7 +39,7 @@ internal static class VisionTestKit
     public static GradCheckResult GradCheckModel(Module<Tensor, Tensor> model, Tensor input, ulong seed = 7)
     {
         Tensor r;
-        using (global::DotGrad.Autodiff.Autograd.NoGrad()) r = Tensor.Randn(model.Call(input).Shape, new Generator(seed), DType.Float64);
+        using (global::DotGrad.Autodiff.Autograd.NoGrad()) r = Tensor.Randn(model.Call(input).Shape, new Generator(seed), DType.Float64, input.Device);
         Tensor[] inputs = [input, .. model.Parameters()];
         return GradCheck.Check(xs => (model.Call(xs[0]) * r).Sum(), inputs);
     }
