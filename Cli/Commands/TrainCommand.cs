@@ -78,7 +78,8 @@ internal static class TrainCommand
             Seed: p.GetValue(o.Seed) ?? 1,
             EvalEvery: p.GetValue(o.EvalEvery) ?? d.EvalEvery,
             SaveEvery: p.GetValue(o.SaveEvery) ?? 0,
-            ZLoss: p.GetValue(o.ZLoss));
+            ZLoss: p.GetValue(o.ZLoss),
+            Sm3Momentum: p.GetValue(o.Sm3Momentum)?.Trim().ToLowerInvariant());
         settings.Validate();
 
         var config = kind.Configure(switches, task);
@@ -100,7 +101,7 @@ internal static class TrainCommand
     private static TrainingRun PrepareResume(CliContext context, TrainOptions o, ParseResult p, string resume, ModelSwitches switches, Device device)
     {
         // Resuming means continuing the same run: what defines it cannot change.
-        Option[] fixedOptions = [o.Task, o.Digits, o.Context, o.Optimizer, o.Lr, o.WeightDecay, o.Schedule, o.Warmup, o.Cooldown, o.Clip, o.Agc, o.ZLoss, o.Batch, o.Seed];
+        Option[] fixedOptions = [o.Task, o.Digits, o.Context, o.Optimizer, o.Lr, o.WeightDecay, o.Schedule, o.Warmup, o.Cooldown, o.Clip, o.Agc, o.Sm3Momentum, o.ZLoss, o.Batch, o.Seed];
         var changed = fixedOptions.Where(opt => p.GetResult(opt) is { Implicit: false }).Select(opt => opt.Name).ToList();
         if (switches.AnyGiven) changed.Add("model options");
         if (changed.Count > 0)
@@ -148,7 +149,7 @@ internal static class TrainCommand
         DotGrad.Optim.Optimizer? optimizer = null;
         try
         {
-            optimizer = Optimizers.Create(settings.Optimizer, model, settings.Lr, settings.WeightDecay, fallbackLr: taskLr);
+            optimizer = Optimizers.Create(settings.Optimizer, model, settings.Lr, settings.WeightDecay, fallbackLr: taskLr, sm3Momentum: settings.Sm3Momentum);
             optimizer.Schedule = settings.CreateSchedule();
             return optimizer;
         }

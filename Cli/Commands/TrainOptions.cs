@@ -28,6 +28,7 @@ internal sealed class TrainOptions
     public readonly Option<int?> Cooldown = new("--cooldown") { Description = "Linear cooldown to 0 over the last N steps (default 0)" };
     public readonly Option<double?> Clip = new("--clip") { Description = "Clip the global gradient norm to this (default 1; 0 turns it off)" };
     public readonly Option<double?> Agc = new("--agc") { Description = "Adaptive gradient clipping with this factor (e.g. 0.01); off by default" };
+    public readonly Option<string?> Sm3Momentum = new("--sm3-momentum") { Description = "sm3: the momentum rule: ema (default, the TensorFlow implementation's), heavy-ball, nesterov, none" };
     public readonly Option<int?> Steps = new("--steps") { Description = "Optimizer steps (default: sort 500, text 1000, MNIST 2000); with --resume, a larger N trains on past the saved run" };
     public readonly Option<int?> Batch = new("--batch") { Description = "Examples per step (default: sort 64, text 32, MNIST 128)" };
     public readonly Option<double?> ZLoss = new("--z-loss") { HelpName = "COEF", Description = "Add COEF * mean(logsumexp(logits)^2) to the loss (PaLM's z-loss, e.g. 1e-4); off by default" };
@@ -66,7 +67,7 @@ internal sealed class TrainOptions
 
     public IEnumerable<Option> All() =>
     [
-        Task, Text, Mnist, Digits, Context, Optimizer, Lr, WeightDecay, Schedule, Warmup, Cooldown, Clip, Agc, ZLoss, Steps, Batch, Seed,
+        Task, Text, Mnist, Digits, Context, Optimizer, Lr, WeightDecay, Schedule, Warmup, Cooldown, Clip, Agc, Sm3Momentum, ZLoss, Steps, Batch, Seed,
         Width, Depth, Heads, KvHeads, MlpHidden, TokenMlpHidden, Patch, Norm, NormKind, Parallel, Residual, Mlp, Activation, Positions, Rope, Head,
         QkNorm, LogitCap, AttnLogitCap, NoBias, Mixer, MixerHeads, ReZero, Device, Out, Resume, EvalEvery, SaveEvery, LogEvery,
     ];

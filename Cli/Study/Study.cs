@@ -33,6 +33,9 @@ internal abstract class Study
     /// <summary>A rough cost of one training step of the default size on a 2-core CPU, for the estimate printed before starting.</summary>
     public abstract double SecondsPerStep(StudyOptions options);
 
+    /// <summary>Markdown sections a study adds to report.md after its group tables (its own tables); none by default.</summary>
+    public virtual string? Sections(StudyResults results, StudyOptions options) => null;
+
     /// <summary>The claims, judged from the results: one sentence each, saying whether it held.</summary>
     public abstract IEnumerable<string> Claims(StudyResults results);
 }
@@ -40,7 +43,7 @@ internal abstract class Study
 /// <summary>The studies this version knows.</summary>
 internal static class Studies
 {
-    public static readonly IReadOnlyList<Study> All = [new ArchitectureStudy()];
+    public static readonly IReadOnlyList<Study> All = [new ArchitectureStudy(), new MixersStudy()];
 
     public static Study? Find(string name) => All.FirstOrDefault(s => string.Equals(s.Name, name.Trim(), StringComparison.OrdinalIgnoreCase));
 

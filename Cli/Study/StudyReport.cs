@@ -62,6 +62,8 @@ internal static class StudyReport
             md.AppendLine($"![validation loss vs wall time]({slug}-time.png)").AppendLine();
         }
 
+        if (study.Sections(results, options) is { } sections) md.Append(sections);
+
         md.AppendLine("## Runs").AppendLine();
         md.AppendLine("Every run is an ordinary `dotgrad train` run in its own directory (metrics.csv, loss.png, checkpoints/).").AppendLine();
         md.AppendLine("| run | status | final val loss | best val loss | steps | wall time | tokens/s |");

@@ -10,6 +10,9 @@ internal static class Optimizers
     /// <summary>Every name --optimizer accepts.</summary>
     public static readonly IReadOnlyList<string> Names = ["sgd", "adam", "adamw", "adafactor", "adafactor-bv", "lion", "sm3", "muon", "dualized"];
 
+    /// <summary>The words of --sm3-momentum, each an SM3 <see cref="MomentumKind"/>.</summary>
+    public static readonly IReadOnlyList<string> Sm3MomentumNames = ["ema", "heavy-ball", "nesterov", "none"];
+
     /// <summary>Checks <paramref name="name"/> before any work starts: an unknown name is a <see cref="UserError"/>.</summary>
     public static string Validate(string name)
     {
@@ -50,7 +53,7 @@ internal static class Optimizers
     /// <paramref name="fallbackLr"/>); the dualized updates take each parameter's rule from the module that owns it.
     /// Adafactor factors matrices whose two largest dims reach 32, so the small models here factor too.
     /// </summary>
-    public static Optimizer Create(string name, Module model, double lr, double weightDecay, double? fallbackLr = null)
+    public static Optimizer Create(string name, Module model, double lr, double weightDecay, double? fallbackLr = null, string? sm3Momentum = null)
     {
         var decay = model.Parameters().Where(p => p.Rank >= 2).ToArray();
         var noDecay = model.Parameters().Where(p => p.Rank < 2).ToArray();
@@ -70,7 +73,7 @@ internal static class Optimizers
             case "lion":
                 return WithNoDecayGroup(new Lion(decay, new LionOptions { Lr = lr, WeightDecay = weightDecay }), noDecay);
             case "sm3":
-                return WithNoDecayGroup(new Sm3(decay, new Sm3Options { Lr = lr, WeightDecay = weightDecay }), noDecay);
+                return WithNoDecayGroup(new Sm3(decay, new Sm3Options { Lr = lr, WeightDecay = weightDecay, MomentumKind = Sm3Momentum(sm3Momentum) }), noDecay);
             case "muon":
                 return Muon.ForModel(model, lr: lr, adamLr: fallbackLr ?? 3e-3, weightDecay: weightDecay);
             case "dualized":
@@ -79,6 +82,15 @@ internal static class Optimizers
                 throw new UserError($"--optimizer {n} is not an optimizer; choose one of {string.Join(", ", Names)}");
         }
     }
+
+    private static MomentumKind Sm3Momentum(string? word) => word switch
+    {
+        null or "ema" => MomentumKind.Ema,
+        "heavy-ball" => MomentumKind.HeavyBall,
+        "nesterov" => MomentumKind.Nesterov,
+        "none" => MomentumKind.None,
+        _ => throw new UserError($"--sm3-momentum '{word}' is not one of {string.Join(", ", Sm3MomentumNames)}"),
+    };
 
     private static Optimizer WithNoDecayGroup<TOptions>(Optimizer<TOptions> optimizer, Tensor[] noDecay) where TOptions : OptimizerOptions
     {

@@ -17,7 +17,8 @@ internal sealed record TrainSettings(
     ulong Seed,
     int EvalEvery,
     int SaveEvery,
-    double? ZLoss = null)
+    double? ZLoss = null,
+    string? Sm3Momentum = null)
 {
     public static readonly string[] ScheduleNames = ["constant", "linear", "cosine", "rsqrt"];
 
@@ -34,6 +35,10 @@ internal sealed record TrainSettings(
         if (Agc is { } a && !(a > 0)) throw new UserError($"--agc must be a positive clipping factor (0.01 is typical), got {a}");
         if (ZLoss is { } z && !(z > 0 && double.IsFinite(z))) throw new UserError($"--z-loss must be a positive coefficient (1e-4 is typical), got {z}");
         if (EvalEvery < 0 || SaveEvery < 0) throw new UserError("--eval-every and --save-every must be >= 0 (0: only at the end)");
+        if (Sm3Momentum is { } m && !Optimizers.Sm3MomentumNames.Contains(m))
+            throw new UserError($"--sm3-momentum '{m}' is not one of {string.Join(", ", Optimizers.Sm3MomentumNames)}");
+        if (Sm3Momentum is not null && Optimizer != "sm3")
+            throw new UserError($"--sm3-momentum applies to --optimizer sm3 only, not to {Optimizer}");
         if (!ScheduleNames.Contains(Schedule)) throw new UserError($"--schedule '{Schedule}' is not one of {string.Join(", ", ScheduleNames)}");
     }
 
