@@ -22,6 +22,27 @@ internal sealed record RunOutcome(
 {
     public bool Done => Status != RunStatus.Unfinished;
 
+    /// <summary>The first step's training loss, the highest finite training loss and its step (NaN and 0 with no rows).</summary>
+    public double StartLoss { get; init; } = double.NaN;
+    public double PeakLoss { get; init; } = double.NaN;
+    public int PeakStep { get; init; }
+
+    /// <summary>The model's vocabulary size from the run's last checkpoint (run.json), when there is one.</summary>
+    public int? Vocab { get; init; }
+
+    /// <summary>The loss of a uniform guess over the vocabulary, ln V (NaN when the vocabulary is unknown).</summary>
+    public double UniformLoss => Vocab is > 0 and var v ? Math.Log(v) : double.NaN;
+
+    /// <summary>How far above its first step's loss the training loss may rise before the run counts as blown up.</summary>
+    public const double SpikeMargin = 1.0;
+
+    /// <summary>
+    /// A finer instability than NaN: the run blew up when its final validation loss ended above ln V (worse than a
+    /// uniform guess), or when its training loss rose more than <see cref="SpikeMargin"/> nats above its first step's.
+    /// </summary>
+    public bool BlewUp => Done && ((Status == RunStatus.Finished && FinalVal > UniformLoss)
+                                   || (double.IsFinite(StartLoss) && PeakLoss > StartLoss + SpikeMargin));
+
     /// <summary>Reads RUN/metrics.csv (columns step, loss, lr, grad_norm, tok_per_s, elapsed_s, val_loss).</summary>
     public static RunOutcome Read(StudyRun run, string dir)
     {
@@ -42,10 +63,36 @@ internal sealed record RunOutcome(
         // The median step rate: the first steps (JIT, allocation) and the evaluation steps would bias a mean.
         double rate = rates.Length == 0 ? 0 : rates.Order().ElementAt(rates.Length / 2);
         var evalLoss = evals.Select(c => D(c[6])).ToArray();
+        var train = rows.Select(c => (Step: int.Parse(c[0], CultureInfo.InvariantCulture), Loss: D(c[1]))).Where(t => double.IsFinite(t.Loss)).ToArray();
+        var peak = train.Length == 0 ? (Step: 0, Loss: double.NaN) : train.MaxBy(t => t.Loss);
         return new RunOutcome(run, status, steps, status == RunStatus.Diverged ? steps : null,
             status == RunStatus.Finished ? evalLoss[^1] : double.NaN,
             evalLoss.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Min(),
-            D(last[5]), rate, evals.Select(c => D(c[0])).ToArray(), evals.Select(c => D(c[5])).ToArray(), evalLoss);
+            D(last[5]), rate, evals.Select(c => D(c[0])).ToArray(), evals.Select(c => D(c[5])).ToArray(), evalLoss)
+        {
+            StartLoss = double.IsFinite(D(rows[0][1])) ? D(rows[0][1]) : double.NaN,
+            PeakLoss = peak.Loss, PeakStep = peak.Step, Vocab = ReadVocab(dir),
+        };
+    }
+
+    /// <summary>config.VocabSize of the newest checkpoints/step-N/run.json, or null.</summary>
+    private static int? ReadVocab(string dir)
+    {
+        string checkpoints = Path.Combine(dir, "checkpoints");
+        if (!Directory.Exists(checkpoints)) return null;
+        foreach (var step in Directory.GetDirectories(checkpoints, "step-*").OrderDescending(StringComparer.Ordinal))
+        {
+            string json = Path.Combine(step, "run.json");
+            if (!File.Exists(json)) continue;
+            try
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+                if (doc.RootElement.TryGetProperty("config", out var config) && config.TryGetProperty("VocabSize", out var v) && v.TryGetInt32(out int n))
+                    return n;
+            }
+            catch (System.Text.Json.JsonException) { }
+        }
+        return null;
     }
 }
 
@@ -62,6 +109,11 @@ internal sealed record ConfigSummary(string Group, string Config, RunOutcome[] R
     public double Wall => Runs.Average(r => r.WallSeconds);
     public double Rate => Runs.Average(r => r.TokensPerSecond);
     public bool AllFinite => Diverged == 0 && Finite.Length == Runs.Length;
+    public int BlewUp => Runs.Count(r => r.BlewUp);
+    /// <summary>Every seed finished finite and none blew up.</summary>
+    public bool Stable => AllFinite && BlewUp == 0;
+    /// <summary>Seeds that diverged or blew up.</summary>
+    public int Unstable => Runs.Count(r => r.Status == RunStatus.Diverged || r.BlewUp);
 }
 
 /// <summary>

@@ -35,8 +35,8 @@ internal static class StudyReport
             if (configs.Length == 0) continue;
             md.AppendLine($"## {group.Name}").AppendLine();
             md.AppendLine(group.Description).AppendLine();
-            md.AppendLine("| configuration | seeds | diverged | final val loss, mean (min-max) | best val loss, mean | vs baseline | steps | wall time | tokens/s |");
-            md.AppendLine("| --- | ---: | --- | --- | ---: | --- | ---: | ---: | ---: |");
+            md.AppendLine("| configuration | seeds | diverged (NaN) | blew up | final val loss, mean (min-max) | best val loss, mean | vs baseline | steps | wall time | tokens/s |");
+            md.AppendLine("| --- | ---: | --- | --- | --- | ---: | --- | ---: | ---: | ---: |");
             var baseline = configs[0];
             foreach (var c in configs)
             {
@@ -45,12 +45,15 @@ internal static class StudyReport
                     : !double.IsFinite(cmp.Delta) ? "-"
                     : $"{cmp.Delta:+0.0000;-0.0000}{(cmp.Significant ? "" : " (not significant)")}";
                 string diverged = c.Diverged == 0 ? "no" : string.Join(", ", c.Runs.Where(r => r.DivergedAt is not null).Select(r => $"seed {r.Run.Seed} at step {r.DivergedAt}"));
-                md.AppendLine($"| {c.Config} | {c.Runs.Length} | {diverged} | {Loss(c)} | {F(c.BestMean)} | {versus} | " +
+                string blew = c.BlewUp == 0 ? "no" : string.Join(", ", c.Runs.Where(r => r.BlewUp).Select(BlowUp));
+                md.AppendLine($"| {c.Config} | {c.Runs.Length} | {diverged} | {blew} | {Loss(c)} | {F(c.BestMean)} | {versus} | " +
                               $"{c.Runs.Max(r => r.StepsDone)} | {c.Wall.ToString("F1", CultureInfo.InvariantCulture)} s | {c.Rate.ToString("N0", CultureInfo.InvariantCulture)} |");
             }
             md.AppendLine();
             md.AppendLine("A difference is marked *not significant* when it is no larger than the min-max spread over seeds of either configuration " +
-                          "(or when either has fewer than two finite seeds).").AppendLine();
+                          "(or when either has fewer than two finite seeds). A run *diverged (NaN)* when its training loss became NaN or infinite; " +
+                          $"it *blew up* when its final validation loss ended above ln(vocabulary), the loss of a uniform guess, or its training loss " +
+                          $"rose more than {RunOutcome.SpikeMargin.ToString("0.0", CultureInfo.InvariantCulture)} nat above its first step's.").AppendLine();
 
             string slug = Slug(group.Name);
             var curves = configs.Select(Curve).Where(c => c.Steps.Length > 0).ToArray();
@@ -99,6 +102,13 @@ internal static class StudyReport
     /// <summary>The exact command line that repeats one run.</summary>
     public static string Command(StudyRun run, string dir, StudyOptions options) =>
         "dotgrad " + string.Join(" ", TrainArgs(run, dir, options).Select(a => a.Length == 0 || a.Any(c => char.IsWhiteSpace(c) || c is '\'' or '"') ? $"'{a}'" : a));
+
+    /// <summary>Why one run counts as blown up: its peak training loss and its final validation loss against ln V.</summary>
+    private static string BlowUp(RunOutcome r) =>
+        $"seed {r.Run.Seed} (peak {F2(r.PeakLoss)} at step {r.PeakStep} from {F2(r.StartLoss)}" +
+        (double.IsFinite(r.FinalVal) ? $"; final {F2(r.FinalVal)}{(r.FinalVal > r.UniformLoss ? " > ln V " + F2(r.UniformLoss) : "")})" : ")");
+
+    private static string F2(double v) => double.IsFinite(v) ? v.ToString("F2", CultureInfo.InvariantCulture) : "-";
 
     private static string Loss(ConfigSummary c) =>
         c.Finite.Length == 0 ? "- (no finite run)"
