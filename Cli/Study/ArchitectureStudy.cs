@@ -91,9 +91,22 @@ internal sealed class ArchitectureStudy : Study
         return (from c in Configurations(o)
                 from seed in s.Seeds
                 let name = $"{c.Group}-{StudyReport.Slug(c.Config)}-seed{seed}"
-                // A later option wins: the configuration's --heads or --lr replaces the common one.
-                select new StudyRun(name, c.Group, c.Config, seed, s.Steps, [.. common, .. c.Args, "--seed", seed.ToString(CultureInfo.InvariantCulture)]))
+                // The configuration's own --heads or --width replaces the common one (an option may be given only once).
+                select new StudyRun(name, c.Group, c.Config, seed, s.Steps, [.. Without(common, c.Args), .. c.Args, "--seed", seed.ToString(CultureInfo.InvariantCulture)]))
                .ToArray();
+    }
+
+    /// <summary>The common arguments less every option (and its value) that <paramref name="own"/> gives itself.</summary>
+    private static string[] Without(string[] common, string[] own)
+    {
+        var given = own.Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToHashSet();
+        var kept = new List<string>();
+        for (int i = 0; i < common.Length; i++)
+        {
+            if (given.Contains(common[i])) { i++; continue; }               // skip the option and its value
+            kept.Add(common[i]);
+        }
+        return kept.ToArray();
     }
 
     // 0.04 s a step measured for the baseline on 2 cores; the width-128 configuration costs about three times that.

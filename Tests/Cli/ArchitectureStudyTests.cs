@@ -59,8 +59,13 @@ public class ArchitectureStudyTests
         var plan = new ArchitectureStudy().Plan(new StudyOptions(false, "t.txt", null));
         Assert.That(plan.Select(p => p.Config), Does.Contain("--heads 8 (head dim 8)").And.Contain("--heads 8 --width 128 (head dim 16)"));
         var wide = plan.First(p => p.Config == "--heads 8 --width 128 (head dim 16)");
-        // The later option wins: width 128 / 8 heads = head dim 16, the baseline's 64 / 4.
+        // width 128 / 8 heads = head dim 16, the baseline's 64 / 4; each option given once (the command line refuses repeats).
         Assert.That(string.Join(" ", wide.Args), Does.EndWith("--heads 8 --width 128 --seed 1"));
+        foreach (var run in plan)
+        {
+            var options = run.Args.Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToList();
+            Assert.That(options, Is.Unique, $"{run.Name} gives an option twice: {string.Join(" ", run.Args)}");
+        }
         var stability = plan.First(p => p.Group == ArchitectureStudy.StabilityGroup);
         Assert.That(string.Join(" ", stability.Args), Does.Contain("--lr 1 --schedule constant --clip 0 --warmup 0"));
     }
