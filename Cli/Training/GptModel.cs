@@ -76,10 +76,7 @@ internal sealed class GptKind : ModelKind<GptConfig>
     public override Module<Tensor, Tensor> Build(GptConfig config, ulong seed, Device device) => GptModel.Build(config, seed, device);
 
     protected override string? Mismatch(GptConfig config, ITrainingTask task) =>
-        task is ILanguageTask t && t.Vocab.Size == config.VocabSize && t.ContextLength == config.ContextLength
-            ? null
-            : $"the task's vocabulary ({(task as ILanguageTask)?.Vocab.Size}) or context ({(task as ILanguageTask)?.ContextLength}) " +
-              $"does not match the model's ({config.VocabSize}, {config.ContextLength})";
+        LanguageMismatch(config.VocabSize, config.ContextLength, task);
 
     public override string Describe(GptConfig c, Module model) =>
         $"gpt: width {c.Width}, depth {c.Depth}, heads {c.Heads}, context {c.ContextLength}, vocabulary {c.VocabSize}, " +

@@ -45,10 +45,7 @@ internal sealed class MixerLmModel : ModelKind<MixerLmConfig>
               () => Tensor.Zeros([1, config.ContextLength], DType.Int32, device));
 
     protected override string? Mismatch(MixerLmConfig config, ITrainingTask task) =>
-        task is ILanguageTask t && t.Vocab.Size == config.VocabSize && t.ContextLength == config.ContextLength
-            ? null
-            : $"the task's vocabulary ({(task as ILanguageTask)?.Vocab.Size}) or context ({(task as ILanguageTask)?.ContextLength}) " +
-              $"does not match the model's ({config.VocabSize}, {config.ContextLength})";
+        LanguageMismatch(config.VocabSize, config.ContextLength, task);
 
     public override string Describe(MixerLmConfig c, Module model) =>
         $"lm: {Mixers.First(m => m.Value == c.Mixer).Word} mixer, width {c.Width}, depth {c.Depth}, mixer heads {c.Heads}, hidden {c.Hidden}, " +

@@ -105,6 +105,13 @@ internal abstract class ModelKind<TConfig> : ModelKind where TConfig : class
     /// <summary>Why the model of <paramref name="config"/> cannot train on <paramref name="task"/>, or null when it can.</summary>
     protected abstract string? Mismatch(TConfig config, ITrainingTask task);
 
+    /// <summary>The mismatch of a language model's vocabulary and context with a language task's, or null when they agree.</summary>
+    protected static string? LanguageMismatch(int vocabSize, int contextLength, ITrainingTask task) =>
+        task is ILanguageTask t && t.Vocab.Size == vocabSize && t.ContextLength == contextLength
+            ? null
+            : $"the task's vocabulary ({(task as ILanguageTask)?.Vocab.Size}) or context ({(task as ILanguageTask)?.ContextLength}) " +
+              $"does not match the model's ({vocabSize}, {contextLength})";
+
     public abstract string Describe(TConfig config, Module model);
 
     public sealed override JsonObject Configure(ModelSwitches switches, ITrainingTask task)
