@@ -68,5 +68,8 @@ public class ArchitectureStudyTests
         }
         var stability = plan.First(p => p.Group == ArchitectureStudy.StabilityGroup);
         Assert.That(string.Join(" ", stability.Args), Does.Contain("--lr 1 --schedule constant --clip 0 --warmup 0"));
+        var strain = plan.Where(p => p.Group == ArchitectureStudy.StrainGroup).ToArray();
+        Assert.That(string.Join(" ", strain[0].Args), Does.Contain("--lr 0.03 --schedule constant --clip 0 --warmup 0"));
+        Assert.That(strain.Select(p => p.Config).Distinct(), Is.EquivalentTo(new[] { "baseline", "--z-loss 1e-4", "--qk-norm", "--logit-cap 30", "--norm post" }));
     }
 }

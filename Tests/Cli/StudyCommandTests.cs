@@ -19,12 +19,13 @@ public class StudyCommandTests
         Assert.That(r.Out, Does.Contain("estimate"));
 
         string report = File.ReadAllText(Path.Combine(dir, "report.md"));
-        foreach (var section in new[] { "## Machine", "## Verdict", "## switches", "## stability", "## Runs", "## Commands", "| cores |", "| .NET |" })
+        foreach (var section in new[] { "## Machine", "## Verdict", "## switches", "## stability", "## strain", "## Runs", "## Commands", "| cores |", "| .NET |" })
             Assert.That(report, Does.Contain(section), section);
         Assert.That(report, Does.Contain("final val loss, mean (min-max)"));
         Assert.That(report, Does.Contain("held").Or.Contain("did not hold"), "the verdict judges claims");
+        Assert.That(report, Does.Contain("--qk-norm helps at a learning rate that strains the baseline'"), "the strain group is judged");
         Assert.That(report, Does.Contain("dotgrad train gpt --text"), "the exact command of every run");
-        foreach (var png in new[] { "switches-steps.png", "switches-time.png", "stability-steps.png", "stability-time.png" })
+        foreach (var png in new[] { "switches-steps.png", "switches-time.png", "stability-steps.png", "stability-time.png", "strain-steps.png", "strain-time.png" })
         {
             Assert.That(report, Does.Contain($"]({png})"));
             using var bitmap = SKBitmap.Decode(Path.Combine(dir, png));
@@ -33,9 +34,10 @@ public class StudyCommandTests
 
         // Every run the report names finished (metrics to the last step) or diverged (a NaN row).
         var runs = report[report.IndexOf("## Runs", StringComparison.Ordinal)..report.IndexOf("## Commands", StringComparison.Ordinal)]
-            .Split('\n').Where(l => l.StartsWith("| switches-", StringComparison.Ordinal) || l.StartsWith("| stability-", StringComparison.Ordinal))
+            .Split('\n').Where(l => l.StartsWith("| switches-", StringComparison.Ordinal) || l.StartsWith("| stability-", StringComparison.Ordinal)
+                        || l.StartsWith("| strain-", StringComparison.Ordinal))
             .Select(l => l.Split('|', StringSplitOptions.TrimEntries)).ToArray();
-        Assert.That(runs, Has.Length.EqualTo(18));
+        Assert.That(runs, Has.Length.EqualTo(22));
         foreach (var row in runs)
         {
             Assert.That(row[2], Does.StartWith("finished").Or.StartWith("diverged at step"), string.Join("|", row));
@@ -47,9 +49,9 @@ public class StudyCommandTests
         File.Delete(Path.Combine(dir, "switches-rope-seed2", "metrics.csv"));
         var again = CliRunner.Run("study", "architecture", "--quick", "--text", text, "--out", dir);
         Assert.That(again.ExitCode, Is.EqualTo(0), again.ToString());
-        Assert.That(again.Out, Does.Contain("17 of 18 runs already finished"));
-        Assert.That(again.Out.Split('\n').Count(l => l.EndsWith("skipped", StringComparison.Ordinal)), Is.EqualTo(17), again.ToString());
-        Assert.That(again.Out, Does.Contain("run 8 of 18: switches-rope-seed2\n"));
+        Assert.That(again.Out, Does.Contain("21 of 22 runs already finished"));
+        Assert.That(again.Out.Split('\n').Count(l => l.EndsWith("skipped", StringComparison.Ordinal)), Is.EqualTo(21), again.ToString());
+        Assert.That(again.Out, Does.Contain("run 8 of 22: switches-rope-seed2\n"));
         Assert.That(File.Exists(Path.Combine(dir, "switches-rope-seed2", "metrics.csv")));
     }
 
