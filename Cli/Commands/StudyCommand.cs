@@ -1,6 +1,7 @@
-// dotgrad study NAME: a predefined list of train runs (see Cli/Study), run one after another in-process into
-// runs/study-NAME-TIMESTAMP/<run>/ (or --out DIR), then report.md with tables, figures and a computed verdict.
-// Started again with the same --out it skips the runs whose metrics.csv shows them finished (or diverged).
+// dotgrad study NAME: a predefined study (see Cli/Study) into runs/study-NAME-TIMESTAMP/ (or --out DIR). A training
+// study's train runs go one after another in-process into <root>/<run>/, then report.md with tables, figures and a
+// computed verdict; started again with the same --out it skips the runs whose metrics.csv shows them finished (or
+// diverged). A measurement study measures and writes its report itself. The data a study needs is checked first.
 using System.CommandLine;
 using System.Globalization;
 using DotGrad.Cli.Output;
@@ -14,19 +15,21 @@ internal static class StudyCommand
     {
         var name = new Argument<string?>("NAME") { Description = "The study to run (see --list)", Arity = ArgumentArity.ZeroOrOne };
         var list = new Option<bool>("--list") { Description = "Name the studies, one line each" };
-        var quick = new Option<bool>("--quick") { Description = "A tiny version (a few dozen steps per run, a small model): checks the machinery in about a minute" };
+        var quick = new Option<bool>("--quick") { Description = "A tiny version (a few dozen steps per run and a small model, or small measurements): checks the machinery in about a minute" };
         var text = new Option<string?>("--text") { HelpName = "FILE", Description = $"The text file of the text studies (default {Studies.DefaultText})" };
-        var device = new Option<string?>("--device") { Description = "Passed to every run: cpu, opencl or opencl:N" };
+        var mnist = new Option<string?>("--mnist") { HelpName = "DIR", Description = $"The MNIST directory of the MNIST studies (default {Studies.DefaultMnist})" };
+        var device = new Option<string?>("--device") { Description = "cpu, opencl or opencl:N: passed to every run of a training study; a measurement study measures on this device only (default: the CPU and every OpenCL device)" };
         var output = new Option<string?>("--out")
         {
             HelpName = "DIR",
             Description = "Directory of the runs and report.md (default runs/study-NAME-TIMESTAMP); the same DIR again resumes: finished runs are skipped",
         };
-        var command = new Command("study", "Run a predefined study (several train runs and seeds), then write report.md with tables, figures and a verdict computed from the numbers")
+        var command = new Command("study", "Run a predefined study (train runs over seeds, or measurements), then write report.md with tables, figures and a verdict computed from the numbers")
         {
-            name, list, quick, text, device, output,
+            name, list, quick, text, mnist, device, output,
         };
-        command.SetAction(p => Run(context, p.GetValue(name), p.GetValue(list), new StudyOptions(p.GetValue(quick), p.GetValue(text) ?? Studies.DefaultText, p.GetValue(device)),
+        command.SetAction(p => Run(context, p.GetValue(name), p.GetValue(list),
+                                   new StudyOptions(p.GetValue(quick), p.GetValue(text) ?? Studies.DefaultText, p.GetValue(device), p.GetValue(mnist) ?? Studies.DefaultMnist),
                                    p.GetValue(output)));
         return command;
     }
@@ -42,14 +45,49 @@ internal static class StudyCommand
         string known = string.Join(", ", Studies.All.Select(s => s.Name));
         if (name is null) throw new UserError($"name a study: 'dotgrad study NAME' with NAME one of {known} ('dotgrad study --list' says what each does)");
         var study = Studies.Find(name) ?? throw new UserError($"'{name}' is not a study; the studies are: {known} ('dotgrad study --list' says what each does)");
-        if (!File.Exists(options.TextFile))
-            throw new UserError($"the {study.Name} study trains on the text file '{Path.GetFullPath(options.TextFile)}', which does not exist: " +
-                                "download tinyshakespeare (https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt) " +
-                                $"to {Studies.DefaultText}, or pass another UTF-8 text file with --text FILE");
+        CheckData(study, options);
         if (options.Device is { } d) DeviceChoice.Resolve(d);
 
         string root = Path.GetFullPath(outDir ?? Path.Combine("runs", $"study-{study.Name}-{DateTime.Now:yyyyMMdd-HHmmss}"));
         Directory.CreateDirectory(root);
+        return study switch
+        {
+            TrainingStudy training => RunTraining(context, training, options, root),
+            MeasurementStudy measurement => measurement.Run(context, options, root),
+            _ => throw new InvalidOperationException($"study {study.Name}: a {study.GetType().Name} is neither a training nor a measurement study"),
+        };
+    }
+
+    /// <summary>Throws a <see cref="UserError"/> when the data the study needs is missing, naming it and where to get it.</summary>
+    internal static void CheckData(Study.Study study, StudyOptions options)
+    {
+        switch (study.Data)
+        {
+            case StudyData.Text when !File.Exists(options.TextFile):
+                throw new UserError($"the {study.Name} study trains on the text file '{Path.GetFullPath(options.TextFile)}', which does not exist: " +
+                                    "download tinyshakespeare (https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt) " +
+                                    $"to {Studies.DefaultText}, or pass another UTF-8 text file with --text FILE");
+            case StudyData.Mnist when MissingMnist(options.MnistDir) is { } missing:
+                throw new UserError($"the {study.Name} study trains on MNIST in '{Path.GetFullPath(options.MnistDir)}', which {missing}: " +
+                                    $"download the four IDX files ({string.Join(", ", MnistFiles)}, raw or .gz) from an MNIST mirror " +
+                                    $"(e.g. https://ossci-datasets.s3.amazonaws.com/mnist/) into {Studies.DefaultMnist}, or pass their directory with --mnist DIR");
+        }
+    }
+
+    private static readonly string[] MnistFiles = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
+
+    /// <summary>What is wrong with an MNIST directory ("does not exist", "lacks FILE"), or null when all four files are there.</summary>
+    private static string? MissingMnist(string dir)
+    {
+        if (!Directory.Exists(dir)) return "does not exist";
+        var absent = MnistFiles.Where(f => !File.Exists(Path.Combine(dir, f)) && !File.Exists(Path.Combine(dir, f + ".gz"))).ToArray();
+        return absent.Length == 0 ? null : $"lacks {string.Join(" and ", absent)}";
+    }
+
+    /// <summary>A training study: its runs one after another (finished ones skipped), then report.md.</summary>
+    private static int RunTraining(CliContext context, TrainingStudy study, StudyOptions options, string root)
+    {
+        var w = context.Out;
         var plan = study.Plan(options);
         var outcomes = plan.Select(r => RunOutcome.Read(r, Path.Combine(root, r.Name))).ToArray();
         int skipped = outcomes.Count(o => o.Done);

@@ -5,11 +5,13 @@ using System.Globalization;
 
 namespace DotGrad.Cli.Study;
 
-internal sealed class ArchitectureStudy : Study
+internal sealed class ArchitectureStudy : TrainingStudy
 {
     public const string SwitchesGroup = "switches", StabilityGroup = "stability", StrainGroup = "strain";
 
     public override string Name => "architecture";
+
+    public override StudyData Data => StudyData.Text;
 
     public override string Summary => "GPT block switches one at a time (norms, biases, gated MLPs, RoPE, parallel blocks, heads), " +
                                       "and z-loss, QK-norm, logit soft-capping and post-norm at a learning rate high enough to break the baseline";

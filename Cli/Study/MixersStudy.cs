@@ -11,11 +11,13 @@ using DotGrad.Models;
 
 namespace DotGrad.Cli.Study;
 
-internal sealed class MixersStudy : Study
+internal sealed class MixersStudy : TrainingStudy
 {
     public const string MixersGroup = "mixers", OptimizersGroup = "optimizers";
 
     public override string Name => "mixers";
+
+    public override StudyData Data => StudyData.Text;
 
     public override string Summary => "token mixers at equal parameters on characters: attention, MLP-Mixer (1 and 4 heads), gMLP, gMLP-tanh, " +
                                       "Synthesizers, CONTAINER, ReZero on and off; then SM3 with Nesterov momentum against Adam on the Mixer";

@@ -1,5 +1,6 @@
-// What a study is: a named, predefined list of `dotgrad train` runs (configurations x seeds, in groups that each
-// start from their own baseline), and the claims its verdict checks against the measured numbers.
+// What a study is: a named, predefined experiment with a question, the data it needs, and a report.md with a verdict
+// computed from its numbers. Two kinds: a TrainingStudy is a list of `dotgrad train` runs; a MeasurementStudy measures
+// something itself (timings, counts) and writes its own report.
 namespace DotGrad.Cli.Study;
 
 /// <summary>One train run of a study: its directory name, its group and configuration, its seed and its train options.</summary>
@@ -8,13 +9,21 @@ internal sealed record StudyRun(string Name, string Group, string Config, ulong 
 /// <summary>A group of configurations compared with the group's first one, its baseline.</summary>
 internal sealed record StudyGroup(string Name, string Description);
 
-/// <summary>What the command line gave a study: the size, the data file and the device.</summary>
-internal sealed record StudyOptions(bool Quick, string TextFile, string? Device);
+/// <summary>What the command line gave a study: the size, the data (a text file, an MNIST directory) and the device.</summary>
+internal sealed record StudyOptions(bool Quick, string TextFile, string? Device, string MnistDir = Studies.DefaultMnist);
 
-/// <summary>
-/// What a study runs and how it judges: <see cref="Plan"/> lists the runs; <see cref="Claims"/> are the statements
-/// the verdict tests, each a function of the measured results (never written in advance).
-/// </summary>
+/// <summary>Which data a study needs; the command checks it is there before anything runs.</summary>
+internal enum StudyData
+{
+    /// <summary>Nothing to read: the study makes its own inputs.</summary>
+    None,
+    /// <summary>A UTF-8 text file (--text, default tinyshakespeare).</summary>
+    Text,
+    /// <summary>The four MNIST IDX files in a directory (--mnist).</summary>
+    Mnist,
+}
+
+/// <summary>What every study has: a name, a one-line summary, the question at the top of its report, and its data.</summary>
 internal abstract class Study
 {
     /// <summary>The name on the command line: 'dotgrad study NAME'.</summary>
@@ -26,18 +35,8 @@ internal abstract class Study
     /// <summary>A paragraph on what the study asks, at the top of report.md.</summary>
     public abstract string Question { get; }
 
-    public abstract IReadOnlyList<StudyGroup> Groups(StudyOptions options);
-
-    public abstract IReadOnlyList<StudyRun> Plan(StudyOptions options);
-
-    /// <summary>A rough cost of one training step of the default size on a 2-core CPU, for the estimate printed before starting.</summary>
-    public abstract double SecondsPerStep(StudyOptions options);
-
-    /// <summary>Markdown sections a study adds to report.md after its group tables (its own tables); none by default.</summary>
-    public virtual string? Sections(StudyResults results, StudyOptions options) => null;
-
-    /// <summary>The claims, judged from the results: one sentence each, saying whether it held.</summary>
-    public abstract IEnumerable<string> Claims(StudyResults results);
+    /// <summary>The data the study reads, checked by the command before the study starts.</summary>
+    public abstract StudyData Data { get; }
 }
 
 /// <summary>The studies this version knows.</summary>
@@ -49,4 +48,7 @@ internal static class Studies
 
     /// <summary>The default text file of the text studies: ../shared/data/tinyshakespeare.txt from the working directory.</summary>
     public static readonly string DefaultText = Path.Combine("..", "shared", "data", "tinyshakespeare.txt");
+
+    /// <summary>The default MNIST directory of the MNIST studies, from the working directory ('/' works as a separator everywhere .NET runs).</summary>
+    public const string DefaultMnist = "../shared/data/mnist";
 }

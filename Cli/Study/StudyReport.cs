@@ -12,7 +12,7 @@ internal static class StudyReport
     public const string FileName = "report.md";
 
     /// <summary>Writes report.md and its PNG figures into <paramref name="root"/>; returns the report's path.</summary>
-    public static string Write(string root, Study study, StudyOptions options, IReadOnlyList<StudyGroup> groups, StudyResults results)
+    public static string Write(string root, TrainingStudy study, StudyOptions options, IReadOnlyList<StudyGroup> groups, StudyResults results)
     {
         var md = new StringBuilder();
         md.AppendLine($"# Study: {study.Name}{(options.Quick ? " (quick)" : "")}").AppendLine();

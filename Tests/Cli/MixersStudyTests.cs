@@ -59,7 +59,7 @@ public class MixersStudyTests
     [Test]
     public void DefaultPlan_MatchesEveryMixerWithin5Percent_AndNamesEveryMixer()
     {
-        var study = Studies.Find("mixers")!;
+        var study = (TrainingStudy)Studies.Find("mixers")!;
         var plan = study.Plan(new StudyOptions(Quick: false, Path.Combine("nowhere", "tiny.txt"), null));  // vocabulary 65 when absent
         Assert.That(plan.Select(p => p.Config).Distinct(), Is.EquivalentTo(new[]
         {

@@ -1,6 +1,9 @@
 // dotgrad study: the quick architecture study runs and writes report.md with its tables, PNGs, commands and verdict,
 // every run it names finished (or diverged, recorded); the same --out again skips finished runs and redoes the
-// others; --list; an unknown study and a missing data file are usage errors.
+// others; --list; an unknown study and a missing data file (text, or an MNIST directory) are usage errors.
+using DotGrad.Cli;
+using DotGrad.Cli.Commands;
+using DotGrad.Cli.Study;
 using SkiaSharp;
 
 namespace DotGrad.Tests.Cli;
@@ -78,5 +81,35 @@ public class StudyCommandTests
         var r = CliRunner.Run("study", "architecture", "--quick", "--text", missing);
         CliRunner.AssertUsageError(r, "nowhere.txt");
         Assert.That(r.Err, Does.Contain("tinyshakespeare"));
+    }
+
+    /// <summary>A study that needs MNIST, to test the data check before any such study exists in the list.</summary>
+    private sealed class MnistNeedingStudy : Study
+    {
+        public override string Name => "mnist-probe";
+        public override string Summary => "needs MNIST";
+        public override string Question => "none";
+        public override StudyData Data => StudyData.Mnist;
+    }
+
+    [Test]
+    public void MissingMnist_IsAUserError_NamingTheDirectoryAndWhereToGetIt()
+    {
+        string dir = CliRunner.TempDir("study-mnist");
+        var study = new MnistNeedingStudy();
+        string absent = Path.Combine(dir, "no-mnist-here");
+        var e = Assert.Throws<UserError>(() => StudyCommand.CheckData(study, new StudyOptions(true, "unused.txt", null, absent)));
+        Assert.That(e!.Message, Does.Contain("no-mnist-here").And.Contain("does not exist").And.Contain("--mnist DIR").And.Contain("train-images-idx3-ubyte"));
+
+        // Three of the four files (one raw, two gzipped): the fourth is named as missing.
+        foreach (var f in new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz" })
+            File.WriteAllBytes(Path.Combine(dir, f), [0]);
+        e = Assert.Throws<UserError>(() => StudyCommand.CheckData(study, new StudyOptions(true, "unused.txt", null, dir)));
+        Assert.That(e!.Message, Does.Contain("lacks t10k-labels-idx1-ubyte").And.Not.Contain("lacks train"));
+
+        File.WriteAllBytes(Path.Combine(dir, "t10k-labels-idx1-ubyte"), [0]);
+        // All four there; the text file is missing, but the text check belongs to the text studies only.
+        Assert.DoesNotThrow(() => StudyCommand.CheckData(study, new StudyOptions(true, "unused.txt", null, dir)), "all four files present");
+        Assert.That(new StudyOptions(true, "t.txt", null).MnistDir, Is.EqualTo(Studies.DefaultMnist));
     }
 }

@@ -1,0 +1,23 @@
+// A study made of `dotgrad train` runs (configurations x seeds, in groups that each start from their own baseline),
+// and the claims its verdict checks against the measured losses. StudyCommand runs the plan; StudyReport writes it up.
+namespace DotGrad.Cli.Study;
+
+/// <summary>
+/// What a training study runs and how it judges: <see cref="Plan"/> lists the runs; <see cref="Claims"/> are the
+/// statements the verdict tests, each a function of the measured results (never written in advance).
+/// </summary>
+internal abstract class TrainingStudy : Study
+{
+    public abstract IReadOnlyList<StudyGroup> Groups(StudyOptions options);
+
+    public abstract IReadOnlyList<StudyRun> Plan(StudyOptions options);
+
+    /// <summary>A rough cost of one training step of the default size on a 2-core CPU, for the estimate printed before starting.</summary>
+    public abstract double SecondsPerStep(StudyOptions options);
+
+    /// <summary>Markdown sections a study adds to report.md after its group tables (its own tables); none by default.</summary>
+    public virtual string? Sections(StudyResults results, StudyOptions options) => null;
+
+    /// <summary>The claims, judged from the results: one sentence each, saying whether it held.</summary>
+    public abstract IEnumerable<string> Claims(StudyResults results);
+}
