@@ -131,7 +131,8 @@ internal static class StudyCommand
             w.Flush();
         }
 
-        var results = new StudyResults(outcomes);
+        var results = new StudyResults(outcomes, study.Metric.HigherIsBetter);
+        results.Extra = study.Measure(results, options, root, w);
         string report = StudyReport.Write(root, study, options, study.Groups(options), results);
         w.WriteLine($"report    {report}");
         return ExitCodes.Success;

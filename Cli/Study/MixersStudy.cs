@@ -172,7 +172,7 @@ internal sealed class MixersStudy : TrainingStudy
                                  sm3Momentum: k >= 0 ? args[k + 1] : null);
     }
 
-    public override string? Sections(StudyResults r, StudyOptions o)
+    public override string? Sections(StudyResults r, StudyOptions o, string root)
     {
         var s = Shape(o);
         var md = new StringBuilder();

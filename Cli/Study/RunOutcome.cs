@@ -15,7 +15,10 @@ internal enum RunStatus
     Diverged,
 }
 
-/// <summary>One run's numbers; the validation losses are NaN for a run with no evaluation.</summary>
+/// <summary>
+/// One run's numbers; the validation losses are NaN for a run with no evaluation. "Val" and "EvalLoss" hold whatever the
+/// task evaluates (the validation loss of text, the test accuracy of images: see <see cref="StudyMetric"/>).
+/// </summary>
 internal sealed record RunOutcome(
     StudyRun Run, RunStatus Status, int StepsDone, int? DivergedAt, double FinalVal, double BestVal, double WallSeconds, double TokensPerSecond,
     double[] EvalSteps, double[] EvalWall, double[] EvalLoss)
@@ -120,26 +123,33 @@ internal sealed record ConfigSummary(string Group, string Config, RunOutcome[] R
 /// A configuration against its group's baseline: the difference of mean final validation losses, significant only
 /// when it is larger than both min-max spreads over seeds (and there are at least two finite seeds on each side).
 /// </summary>
-internal sealed record Comparison(ConfigSummary Config, ConfigSummary Baseline)
+internal sealed record Comparison(ConfigSummary Config, ConfigSummary Baseline, bool HigherIsBetter = false)
 {
     public double Delta => Config.Mean - Baseline.Mean;
     public bool Significant => Config.Finite.Length >= 2 && Baseline.Finite.Length >= 2 && double.IsFinite(Delta)
                                && Math.Abs(Delta) > Math.Max(Config.Spread, Baseline.Spread);
-    public bool SignificantlyBetter => Significant && Delta < 0;
-    public bool SignificantlyWorse => Significant && Delta > 0;
+    public bool SignificantlyBetter => Significant && (HigherIsBetter ? Delta > 0 : Delta < 0);
+    public bool SignificantlyWorse => Significant && (HigherIsBetter ? Delta < 0 : Delta > 0);
 }
 
 /// <summary>Every run of a study, summarised by configuration in plan order.</summary>
 internal sealed class StudyResults
 {
-    public StudyResults(IReadOnlyList<RunOutcome> outcomes)
+    public StudyResults(IReadOnlyList<RunOutcome> outcomes, bool higherIsBetter = false)
     {
         Outcomes = outcomes;
+        HigherIsBetter = higherIsBetter;
         Configs = outcomes.GroupBy(o => (o.Run.Group, o.Run.Config))
                           .Select(g => new ConfigSummary(g.Key.Group, g.Key.Config, g.ToArray())).ToArray();
     }
 
     public IReadOnlyList<RunOutcome> Outcomes { get; }
+
+    /// <summary>Whether a higher final evaluation is better (accuracy) or a lower one (loss): the direction of every comparison.</summary>
+    public bool HigherIsBetter { get; }
+
+    /// <summary>What the study measured after its runs (<see cref="TrainingStudy.Measure"/>): probes, memory, fits; null when nothing.</summary>
+    public object? Extra { get; set; }
     public IReadOnlyList<ConfigSummary> Configs { get; }
 
     public ConfigSummary? Find(string group, string config) => Configs.FirstOrDefault(c => c.Group == group && c.Config == config);
@@ -147,5 +157,5 @@ internal sealed class StudyResults
     public ConfigSummary Baseline(string group) => Configs.First(c => c.Group == group);
 
     public Comparison? Compare(string group, string config) =>
-        Find(group, config) is { } c ? new Comparison(c, Baseline(group)) : null;
+        Find(group, config) is { } c ? new Comparison(c, Baseline(group), HigherIsBetter) : null;
 }

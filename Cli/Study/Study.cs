@@ -3,8 +3,16 @@
 // something itself (timings, counts) and writes its own report.
 namespace DotGrad.Cli.Study;
 
-/// <summary>One train run of a study: its directory name, its group and configuration, its seed and its train options.</summary>
-internal sealed record StudyRun(string Name, string Group, string Config, ulong Seed, int Steps, string[] Args);
+/// <summary>
+/// One train run of a study: its directory name, its group and configuration, its seed and its train options. An
+/// argument may name another run's files through <see cref="Root"/> (the study's directory), as a branch names the
+/// checkpoint it starts from; such a run must come after that run in the plan.
+/// </summary>
+internal sealed record StudyRun(string Name, string Group, string Config, ulong Seed, int Steps, string[] Args)
+{
+    /// <summary>Stands for the study's directory in <see cref="Args"/>; replaced when the run starts.</summary>
+    public const string Root = "{root}";
+}
 
 /// <summary>A group of configurations compared with the group's first one, its baseline.</summary>
 internal sealed record StudyGroup(string Name, string Description);

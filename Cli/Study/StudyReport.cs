@@ -14,12 +14,13 @@ internal static class StudyReport
     /// <summary>Writes report.md and its PNG figures into <paramref name="root"/>; returns the report's path.</summary>
     public static string Write(string root, TrainingStudy study, StudyOptions options, IReadOnlyList<StudyGroup> groups, StudyResults results)
     {
+        var metric = study.Metric;
         var md = new StringBuilder();
         md.AppendLine($"# Study: {study.Name}{(options.Quick ? " (quick)" : "")}").AppendLine();
         md.AppendLine(study.Question).AppendLine();
         md.AppendLine($"Written by `dotgrad study {study.Name}{(options.Quick ? " --quick" : "")}` on {DateTime.Now:yyyy-MM-dd HH:mm}. " +
                       $"{results.Outcomes.Count} runs, {results.Outcomes.Select(o => o.Run.Seed).Distinct().Count()} seed(s) per configuration at most; " +
-                      "the loss is the character-level cross-entropy in nats on the held-out last 10% of the text.").AppendLine();
+                      $"{metric.Description}.").AppendLine();
 
         md.AppendLine("## Machine").AppendLine();
         md.AppendLine("| | |").AppendLine("| --- | --- |");
@@ -35,41 +36,42 @@ internal static class StudyReport
             if (configs.Length == 0) continue;
             md.AppendLine($"## {group.Name}").AppendLine();
             md.AppendLine(group.Description).AppendLine();
-            md.AppendLine("| configuration | seeds | diverged (NaN) | blew up | final val loss, mean (min-max) | best val loss, mean | vs baseline | steps | wall time | tokens/s |");
+            md.AppendLine($"| configuration | seeds | diverged (NaN) | blew up | final {metric.Short}, mean (min-max) | best {metric.Short}, mean | vs baseline | steps | wall time | {metric.Throughput} |");
             md.AppendLine("| --- | ---: | --- | --- | --- | ---: | --- | ---: | ---: | ---: |");
             var baseline = configs[0];
             foreach (var c in configs)
             {
-                var cmp = new Comparison(c, baseline);
+                var cmp = new Comparison(c, baseline, metric.HigherIsBetter);
                 string versus = c == baseline ? "baseline"
                     : !double.IsFinite(cmp.Delta) ? "-"
-                    : $"{cmp.Delta:+0.0000;-0.0000}{(cmp.Significant ? "" : " (not significant)")}";
+                    : $"{metric.FormatDelta(cmp.Delta)}{(cmp.Significant ? "" : " (not significant)")}";
                 string diverged = c.Diverged == 0 ? "no" : string.Join(", ", c.Runs.Where(r => r.DivergedAt is not null).Select(r => $"seed {r.Run.Seed} at step {r.DivergedAt}"));
                 string blew = c.BlewUp == 0 ? "no" : string.Join(", ", c.Runs.Where(r => r.BlewUp).Select(BlowUp));
-                md.AppendLine($"| {c.Config} | {c.Runs.Length} | {diverged} | {blew} | {Loss(c)} | {F(c.BestMean)} | {versus} | " +
+                md.AppendLine($"| {c.Config} | {c.Runs.Length} | {diverged} | {blew} | {Loss(c, metric)} | {metric.Format(c.BestMean)} | {versus} | " +
                               $"{c.Runs.Max(r => r.StepsDone)} | {c.Wall.ToString("F1", CultureInfo.InvariantCulture)} s | {c.Rate.ToString("N0", CultureInfo.InvariantCulture)} |");
             }
             md.AppendLine();
             md.AppendLine("A difference is marked *not significant* when it is no larger than the min-max spread over seeds of either configuration " +
                           "(or when either has fewer than two finite seeds). A run *diverged (NaN)* when its training loss became NaN or infinite; " +
-                          $"it *blew up* when its final validation loss ended above ln(vocabulary), the loss of a uniform guess, or its training loss " +
+                          (metric.HigherIsBetter ? "it *blew up* when its training loss " : "it *blew up* when its final validation loss ended above ln(vocabulary), the loss of a uniform guess, or its training loss ") +
                           $"rose more than {RunOutcome.SpikeMargin.ToString("0.0", CultureInfo.InvariantCulture)} nat above its first step's.").AppendLine();
 
             string slug = Slug(group.Name);
             var curves = configs.Select(Curve).Where(c => c.Steps.Length > 0).ToArray();
-            LossPlot.Save(Path.Combine(root, $"{slug}-steps.png"), $"{study.Name}: {group.Name}, validation loss vs steps",
-                          curves.Select(c => new LossCurve(c.Label, c.Steps, c.Loss)).ToArray(), yLabel: "validation loss");
-            LossPlot.Save(Path.Combine(root, $"{slug}-time.png"), $"{study.Name}: {group.Name}, validation loss vs wall time",
-                          curves.Select(c => new LossCurve(c.Label, c.Wall, c.Loss)).ToArray(), xLabel: "wall time (s)", yLabel: "validation loss");
-            md.AppendLine($"![validation loss vs steps]({slug}-steps.png)").AppendLine();
-            md.AppendLine($"![validation loss vs wall time]({slug}-time.png)").AppendLine();
+            string plotted = metric.PlotName;
+            LossPlot.Save(Path.Combine(root, $"{slug}-steps.png"), $"{study.Name}: {group.Name}, {plotted} vs steps",
+                          curves.Select(c => new LossCurve(c.Label, c.Steps, c.Loss.Select(metric.Plotted).ToArray())).ToArray(), yLabel: plotted);
+            LossPlot.Save(Path.Combine(root, $"{slug}-time.png"), $"{study.Name}: {group.Name}, {plotted} vs wall time",
+                          curves.Select(c => new LossCurve(c.Label, c.Wall, c.Loss.Select(metric.Plotted).ToArray())).ToArray(), xLabel: "wall time (s)", yLabel: plotted);
+            md.AppendLine($"![{plotted} vs steps]({slug}-steps.png)").AppendLine();
+            md.AppendLine($"![{plotted} vs wall time]({slug}-time.png)").AppendLine();
         }
 
-        if (study.Sections(results, options) is { } sections) md.Append(sections);
+        if (study.Sections(results, options, root) is { } sections) md.Append(sections);
 
         md.AppendLine("## Runs").AppendLine();
         md.AppendLine("Every run is an ordinary `dotgrad train` run in its own directory (metrics.csv, loss.png, checkpoints/).").AppendLine();
-        md.AppendLine("| run | status | final val loss | best val loss | steps | wall time | tokens/s |");
+        md.AppendLine($"| run | status | final {metric.Short} | best {metric.Short} | steps | wall time | {metric.Throughput} |");
         md.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
         foreach (var o in results.Outcomes)
         {
@@ -79,7 +81,7 @@ internal static class StudyReport
                 RunStatus.Diverged => $"diverged at step {o.DivergedAt}",
                 _ => "unfinished",
             };
-            md.AppendLine($"| {o.Run.Name} | {status} | {F(o.FinalVal)} | {F(o.BestVal)} | {o.StepsDone} | " +
+            md.AppendLine($"| {o.Run.Name} | {status} | {metric.Format(o.FinalVal)} | {metric.Format(o.BestVal)} | {o.StepsDone} | " +
                           $"{o.WallSeconds.ToString("F1", CultureInfo.InvariantCulture)} s | {o.TokensPerSecond.ToString("N0", CultureInfo.InvariantCulture)} |");
         }
         md.AppendLine();
@@ -97,7 +99,8 @@ internal static class StudyReport
 
     /// <summary>The train arguments of one run, as the study passes them in-process.</summary>
     public static string[] TrainArgs(StudyRun run, string dir, StudyOptions options) =>
-        ["train", .. run.Args, .. options.Device is { } d ? new[] { "--device", d } : [], "--out", dir];
+        ["train", .. run.Args.Select(a => a.Replace(StudyRun.Root, Path.GetDirectoryName(dir), StringComparison.Ordinal)),
+         .. options.Device is { } d ? new[] { "--device", d } : [], "--out", dir];
 
     /// <summary>The exact command line that repeats one run.</summary>
     public static string Command(StudyRun run, string dir, StudyOptions options) =>
@@ -110,12 +113,11 @@ internal static class StudyReport
 
     private static string F2(double v) => double.IsFinite(v) ? v.ToString("F2", CultureInfo.InvariantCulture) : "-";
 
-    private static string Loss(ConfigSummary c) =>
+    private static string Loss(ConfigSummary c, StudyMetric metric) =>
         c.Finite.Length == 0 ? "- (no finite run)"
-        : c.Finite.Length == 1 ? $"{F(c.Mean)} (one seed)"
-        : $"{F(c.Mean)} ({F(c.Min)}-{F(c.Max)})";
+        : c.Finite.Length == 1 ? $"{metric.Format(c.Mean)} (one seed)"
+        : $"{metric.Format(c.Mean)} ({metric.Format(c.Min)}-{metric.Format(c.Max)})";
 
-    private static string F(double v) => double.IsFinite(v) ? v.ToString("F4", CultureInfo.InvariantCulture) : "-";
 
     /// <summary>A configuration's curve: the mean over its finished seeds (over all seeds when none finished), on their common evaluation steps.</summary>
     private static (string Label, double[] Steps, double[] Wall, double[] Loss) Curve(ConfigSummary c)
