@@ -1,6 +1,6 @@
 // dotgrad compare: the same training run under several optimizers or architecture switches, one after another,
 // then every loss curve in one PNG, and a table (and compare.csv) of final loss, evaluation, wall time and optimizer
-// memory. Each run is an ordinary 'dotgrad train' run with its own directory, so any of them can be resumed or sampled.
+// memory (and the final parameter norm in compare.csv). Each run is an ordinary 'dotgrad train' run with its own directory, so any of them can be resumed or sampled.
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
@@ -47,7 +47,7 @@ internal static class CompareCommand
     private static int Run(CliContext context, ParseResult parse, string? model, string? optimizerList, string[] variants, string? outDir)
     {
         var passThrough = parse.UnmatchedTokens.ToArray();
-        foreach (var reserved in new[] { "--optimizer", "--out", "--resume" })
+        foreach (var reserved in new[] { "--optimizer", "--out", "--resume", "--branch" })
             if (passThrough.Contains(reserved))
                 throw new UserError($"dotgrad compare sets {reserved} for each run itself; use --optimizers LIST{(reserved == "--out" ? " and compare's own --out" : "")} instead");
 
@@ -96,23 +96,25 @@ internal static class CompareCommand
         return ExitCodes.Success;
     }
 
-    /// <summary>What one finished run reports: its loss curve, its final loss and evaluation, wall time and optimizer memory.</summary>
-    private sealed record Result(Plan Plan, double[] Steps, double[] Losses, double FinalLoss, double? Metric, string? MetricName, double Seconds, long StateBytes);
+    /// <summary>What one finished run reports: its loss curve, its final loss and evaluation, wall time, optimizer memory and final parameter norm.</summary>
+    private sealed record Result(Plan Plan, double[] Steps, double[] Losses, double FinalLoss, double? Metric, string? MetricName, double Seconds, long StateBytes,
+                                 double ParamNorm);
 
     private static Result Summarise(Plan plan)
     {
         string metrics = Path.Combine(plan.Dir, MetricsWriter.FileName);
-        var (steps, losses, evals) = MetricsWriter.Read(metrics);
+        var (steps, losses, evals, norms) = MetricsWriter.Read(metrics);
         // The mean of the last tenth of the run, so that one noisy batch does not decide a comparison.
         int tail = Math.Max(1, losses.Length / 10);
         double finalLoss = losses.Length == 0 ? double.NaN : losses[^tail..].Average();
         string header = File.ReadLines(metrics).First();
-        string? metricName = header.Split(',').ElementAtOrDefault(6);
-        double seconds = double.Parse(File.ReadLines(metrics).Last().Split(',')[5], CultureInfo.InvariantCulture);
+        string? metricName = header.Split(',').ElementAtOrDefault(MetricsWriter.EvalColumn);
+        double seconds = double.Parse(File.ReadLines(metrics).Last().Split(',')[MetricsWriter.ElapsedColumn], CultureInfo.InvariantCulture);
         string checkpoint = Checkpoint.Resolve(plan.Dir, "compare");
         using var state = OptimizerState.Load(Path.Combine(checkpoint, Checkpoint.OptimizerFile), Device.Cpu);
         long bytes = state.Tensors.Values.Sum(t => (long)t.Count * t.DType.ElementSize());
-        return new Result(plan, steps, losses, finalLoss, evals.Count > 0 ? evals[^1].Value : null, metricName, seconds, bytes);
+        return new Result(plan, steps, losses, finalLoss, evals.Count > 0 ? evals[^1].Value : null, metricName, seconds, bytes,
+                          norms.Length == 0 ? double.NaN : norms[^1]);
     }
 
     private static void PrintTable(CliContext context, Result[] results)
@@ -128,13 +130,14 @@ internal static class CompareCommand
 
     private static void WriteCsv(string path, Result[] results)
     {
-        var lines = new List<string> { "run,optimizer,switches,final_loss,metric,wall_s,optimizer_state_bytes" };
+        var lines = new List<string> { "run,optimizer,switches,final_loss,metric,wall_s,optimizer_state_bytes,param_norm" };
         lines.AddRange(results.Select(r => string.Join(",",
             Quote(r.Plan.Label), r.Plan.Optimizer, Quote(string.Join(" ", r.Plan.Switches)),
             r.FinalLoss.ToString("R", CultureInfo.InvariantCulture),
             r.Metric?.ToString("R", CultureInfo.InvariantCulture) ?? "",
             r.Seconds.ToString("F3", CultureInfo.InvariantCulture),
-            r.StateBytes.ToString(CultureInfo.InvariantCulture))));
+            r.StateBytes.ToString(CultureInfo.InvariantCulture),
+            r.ParamNorm.ToString("R", CultureInfo.InvariantCulture))));
         string temp = path + ".tmp";
         File.WriteAllLines(temp, lines);
         File.Move(temp, path, overwrite: true);

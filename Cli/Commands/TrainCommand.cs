@@ -1,6 +1,6 @@
 // dotgrad train [gpt|vit|mixer|gmlp]: a GPT on the built-in sort task (no data needed) or on a text file (--text), or
 // an image classifier on MNIST (--mnist), with the optimizer, schedule, clipping and model switches as options;
-// --resume continues a checkpoint exactly.
+// --resume continues a checkpoint exactly; --branch starts a new run from one, with another length and cooldown.
 using System.CommandLine;
 using System.Globalization;
 using DotGrad.Backends;
@@ -44,9 +44,13 @@ internal static class TrainCommand
         int? logEvery = p.GetValue(o.LogEvery);
         if (logEvery is < 1) throw new UserError($"--log-every must be at least 1, got {logEvery}");
 
-        var run = p.GetValue(o.Resume) is { } resume
-            ? PrepareResume(context, o, p, resume, switches, device)
-            : PrepareFresh(context, o, p, kind, switches, device);
+        var run = (p.GetValue(o.Resume), p.GetValue(o.Branch)) switch
+        {
+            ({ }, { }) => throw new UserError("--resume and --branch exclude each other: --resume continues a run, --branch starts a new run from one of its checkpoints"),
+            ({ } resume, null) => PrepareResume(context, o, p, resume, switches, device),
+            (null, { } branch) => PrepareBranch(context, o, p, branch, switches, device),
+            _ => PrepareFresh(context, o, p, kind, switches, device),
+        };
         run = run with { LogEvery = logEvery ?? Math.Max(1, run.Settings.Steps / 20) };
 
         using var modelScope = run.Model;
@@ -79,14 +83,15 @@ internal static class TrainCommand
             EvalEvery: p.GetValue(o.EvalEvery) ?? d.EvalEvery,
             SaveEvery: p.GetValue(o.SaveEvery) ?? 0,
             ZLoss: p.GetValue(o.ZLoss),
-            Sm3Momentum: p.GetValue(o.Sm3Momentum)?.Trim().ToLowerInvariant());
+            Sm3Momentum: p.GetValue(o.Sm3Momentum)?.Trim().ToLowerInvariant(),
+            HeadWeightDecay: p.GetValue(o.HeadWeightDecay));
         settings.Validate();
 
         var config = kind.Configure(switches, task);
         var model = kind.Build(config, settings.Seed, device, "the model options");
         try
         {
-            var optimizer = CreateOptimizer(settings, model, task.Defaults.Lr);
+            var optimizer = CreateOptimizer(settings, model, kind, task.Defaults.Lr);
             ulong dataSeed = unchecked(settings.Seed * 0x9E3779B97F4A7C15UL + 1);  // a stream apart from the weights'
             string runDir = p.GetValue(o.Out) ?? Path.Combine("runs", $"{task.Name}-{kind.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
             return new TrainingRun(context, task, kind.Name, config, model, optimizer, settings, device, new Generator(dataSeed), dataSeed, runDir, 0, 0, 1);
@@ -98,42 +103,142 @@ internal static class TrainCommand
         }
     }
 
+    /// <summary>The options that define a run: a checkpoint keeps them, so --resume and --branch cannot change them.</summary>
+    private static Option[] SavedOptions(TrainOptions o) =>
+    [
+        o.Task, o.Digits, o.Context, o.Labels, o.TrainExamples, o.Optimizer, o.Lr, o.WeightDecay, o.HeadWeightDecay, o.Schedule, o.Warmup, o.Cooldown,
+        o.Clip, o.Agc, o.Sm3Momentum, o.ZLoss, o.Batch, o.Seed,
+    ];
+
     private static TrainingRun PrepareResume(CliContext context, TrainOptions o, ParseResult p, string resume, ModelSwitches switches, Device device)
     {
         // Resuming means continuing the same run: what defines it cannot change.
-        Option[] fixedOptions = [o.Task, o.Digits, o.Context, o.Optimizer, o.Lr, o.WeightDecay, o.Schedule, o.Warmup, o.Cooldown, o.Clip, o.Agc, o.Sm3Momentum, o.ZLoss, o.Batch, o.Seed];
-        var changed = fixedOptions.Where(opt => p.GetResult(opt) is { Implicit: false }).Select(opt => opt.Name).ToList();
-        if (switches.AnyGiven) changed.Add("model options");
+        var changed = Changed(o, p, switches, allowed: []);
         if (changed.Count > 0)
             throw new UserError($"--resume continues a run with its saved settings; {string.Join(", ", changed)} cannot be changed (start a new run instead)");
 
-        string dir = Checkpoint.Resolve(resume, "--resume");
-        var state = Checkpoint.Read(dir);
-        var kind = ModelKinds.Find(state.ModelKind)
-                   ?? throw new UserError($"--resume '{dir}': the checkpoint holds a '{state.ModelKind}', which this version does not know ({string.Join(", ", ModelKinds.Names)})");
-        // The model argument defaults to gpt; given explicitly, it must name the checkpoint's model.
-        if (p.GetResult(o.Model) is { Tokens.Count: > 0 } && p.GetValue(o.Model)?.Trim().ToLowerInvariant() != kind.Name)
-            throw new UserError($"--resume '{dir}': the checkpoint holds a {kind.Name}, not a {p.GetValue(o.Model)}; run 'dotgrad train {kind.Name} --resume {resume}' or leave the model out");
-        var task = TrainTasks.Restore(state, o, p);
-        kind.CheckTask(state.ModelConfig, task, dir);
+        var source = Open(o, p, resume, "--resume");
+        var (dir, state, kind, task, _) = source;
         var settings = state.Settings with { Steps = p.GetValue(o.Steps) ?? state.Settings.Steps };
         settings.Validate();
         if (state.Step >= settings.Steps)
             throw new UserError($"--resume '{dir}': that run already finished its {state.Step} steps; pass --steps N with N > {state.Step} to train further");
+        // By default the run goes on in its own directory (RUN/checkpoints/step-N -> RUN).
+        string runDir = p.GetValue(o.Out) ?? source.RunDir ?? Path.Combine("runs", $"{task.Name}-{kind.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
+        context.Out.WriteLine($"Resuming {dir} at step {state.Step} of {settings.Steps}.");
+        return Restore(context, source, settings, device, runDir);
+    }
 
+    /// <summary>
+    /// A new run from a checkpoint of another: the weights, optimizer state, data order and step that --resume restores,
+    /// the saved settings with a new --steps and --cooldown, and the source's metrics.csv rows up to the checkpoint.
+    /// The schedule must give every step before the checkpoint the learning rate the source run gave it (a constant or
+    /// rsqrt decay with the cooldown after the branch point), so the branch is the source run up to there.
+    /// </summary>
+    private static TrainingRun PrepareBranch(CliContext context, TrainOptions o, ParseResult p, string branch, ModelSwitches switches, Device device)
+    {
+        var changed = Changed(o, p, switches, allowed: [o.Cooldown]);
+        if (changed.Count > 0)
+            throw new UserError($"--branch starts from a run's checkpoint with its saved settings, changing only --steps and --cooldown; " +
+                                $"{string.Join(", ", changed)} cannot be changed (start a new run instead)");
+        string outDir = p.GetValue(o.Out)
+                        ?? throw new UserError("--branch needs --out DIR, the new run's directory (the source run is left as it is)");
+
+        var source = Open(o, p, branch, "--branch");
+        var (dir, state, _, _, _) = source;
+        string sourceRun = source.RunDir ?? Path.GetFullPath(dir), full = Path.GetFullPath(outDir);
+        if (Inside(full, sourceRun) || Inside(full, Path.GetFullPath(dir)))
+            throw new UserError($"--branch writes a new run, but --out '{outDir}' is in the source run '{sourceRun}', which stays untouched; pick another directory");
+
+        var saved = state.Settings;
+        var settings = saved with
+        {
+            Steps = p.GetValue(o.Steps) ?? saved.Steps,
+            Cooldown = p.GetValue(o.Cooldown) ?? saved.Cooldown,
+            // An rsqrt decay keeps the source's timescale (a tenth of its own --steps), so its shape does not change with the length.
+            RsqrtTimescale = saved.Schedule == "rsqrt" ? saved.Timescale() : saved.RsqrtTimescale,
+            EvalEvery = p.GetValue(o.EvalEvery) ?? saved.EvalEvery,
+            SaveEvery = p.GetValue(o.SaveEvery) ?? saved.SaveEvery,
+        };
+        settings.Validate();
+        int k = state.Step;
+        if (k >= settings.Steps)
+            throw new UserError($"--branch '{dir}': the checkpoint is at step {k}, so the branch needs --steps N with N > {k} (for a cooldown of C steps from there: --steps {k}+C --cooldown C)");
+        CheckScheduleAgrees(saved, settings, k, dir);
+
+        string sourceMetrics = Path.Combine(sourceRun, MetricsWriter.FileName);
+        if (File.Exists(sourceMetrics))
+            context.Out.WriteLine($"Branching {dir} at step {k} into {outDir}: {settings.Steps} steps, cooldown {settings.Cooldown}; metrics.csv rows 1-{k} copied.");
+        else
+            context.Out.WriteLine($"Branching {dir} at step {k} into {outDir}: {settings.Steps} steps, cooldown {settings.Cooldown} " +
+                                  $"(no {sourceMetrics}: the new metrics.csv starts after step {k}).");
+        return Restore(context, source, settings, device, outDir) with { MetricsFrom = File.Exists(sourceMetrics) ? sourceMetrics : null };
+    }
+
+    /// <summary>A <see cref="UserError"/> when <paramref name="branch"/>'s schedule differs from the source's at a step before <paramref name="k"/>.</summary>
+    private static void CheckScheduleAgrees(TrainSettings source, TrainSettings branch, int k, string dir)
+    {
+        Func<int, double> before = source.CreateSchedule(), after = branch.CreateSchedule();
+        for (int step = 0; step < k; step++)
+        {
+            if (before(step) == after(step)) continue;
+            string why = branch.Steps != source.Steps && source.Schedule is "linear" or "cosine"
+                ? $"a {source.Schedule} decay is laid over the run's --steps, so another length reshapes it: branch a constant or rsqrt run to change the length"
+                : branch.Steps - branch.Cooldown < k
+                ? $"the cooldown would start at step {branch.Steps - branch.Cooldown}, before the branch point: pass --steps {k}+C --cooldown C or longer"
+                : source.Steps - source.Cooldown < k
+                ? $"the source run was in its own cooldown from step {source.Steps - source.Cooldown}: branch from a checkpoint before it"
+                : "branch with the source's schedule";
+            throw new UserError($"--branch '{dir}' at step {k}: the new schedule gives step {step} the learning-rate factor {Num(after(step))} where the source run had {Num(before(step))}, " +
+                                $"so the branch would not be the source run up to its checkpoint; {why}");
+        }
+    }
+
+    /// <summary>True when <paramref name="path"/> is <paramref name="dir"/> or below it (full paths).</summary>
+    private static bool Inside(string path, string dir)
+    {
+        string a = Path.TrimEndingDirectorySeparator(path), b = Path.TrimEndingDirectorySeparator(dir);
+        return a == b || a.StartsWith(b + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    }
+
+    /// <summary>The saved options and model switches the user gave, besides <paramref name="allowed"/>.</summary>
+    private static List<string> Changed(TrainOptions o, ParseResult p, ModelSwitches switches, Option[] allowed)
+    {
+        var changed = SavedOptions(o).Except(allowed).Where(opt => p.GetResult(opt) is { Implicit: false }).Select(opt => opt.Name).ToList();
+        if (switches.AnyGiven) changed.Add("model options");
+        return changed;
+    }
+
+    /// <summary>A checkpoint opened for --resume or --branch: where it is, what it holds, and the run directory it belongs to (or null).</summary>
+    private sealed record Source(string Dir, RunState State, ModelKind Kind, ITrainingTask Task, string? RunDir);
+
+    private static Source Open(TrainOptions o, ParseResult p, string path, string option)
+    {
+        string dir = Checkpoint.Resolve(path, option);
+        var state = Checkpoint.Read(dir);
+        var kind = ModelKinds.Find(state.ModelKind)
+                   ?? throw new UserError($"{option} '{dir}': the checkpoint holds a '{state.ModelKind}', which this version does not know ({string.Join(", ", ModelKinds.Names)})");
+        // The model argument defaults to gpt; given explicitly, it must name the checkpoint's model.
+        if (p.GetResult(o.Model) is { Tokens.Count: > 0 } && p.GetValue(o.Model)?.Trim().ToLowerInvariant() != kind.Name)
+            throw new UserError($"{option} '{dir}': the checkpoint holds a {kind.Name}, not a {p.GetValue(o.Model)}; run 'dotgrad train {kind.Name} {option} {path}' or leave the model out");
+        var task = TrainTasks.Restore(state, o, p);
+        kind.CheckTask(state.ModelConfig, task, dir);
+        var parent = Directory.GetParent(Path.GetFullPath(dir));
+        return new Source(dir, state, kind, task, parent is { Name: "checkpoints", Parent: { } run } ? run.FullName : null);
+    }
+
+    /// <summary>The model, optimizer and data generator of <paramref name="source"/>, restored exactly, to train on under <paramref name="settings"/>.</summary>
+    private static TrainingRun Restore(CliContext context, Source source, TrainSettings settings, Device device, string runDir)
+    {
+        var (dir, state, kind, task, _) = source;
         var model = kind.Build(state.ModelConfig, settings.Seed, device, dir);
         try
         {
             Checkpoint.LoadWeights(dir, model);
-            var optimizer = CreateOptimizer(settings, model, task.Defaults.Lr);
+            var optimizer = CreateOptimizer(settings, model, kind, task.Defaults.Lr);
             Checkpoint.LoadOptimizer(dir, optimizer, device);
             var data = new Generator(state.DataSeed);
             data.SetState((state.DataSeed, state.DataOffset));
-            // By default the run goes on in its own directory (RUN/checkpoints/step-N -> RUN).
-            var parent = Directory.GetParent(Path.GetFullPath(dir));
-            string runDir = p.GetValue(o.Out)
-                            ?? (parent is { Name: "checkpoints", Parent: { } run } ? run.FullName : Path.Combine("runs", $"{task.Name}-{kind.Name}-{DateTime.Now:yyyyMMdd-HHmmss}"));
-            context.Out.WriteLine($"Resuming {dir} at step {state.Step} of {settings.Steps}.");
             return new TrainingRun(context, task, kind.Name, state.ModelConfig, model, optimizer, settings, device, data, state.DataSeed, runDir,
                                    state.Step, state.ElapsedSeconds, 1);
         }
@@ -144,12 +249,13 @@ internal static class TrainCommand
         }
     }
 
-    private static DotGrad.Optim.Optimizer CreateOptimizer(TrainSettings settings, Module model, double taskLr)
+    private static DotGrad.Optim.Optimizer CreateOptimizer(TrainSettings settings, Module model, ModelKind kind, double taskLr)
     {
         DotGrad.Optim.Optimizer? optimizer = null;
+        var head = settings.HeadWeightDecay is { } h ? new HeadGroup(Optimizers.HeadWeights(model, kind), h) : null;
         try
         {
-            optimizer = Optimizers.Create(settings.Optimizer, model, settings.Lr, settings.WeightDecay, fallbackLr: taskLr, sm3Momentum: settings.Sm3Momentum);
+            optimizer = Optimizers.Create(settings.Optimizer, model, settings.Lr, settings.WeightDecay, fallbackLr: taskLr, sm3Momentum: settings.Sm3Momentum, head: head);
             optimizer.Schedule = settings.CreateSchedule();
             return optimizer;
         }
@@ -167,7 +273,8 @@ internal static class TrainCommand
         var w = run.Context.Out;
         w.WriteLine($"task      {run.Task.Description}");
         w.WriteLine($"model     {kind.Describe(run.ModelConfig, run.Model)}");
-        w.WriteLine($"optimizer {s.Optimizer}: lr {Num(s.Lr)}, weight decay {Num(s.WeightDecay)}, {s.Schedule} schedule, warmup {s.Warmup}, cooldown {s.Cooldown}, " +
+        w.WriteLine($"optimizer {s.Optimizer}: lr {Num(s.Lr)}, weight decay {Num(s.WeightDecay)}" +
+                    $"{(s.HeadWeightDecay is { } hd ? $", head weight decay {Num(hd)}" : "")}, {s.Schedule} schedule, warmup {s.Warmup}, cooldown {s.Cooldown}, " +
                     $"clip {(s.Clip is { } cl ? Num(cl) : "off")}{(s.Agc is { } a ? $", agc {Num(a)}" : "")}{(s.ZLoss is { } z ? $", z-loss {Num(z)}" : "")}; state {Tables.Bytes(run.Optimizer.StateBytes())}");
         w.WriteLine($"run       {s.Steps} steps of {s.Batch}, seed {s.Seed}, device {run.Device}, output {run.RunDir}");
         w.Flush();

@@ -17,12 +17,28 @@ internal sealed class TrainOptions
     public readonly Option<string?> Task = new("--task") { Description = "gpt: the built-in task when no --text is given: sort (default)" };
     public readonly Option<string?> Text = new("--text") { HelpName = "FILE", Description = "gpt: train a character-level model of this UTF-8 text file" };
     public readonly Option<string?> Mnist = new("--mnist") { HelpName = "DIR", Description = "vit, mixer, gmlp: the MNIST directory (the four IDX files, gzip or raw)" };
+    public readonly Option<string?> Labels = new("--labels")
+    {
+        HelpName = "LIST",
+        Description = "vit, mixer, gmlp: train and evaluate on these digits only (\"0-4\", \"5,6,7\", \"0-2,7\"): a smaller problem " +
+                      "whose classes are those digits relabelled 0..k-1 in ascending order",
+    };
+    public readonly Option<int?> TrainExamples = new("--train-examples")
+    {
+        HelpName = "N",
+        Description = "vit, mixer, gmlp: train on the first N training images only (after --labels): the data size of a scaling sweep",
+    };
     public readonly Option<int?> Digits = new("--digits") { Description = "Sort task: how many digits per list (default 8)" };
     public readonly Option<int?> Context = new("--context") { Description = "Text: the context length in characters (default 64)" };
     // Optimization
     public readonly Option<string?> Optimizer = new("--optimizer") { Description = "sgd, adam, adamw (default), adafactor, adafactor-bv, lion, sm3, muon, dualized" };
     public readonly Option<double?> Lr = new("--lr") { Description = "Peak learning rate (default: the task's, 3e-3 for sort and MNIST, 2e-3 for text with Adam/AdamW; 0.1 for SGD)" };
     public readonly Option<double?> WeightDecay = new("--weight-decay") { Description = "Weight decay on matrices and embeddings (default 0.01 for adamw, else 0)" };
+    public readonly Option<double?> HeadWeightDecay = new("--head-weight-decay")
+    {
+        Description = "Weight decay of the output layer's weight, in a group of its own, while the body keeps --weight-decay " +
+                      "(the Scaling-ViT paper's decoupled head decay); applied as the optimizer applies any decay. gpt: needs --head untied",
+    };
     public readonly Option<string?> Schedule = new("--schedule") { Description = "Learning-rate decay after the warmup: constant, linear, cosine (default), rsqrt" };
     public readonly Option<int?> Warmup = new("--warmup") { Description = "Linear warmup steps (lr 0 at step 0)" };
     public readonly Option<int?> Cooldown = new("--cooldown") { Description = "Linear cooldown to 0 over the last N steps (default 0)" };
@@ -61,14 +77,21 @@ internal sealed class TrainOptions
     public readonly Option<string> Device = DeviceChoice.CreateOption();
     public readonly Option<string?> Out = new("--out") { HelpName = "DIR", Description = "Run directory (default runs/TASK-MODEL-TIMESTAMP): metrics.csv, loss.png, checkpoints/" };
     public readonly Option<string?> Resume = new("--resume") { HelpName = "DIR", Description = "Continue a run from a checkpoint (or a run directory's latest one), exactly" };
+    public readonly Option<string?> Branch = new("--branch")
+    {
+        HelpName = "CHECKPOINT",
+        Description = "Start a new run in --out DIR from a checkpoint of another run, exactly as --resume would, with a new --steps and " +
+                      "--cooldown (a cooldown branched off a constant or rsqrt run); the rows of metrics.csv up to the checkpoint are copied, the source run is untouched",
+    };
     public readonly Option<int?> EvalEvery = new("--eval-every") { Description = "Evaluate every N steps (0: only at the end)" };
     public readonly Option<int?> SaveEvery = new("--save-every") { Description = "Write a checkpoint every N steps (0 default: only at the end)" };
     public readonly Option<int?> LogEvery = new("--log-every") { Description = "Without a terminal: print a progress line every N steps (default steps/20)" };
 
     public IEnumerable<Option> All() =>
     [
-        Task, Text, Mnist, Digits, Context, Optimizer, Lr, WeightDecay, Schedule, Warmup, Cooldown, Clip, Agc, Sm3Momentum, ZLoss, Steps, Batch, Seed,
+        Task, Text, Mnist, Labels, TrainExamples, Digits, Context, Optimizer, Lr, WeightDecay, HeadWeightDecay, Schedule, Warmup, Cooldown, Clip, Agc,
+        Sm3Momentum, ZLoss, Steps, Batch, Seed,
         Width, Depth, Heads, KvHeads, MlpHidden, TokenMlpHidden, Patch, Norm, NormKind, Parallel, Residual, Mlp, Activation, Positions, Rope, Head,
-        QkNorm, LogitCap, AttnLogitCap, NoBias, Mixer, MixerHeads, ReZero, Device, Out, Resume, EvalEvery, SaveEvery, LogEvery,
+        QkNorm, LogitCap, AttnLogitCap, NoBias, Mixer, MixerHeads, ReZero, Device, Out, Resume, Branch, EvalEvery, SaveEvery, LogEvery,
     ];
 }

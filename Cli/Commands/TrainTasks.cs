@@ -17,6 +17,9 @@ internal static class TrainTasks
 
     private static ILanguageTask Language(ModelKind kind, TrainOptions o, ParseResult p)
     {
+        Option[] imageOnly = [o.Labels, o.TrainExamples];
+        if (imageOnly.FirstOrDefault(opt => p.GetResult(opt) is { Implicit: false }) is { } image)
+            throw new UserError($"{image.Name} applies to the image models ({string.Join(", ", ImageKinds())}) on MNIST, not to {kind.Name}");
         if (p.GetValue(o.Mnist) is not null)
             throw new UserError($"--mnist trains an image model ({string.Join(", ", ImageKinds())}), not {kind.Name}: " +
                                 $"run 'dotgrad train vit --mnist DIR', or give {kind.Name} the sort task or --text FILE");
@@ -43,7 +46,8 @@ internal static class TrainTasks
         string dir = p.GetValue(o.Mnist)
                      ?? throw new UserError($"'dotgrad train {kind.Name}' trains on MNIST: pass --mnist DIR, the directory of the four IDX files " +
                                             "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, gzip or raw)");
-        return MnistTask.Load(dir);
+        var labels = p.GetValue(o.Labels) is { } list ? MnistTask.ParseLabels(list) : null;
+        return MnistTask.Load(dir, labels, p.GetValue(o.TrainExamples));
     }
 
     /// <summary>The task a checkpoint was trained on; --text or --mnist point at data that moved since.</summary>

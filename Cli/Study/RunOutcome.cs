@@ -1,5 +1,6 @@
 // What one finished (or diverged, or unfinished) study run left in its metrics.csv: the validation-loss curve against
-// steps and wall time, the final and best validation loss, throughput, and where the loss stopped being finite.
+// steps and wall time, the final and best validation loss, throughput, where the loss stopped being finite, and the
+// parameters' norm along the way.
 using System.Globalization;
 using DotGrad.Cli.Output;
 
@@ -30,6 +31,13 @@ internal sealed record RunOutcome(
     public double PeakLoss { get; init; } = double.NaN;
     public int PeakStep { get; init; }
 
+    /// <summary>Every row's step and the parameters' global L2 norm after it (NaN in files written before the column existed).</summary>
+    public double[] RowSteps { get; init; } = [];
+    public double[] ParamNorm { get; init; } = [];
+
+    /// <summary>The parameters' norm at each of <see cref="EvalSteps"/> (NaN where the file has none).</summary>
+    public double[] EvalParamNorm { get; init; } = [];
+
     /// <summary>The model's vocabulary size from the run's last checkpoint (run.json), when there is one.</summary>
     public int? Vocab { get; init; }
 
@@ -46,7 +54,7 @@ internal sealed record RunOutcome(
     public bool BlewUp => Done && ((Status == RunStatus.Finished && FinalVal > UniformLoss)
                                    || (double.IsFinite(StartLoss) && PeakLoss > StartLoss + SpikeMargin));
 
-    /// <summary>Reads RUN/metrics.csv (columns step, loss, lr, grad_norm, tok_per_s, elapsed_s, val_loss).</summary>
+    /// <summary>Reads RUN/metrics.csv (columns step, loss, lr, grad_norm, tok_per_s, elapsed_s, val_loss, param_norm; the last may be absent).</summary>
     public static RunOutcome Read(StudyRun run, string dir)
     {
         string path = Path.Combine(dir, MetricsWriter.FileName);
@@ -75,6 +83,8 @@ internal sealed record RunOutcome(
         {
             StartLoss = double.IsFinite(D(rows[0][1])) ? D(rows[0][1]) : double.NaN,
             PeakLoss = peak.Loss, PeakStep = peak.Step, Vocab = ReadVocab(dir),
+            RowSteps = rows.Select(c => D(c[0])).ToArray(), ParamNorm = rows.Select(MetricsWriter.ParamNormOf).ToArray(),
+            EvalParamNorm = evals.Select(MetricsWriter.ParamNormOf).ToArray(),
         };
     }
 

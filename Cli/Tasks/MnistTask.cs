@@ -1,5 +1,7 @@
 // MNIST digit classification for the vision models: random training images drawn with the run's data generator,
-// cross entropy on the ten classes, accuracy on the test images. The IDX files are read once per process.
+// cross entropy on the digit classes, accuracy on the test images. The IDX files are read once per process. A run may
+// keep some digits only (--labels: a smaller problem, its classes renumbered) and the first N training images.
+using System.Globalization;
 using System.Text.Json.Nodes;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
@@ -13,7 +15,9 @@ namespace DotGrad.Cli.Tasks;
 /// replacement, from the 60,000 training images by the run's generator (so a resumed run draws the same batches),
 /// normalised with the training set's mean 0.1307 and standard deviation 0.3081 and shaped NHWC [B, 28, 28, 1].
 /// Periodic evaluations use every fifth test image (2,000, from both halves of the test set, which were written by
-/// different people); the final one all 10,000.
+/// different people); the final one all 10,000. With <see cref="Labels"/> both splits keep the images of those
+/// digits only, whose classes are renumbered 0..k-1 in ascending digit order; with a training-example count, the
+/// first N training images (of those digits) are the whole training set. Without either the task is the full one.
 /// </summary>
 internal sealed class MnistTask : IImageTask
 {
@@ -30,18 +34,44 @@ internal sealed class MnistTask : IImageTask
     private const int CacheSize = 2;
 
     private readonly Data _data;
+    /// <summary>The images of the task in each split, as indices into the files' order, and each digit's class (-1: left out).</summary>
+    private readonly int[] _train, _test, _classOf;
 
-    private MnistTask(string directory, Data data)
+    private MnistTask(string directory, Data data, int[]? labels, int? trainExamples)
     {
         Directory = directory;
         _data = data;
+        Labels = labels;
+        _classOf = Enumerable.Repeat(-1, 10).ToArray();
+        var digits = labels ?? Enumerable.Range(0, 10).ToArray();
+        for (int c = 0; c < digits.Length; c++) _classOf[digits[c]] = c;
+        _train = Keep(data.TrainLabels);
+        _test = Keep(data.TestLabels);
+        if (labels is not null && (_train.Length == 0 || _test.Length == 0))
+            throw new UserError($"--labels {Compact(digits)}: the {(_train.Length == 0 ? "training" : "test")} images in '{directory}' hold none of those digits");
+        if (trainExamples is { } n)
+        {
+            string of = labels is null ? "" : $" of digits {Compact(digits)}";
+            if (n < 1 || n > _train.Length)
+                throw new UserError($"--train-examples must be between 1 and the {_train.Length:N0} training images{of} there are, got {n}");
+            _train = _train[..n];
+            TrainExamples = n;
+        }
     }
+
+    /// <summary>The indices of the images whose digit the task keeps, in file order.</summary>
+    private int[] Keep(int[] digits) =>
+        Enumerable.Range(0, digits.Length).Where(i => digits[i] is >= 0 and < 10 && _classOf[digits[i]] >= 0).ToArray();
 
     /// <summary>The images and labels of both splits, normalised once.</summary>
     private sealed record Data(float[] TrainImages, int[] TrainLabels, float[] TestImages, int[] TestLabels, int Side);
 
-    /// <summary>Reads (or takes from the cache) the MNIST files in <paramref name="directory"/>; a missing or damaged file is a <see cref="UserError"/>.</summary>
-    public static MnistTask Load(string directory)
+    /// <summary>
+    /// Reads (or takes from the cache) the MNIST files in <paramref name="directory"/>; a missing or damaged file is a
+    /// <see cref="UserError"/>. <paramref name="labels"/> (from <see cref="ParseLabels"/>) keeps those digits only;
+    /// <paramref name="trainExamples"/> the first N training images (after the label filter).
+    /// </summary>
+    public static MnistTask Load(string directory, int[]? labels = null, int? trainExamples = null)
     {
         string full;
         try
@@ -61,8 +91,51 @@ internal sealed class MnistTask : IImageTask
                 if (Cache.Count >= CacheSize) Cache.Clear();
                 Cache[key] = data;
             }
-            return new MnistTask(full, data);
+            return new MnistTask(full, data, labels, trainExamples);
         }
+    }
+
+    /// <summary>
+    /// The digits of a --labels list ("0-4", "5,6,7", "0-2,7"), ascending; null when it names all ten (the full
+    /// task). An empty list, a digit outside 0-9, a digit named twice, a backward range or a single digit (nothing to
+    /// tell apart) is a <see cref="UserError"/>.
+    /// </summary>
+    public static int[]? ParseLabels(string list)
+    {
+        const string Usage = "give digits 0-9 and ranges separated by commas, e.g. \"0-4\", \"5,6,7\" or \"0-2,7\"";
+        var digits = new List<int>();
+        var parts = list.Split(',', StringSplitOptions.TrimEntries);
+        if (parts.All(p => p.Length == 0)) throw new UserError($"--labels '{list}' is empty; {Usage}");
+        foreach (var part in parts)
+        {
+            var ends = part.Split('-', StringSplitOptions.TrimEntries);
+            if (part.Length == 0 || ends.Length > 2 || ends.Any(e => !int.TryParse(e, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+                throw new UserError($"--labels '{list}': '{part}' is not a digit or a range of digits; {Usage}");
+            int from = int.Parse(ends[0], CultureInfo.InvariantCulture), to = int.Parse(ends[^1], CultureInfo.InvariantCulture);
+            if (from > 9 || to > 9) throw new UserError($"--labels '{list}': {Math.Max(from, to)} is not a digit; MNIST's classes are 0-9");
+            if (from > to) throw new UserError($"--labels '{list}': the range '{part}' runs backwards; write it {to}-{from}");
+            for (int d = from; d <= to; d++)
+            {
+                if (digits.Contains(d)) throw new UserError($"--labels '{list}' names the digit {d} twice; name each digit once");
+                digits.Add(d);
+            }
+        }
+        if (digits.Count < 2) throw new UserError($"--labels '{list}' keeps one digit only; a classification needs at least two");
+        return digits.Count == 10 ? null : digits.Order().ToArray();
+    }
+
+    /// <summary>Digits as the shortest list of ranges: [0, 1, 2, 7] -> "0-2,7".</summary>
+    public static string Compact(IReadOnlyList<int> digits)
+    {
+        var parts = new List<string>();
+        for (int i = 0; i < digits.Count;)
+        {
+            int j = i;
+            while (j + 1 < digits.Count && digits[j + 1] == digits[j] + 1) j++;
+            parts.Add(j == i ? $"{digits[i]}" : j == i + 1 ? $"{digits[i]},{digits[j]}" : $"{digits[i]}-{digits[j]}");
+            i = j + 1;
+        }
+        return string.Join(",", parts);
     }
 
     /// <summary>The directory and its files' sizes and write times, so that replaced files are read again.</summary>
@@ -107,19 +180,34 @@ internal sealed class MnistTask : IImageTask
     }
 
     /// <summary>Rebuilds the task of a checkpoint; <paramref name="directoryOverride"/> (--mnist) replaces a directory that moved.</summary>
-    public static MnistTask FromJson(JsonObject json, string? directoryOverride) =>
-        Load(directoryOverride ?? json["path"]?.GetValue<string>() ?? throw new UserError("run.json: the mnist task has no 'path'; pass --mnist DIR"));
+    public static MnistTask FromJson(JsonObject json, string? directoryOverride)
+    {
+        string dir = directoryOverride ?? json["path"]?.GetValue<string>() ?? throw new UserError("run.json: the mnist task has no 'path'; pass --mnist DIR");
+        // Through the same checks as the option, so a hand-edited list fails as --labels would.
+        var labels = json["labels"] is JsonArray a ? ParseLabels(string.Join(",", a.Select(d => d!.GetValue<int>()))) : null;
+        return Load(dir, labels, json["train_examples"]?.GetValue<int>());
+    }
 
     /// <summary>The directory the files were read from (full path).</summary>
     public string Directory { get; }
     public string Name => TaskName;
     public string Description =>
-        $"MNIST digits in {Directory}: {TrainCount:N0} training and {TestCount:N0} test images of {ImageSize} x {ImageSize}; accuracy on the test images";
+        (Labels is { } l
+            ? $"MNIST digits {Compact(l)} only, a {l.Length}-class problem (the digits relabelled 0-{l.Length - 1} in ascending order), in {Directory}: "
+            : $"MNIST digits in {Directory}: ") +
+        $"{TrainCount:N0} training{(TrainExamples is { } n ? $" (the first {n:N0})" : "")} and {TestCount:N0} test images of {ImageSize} x {ImageSize}; accuracy on the test images";
+
+    /// <summary>The digits the task keeps, ascending (digit Labels[c] is class c); null for all ten.</summary>
+    public int[]? Labels { get; }
+
+    /// <summary>The number of training images the task was limited to (--train-examples); null for all.</summary>
+    public int? TrainExamples { get; }
+
     public int ImageSize => _data.Side;
     public int Channels => 1;
-    public int Classes => 10;
-    public int TrainCount => _data.TrainLabels.Length;
-    public int TestCount => _data.TestLabels.Length;
+    public int Classes => Labels?.Length ?? 10;
+    public int TrainCount => _train.Length;
+    public int TestCount => _test.Length;
 
     /// <summary>
     /// The fallback settings (the model kinds give their own): AdamW at 3e-3 with a short warmup and a cosine decay,
@@ -132,10 +220,13 @@ internal sealed class MnistTask : IImageTask
     public Batch NextBatch(int batchSize, Generator generator, Device device)
     {
         var picks = Tensor.Randint(0, TrainCount, [batchSize], generator, device: Device.Cpu).ToArray<int>();
-        return Gather(_data.TrainImages, _data.TrainLabels, picks, device);
+        return Gather(_data.TrainImages, _data.TrainLabels, picks.Select(i => _train[i]).ToArray(), device);
     }
 
-    /// <summary>Images [B, side, side, 1] (NHWC; the IDX files hold rows of pixels, so each image is already H, W order) and labels [B].</summary>
+    /// <summary>
+    /// Images [B, side, side, 1] (NHWC; the IDX files hold rows of pixels, so each image is already H, W order) and
+    /// classes [B], for the images at <paramref name="indices"/> in the files' order.
+    /// </summary>
     private Batch Gather(float[] images, int[] labels, IReadOnlyList<int> indices, Device device)
     {
         int B = indices.Count, P = ImageSize * ImageSize;
@@ -144,17 +235,17 @@ internal sealed class MnistTask : IImageTask
         for (int b = 0; b < B; b++)
         {
             Array.Copy(images, (long)indices[b] * P, x, (long)b * P, P);
-            y[b] = labels[indices[b]];
+            y[b] = _classOf[labels[indices[b]]];
         }
         return new Batch(Tensor.FromArray(x, [B, ImageSize, ImageSize, Channels], device), Tensor.FromArray(y, [B], device));
     }
 
-    public Tensor Loss(Tensor output, Tensor target) => Functional.CrossEntropy(output, target);  // output [B, 10], target [B]
+    public Tensor Loss(Tensor output, Tensor target) => Functional.CrossEntropy(output, target);  // output [B, Classes], target [B]
 
     public Evaluation Evaluate(Module<Tensor, Tensor> model, Device device, bool final)
     {
         int stride = final ? 1 : IntermediateEvalStride;
-        var indices = Enumerable.Range(0, (TestCount + stride - 1) / stride).Select(i => i * stride).ToArray();
+        var indices = Enumerable.Range(0, (TestCount + stride - 1) / stride).Select(i => _test[i * stride]).ToArray();
         int correct = 0;
         using var noGrad = Autograd.NoGrad();
         for (int start = 0; start < indices.Length; start += EvalChunk)
@@ -162,13 +253,19 @@ internal sealed class MnistTask : IImageTask
             using var scope = Tensor.NewDisposeScope();
             var chunk = indices[start..Math.Min(indices.Length, start + EvalChunk)];
             var batch = Gather(_data.TestImages, _data.TestLabels, chunk, device);
-            var predicted = model.Call(batch.Input).Argmax(dim: -1).To(DType.Int32).ToArray<int>();  // [B, 10] -> [B]
+            var predicted = model.Call(batch.Input).Argmax(dim: -1).To(DType.Int32).ToArray<int>();  // [B, Classes] -> [B]
             for (int i = 0; i < chunk.Length; i++)
-                if (predicted[i] == _data.TestLabels[chunk[i]]) correct++;
+                if (predicted[i] == _classOf[_data.TestLabels[chunk[i]]]) correct++;
         }
         double accuracy = (double)correct / indices.Length;
         return new Evaluation(accuracy, $"test accuracy {accuracy * 100:F2}% ({correct} of {indices.Length} test images classified correctly)");
     }
 
-    public JsonObject ToJson() => new() { ["name"] = Name, ["path"] = Directory };
+    public JsonObject ToJson()
+    {
+        var json = new JsonObject { ["name"] = Name, ["path"] = Directory };
+        if (Labels is { } l) json["labels"] = new JsonArray(l.Select(d => (JsonNode)d).ToArray());
+        if (TrainExamples is { } n) json["train_examples"] = n;
+        return json;
+    }
 }

@@ -1,5 +1,5 @@
 // The one place that maps an --optimizer name to an optimizer over a model's parameters, with the learning rate and
-// weight decay each gets when none is given.
+// weight decay each gets when none is given, and the output layer's own decay (--head-weight-decay) in a group of its own.
 using DotGrad.Models;
 using DotGrad.Optim;
 
@@ -52,35 +52,107 @@ internal static class Optimizers
     /// splits the model itself (hidden matrices to Muon, embeddings, the head and vectors to AdamW at
     /// <paramref name="fallbackLr"/>); the dualized updates take each parameter's rule from the module that owns it.
     /// Adafactor factors matrices whose two largest dims reach 32, so the small models here factor too.
+    /// With <paramref name="head"/>, the output layer's weights leave their group for one named "head" of their own
+    /// with <see cref="HeadGroup.WeightDecay"/>, applied as the optimizer applies any decay (decoupled for adamw,
+    /// lion, adafactor, muon and dualized; added to the gradient for sgd, adam and sm3, as PyTorch's weight_decay).
     /// </summary>
-    public static Optimizer Create(string name, Module model, double lr, double weightDecay, double? fallbackLr = null, string? sm3Momentum = null)
+    public static Optimizer Create(string name, Module model, double lr, double weightDecay, double? fallbackLr = null, string? sm3Momentum = null,
+                                   HeadGroup? head = null)
     {
-        var decay = model.Parameters().Where(p => p.Rank >= 2).ToArray();
+        var headWeights = new HashSet<Tensor>(head?.Weights ?? [], ReferenceEqualityComparer.Instance);
+        var decay = model.Parameters().Where(p => p.Rank >= 2 && !headWeights.Contains(p)).ToArray();
         var noDecay = model.Parameters().Where(p => p.Rank < 2).ToArray();
         string n = Validate(name);
         switch (n)
         {
             case "sgd":
-                return WithNoDecayGroup(new Sgd(decay, new SgdOptions { Lr = lr, Momentum = 0.9, WeightDecay = weightDecay }), noDecay);
+                return WithGroups(new Sgd(decay, new SgdOptions { Lr = lr, Momentum = 0.9, WeightDecay = weightDecay }), noDecay, head);
             case "adam":
-                return WithNoDecayGroup(new Adam(decay, new AdamOptions { Lr = lr, WeightDecay = weightDecay }), noDecay);
+                return WithGroups(new Adam(decay, new AdamOptions { Lr = lr, WeightDecay = weightDecay }), noDecay, head);
             case "adamw":
-                return WithNoDecayGroup(new AdamW(decay, new AdamOptions { Lr = lr, WeightDecay = weightDecay }), noDecay);
+                return WithGroups(new AdamW(decay, new AdamOptions { Lr = lr, WeightDecay = weightDecay }), noDecay, head);
             case "adafactor":
-                return WithNoDecayGroup(new Adafactor(decay, new AdafactorOptions { Lr = lr, WeightDecay = weightDecay, MinDimToFactor = 32 }), noDecay);
+                return WithGroups(new Adafactor(decay, new AdafactorOptions { Lr = lr, WeightDecay = weightDecay, MinDimToFactor = 32 }), noDecay, head);
             case "adafactor-bv":
-                return WithNoDecayGroup(new Adafactor(decay, AdafactorOptions.ScalingVit(lr, weightDecay)), noDecay);
+                return WithGroups(new Adafactor(decay, AdafactorOptions.ScalingVit(lr, weightDecay)), noDecay, head);
             case "lion":
-                return WithNoDecayGroup(new Lion(decay, new LionOptions { Lr = lr, WeightDecay = weightDecay }), noDecay);
+                return WithGroups(new Lion(decay, new LionOptions { Lr = lr, WeightDecay = weightDecay }), noDecay, head);
             case "sm3":
-                return WithNoDecayGroup(new Sm3(decay, new Sm3Options { Lr = lr, WeightDecay = weightDecay, MomentumKind = Sm3Momentum(sm3Momentum) }), noDecay);
+                return WithGroups(new Sm3(decay, new Sm3Options { Lr = lr, WeightDecay = weightDecay, MomentumKind = Sm3Momentum(sm3Momentum) }), noDecay, head);
             case "muon":
-                return Muon.ForModel(model, lr: lr, adamLr: fallbackLr ?? 3e-3, weightDecay: weightDecay);
+                return head is null
+                    ? Muon.ForModel(model, lr: lr, adamLr: fallbackLr ?? 3e-3, weightDecay: weightDecay)
+                    : MuonWithHead(model, lr, fallbackLr ?? 3e-3, weightDecay, head);
             case "dualized":
-                return new Dualized(model, new DualizedOptions { Lr = lr, WeightDecay = weightDecay });
+                return head is null
+                    ? new Dualized(model, new DualizedOptions { Lr = lr, WeightDecay = weightDecay })
+                    : DualizedWithHead(model, new DualizedOptions { Lr = lr, WeightDecay = weightDecay }, head);
             default:
                 throw new UserError($"--optimizer {n} is not an optimizer; choose one of {string.Join(", ", Names)}");
         }
+    }
+
+    /// <summary>
+    /// The weights of <paramref name="kind"/>'s output layer in <paramref name="model"/> (its matrices: a bias has no
+    /// decay), for --head-weight-decay; a model whose output layer is not a parameter of its own is a <see cref="UserError"/>.
+    /// </summary>
+    public static IReadOnlyList<Tensor> HeadWeights(Module model, ModelKind kind)
+    {
+        var weights = model.NamedParameters().Where(p => kind.OutputLayer.Contains(p.Name) && p.Parameter.Rank >= 2).Select(p => p.Parameter).ToArray();
+        if (weights.Length > 0) return weights;
+        throw new UserError(kind.Name == GptModel.Kind
+            ? "--head-weight-decay: this gpt's output layer is tied to the token embedding (wte.weight), which is part of the body; " +
+              "train with --head untied to give the head a decay of its own"
+            : $"--head-weight-decay: the {kind.Name} has no output layer of its own ({string.Join(", ", kind.OutputLayer)}) to decay apart from the body");
+    }
+
+    private static Optimizer WithGroups<TOptions>(Optimizer<TOptions> optimizer, Tensor[] noDecay, HeadGroup? head) where TOptions : OptimizerOptions
+    {
+        if (noDecay.Length > 0) optimizer.AddParamGroup(noDecay, optimizer.Defaults with { WeightDecay = 0 }, "no_decay");
+        if (head is not null) optimizer.AddParamGroup(head.Weights, optimizer.Defaults with { WeightDecay = head.WeightDecay }, "head");
+        return optimizer;
+    }
+
+    /// <summary>
+    /// <see cref="Muon.ForModel"/>'s groups ("muon" for the hidden matrices, "adamw" for the rest), with the head's
+    /// weights taken out of "adamw" into an AdamW-mode group "head" at the same lr and the head's decay.
+    /// </summary>
+    private static Muon MuonWithHead(Module model, double lr, double adamLr, double weightDecay, HeadGroup head)
+    {
+        var (hidden, rest) = Muon.SplitParameters(model);
+        var isHead = new HashSet<Tensor>(head.Weights, ReferenceEqualityComparer.Instance);
+        var adam = new MuonOptions { UseMuon = false, Lr = adamLr, WeightDecay = 0 };
+        var groups = new List<(string Name, MuonOptions Options, IReadOnlyList<Tensor> Parameters)>
+        {
+            ("muon", new MuonOptions { UseMuon = true, Lr = lr, WeightDecay = weightDecay }, hidden.Where(p => !isHead.Contains(p)).ToArray()),
+            ("adamw", adam, rest.Where(p => !isHead.Contains(p)).ToArray()),
+            ("head", adam with { WeightDecay = head.WeightDecay }, head.Weights),
+        };
+        groups.RemoveAll(g => g.Parameters.Count == 0);
+        var muon = new Muon(groups[0].Parameters, groups[0].Options, groups[0].Name);
+        foreach (var (groupName, options, parameters) in groups.Skip(1)) muon.AddParamGroup(parameters, options, groupName);
+        return muon;
+    }
+
+    /// <summary>
+    /// The dualized groups of <see cref="Dualized(Module, DualizedOptions?, IReadOnlyDictionary{string, DualizedRule}?, IReadOnlyDictionary{string, double}?)"/>
+    /// (one per rule, in order of first appearance), with the head's weights in a group "head" of their own: the
+    /// same rule (its Linear layer's), the head's decay.
+    /// </summary>
+    private static Dualized DualizedWithHead(Module model, DualizedOptions options, HeadGroup head)
+    {
+        var isHead = new HashSet<Tensor>(head.Weights, ReferenceEqualityComparer.Instance);
+        var rules = Dualized.Rules(model);
+        var body = rules.Where(r => !isHead.Contains(r.Parameter)).GroupBy(r => r.Rule)
+                        .Select(g => (Name: g.Key.ToString().ToLowerInvariant(), Options: options with { Rule = g.Key }, Parameters: g.Select(r => r.Parameter).ToArray()))
+                        .ToList();
+        var headRule = rules.First(r => isHead.Contains(r.Parameter)).Rule;
+        if (rules.Where(r => isHead.Contains(r.Parameter)).Any(r => r.Rule != headRule))
+            throw new InvalidOperationException("Optimizers.DualizedWithHead: the head's weights have different dualized rules");
+        body.Add(("head", options with { Rule = headRule, WeightDecay = head.WeightDecay }, head.Weights.ToArray()));
+        var dualized = new Dualized(body[0].Parameters, body[0].Options, body[0].Name);
+        foreach (var (groupName, groupOptions, parameters) in body.Skip(1)) dualized.AddParamGroup(parameters, groupOptions, groupName);
+        return dualized;
     }
 
     private static MomentumKind Sm3Momentum(string? word) => word switch
@@ -91,10 +163,7 @@ internal static class Optimizers
         "none" => MomentumKind.None,
         _ => throw new UserError($"--sm3-momentum '{word}' is not one of {string.Join(", ", Sm3MomentumNames)}"),
     };
-
-    private static Optimizer WithNoDecayGroup<TOptions>(Optimizer<TOptions> optimizer, Tensor[] noDecay) where TOptions : OptimizerOptions
-    {
-        if (noDecay.Length > 0) optimizer.AddParamGroup(noDecay, optimizer.Defaults with { WeightDecay = 0 }, "no_decay");
-        return optimizer;
-    }
 }
+
+/// <summary>The output layer's weights and the decay they get in a group of their own (--head-weight-decay).</summary>
+internal sealed record HeadGroup(IReadOnlyList<Tensor> Weights, double WeightDecay);

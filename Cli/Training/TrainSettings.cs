@@ -1,4 +1,6 @@
 // The training settings of one run after defaults are applied; saved in run.json so --resume continues the same run.
+// HeadWeightDecay is the output layer's own decay (null: the head decays as the body); RsqrtTimescale pins the
+// rsqrt decay's timescale, which is otherwise a tenth of --steps, so that a branch of another length keeps its shape.
 using DotGrad.Optim;
 
 namespace DotGrad.Cli.Training;
@@ -18,7 +20,9 @@ internal sealed record TrainSettings(
     int EvalEvery,
     int SaveEvery,
     double? ZLoss = null,
-    string? Sm3Momentum = null)
+    string? Sm3Momentum = null,
+    double? HeadWeightDecay = null,
+    double? RsqrtTimescale = null)
 {
     public static readonly string[] ScheduleNames = ["constant", "linear", "cosine", "rsqrt"];
 
@@ -29,6 +33,8 @@ internal sealed record TrainSettings(
         if (Batch < 1) throw new UserError($"--batch must be at least 1, got {Batch}");
         if (!(Lr > 0) || !double.IsFinite(Lr)) throw new UserError($"--lr must be a positive number, got {Lr}");
         if (!(WeightDecay >= 0) || !double.IsFinite(WeightDecay)) throw new UserError($"--weight-decay must be a number >= 0, got {WeightDecay}");
+        if (HeadWeightDecay is { } h && !(h >= 0 && double.IsFinite(h))) throw new UserError($"--head-weight-decay must be a number >= 0, got {h}");
+        if (RsqrtTimescale is { } ts && !(ts > 0 && double.IsFinite(ts))) throw new UserError($"run.json: the rsqrt timescale must be a positive number, got {ts}");
         if (Warmup < 0 || Cooldown < 0) throw new UserError($"--warmup and --cooldown must be >= 0, got {Warmup} and {Cooldown}");
         if (Warmup + Cooldown > Steps) throw new UserError($"--warmup {Warmup} plus --cooldown {Cooldown} is more than --steps {Steps}");
         if (Clip is { } c && !(c > 0)) throw new UserError($"--clip must be a positive gradient norm, got {c}");
@@ -42,6 +48,12 @@ internal sealed record TrainSettings(
         if (!ScheduleNames.Contains(Schedule)) throw new UserError($"--schedule '{Schedule}' is not one of {string.Join(", ", ScheduleNames)}");
     }
 
+    /// <summary>
+    /// The rsqrt decay's timescale: <see cref="RsqrtTimescale"/> when pinned (a branch), else a tenth of the run, so
+    /// the decay is visible in a short run (the library's default is 10,000 steps). A method, so run.json does not keep it.
+    /// </summary>
+    public double Timescale() => RsqrtTimescale ?? Math.Max(1, Steps / 10.0);
+
     /// <summary>The learning-rate multiplier: linear warmup, the decay shape, linear cooldown (see <see cref="Schedules.Create"/>).</summary>
     public Func<int, double> CreateSchedule()
     {
@@ -53,7 +65,6 @@ internal sealed record TrainSettings(
             "rsqrt" => DecayKind.Rsqrt,
             _ => throw new UserError($"--schedule '{Schedule}' is not one of {string.Join(", ", ScheduleNames)}"),
         };
-        // rsqrt: a timescale of a tenth of the run, so the decay is visible in a short run (the library's default is 10,000 steps).
-        return Schedules.Create(decay, Steps, Warmup, Cooldown, end: 0.1, timescale: Math.Max(1, Steps / 10.0));
+        return Schedules.Create(decay, Steps, Warmup, Cooldown, end: 0.1, timescale: Timescale());
     }
 }

@@ -1,7 +1,9 @@
-// The training loop shared by every task: batch, forward, loss, backward, clipping, optimizer step; metrics,
-// progress, periodic evaluation and checkpoints; at the end a final evaluation, a checkpoint and the loss curve.
+// The training loop shared by every task: batch, forward, loss, backward, clipping, optimizer step; metrics (with
+// the parameters' norm after each step), progress, periodic evaluation and checkpoints; at the end a final
+// evaluation, a checkpoint and the loss curve.
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using DotGrad.Autodiff;
 using DotGrad.Backends;
 using DotGrad.Cli.Output;
 using DotGrad.Cli.Tasks;
@@ -10,7 +12,10 @@ using DotGrad.Optim;
 
 namespace DotGrad.Cli.Training;
 
-/// <summary>Everything one training run needs; <see cref="StartStep"/> &gt; 0 when it resumes a checkpoint.</summary>
+/// <summary>
+/// Everything one training run needs; <see cref="StartStep"/> &gt; 0 when it resumes a checkpoint, and
+/// <see cref="MetricsFrom"/> names another run's metrics.csv whose rows up to that step begin this one's (a branch).
+/// </summary>
 internal sealed record TrainingRun(
     CliContext Context,
     ITrainingTask Task,
@@ -25,7 +30,10 @@ internal sealed record TrainingRun(
     string RunDir,
     int StartStep,
     double ElapsedBefore,
-    int LogEvery);
+    int LogEvery)
+{
+    public string? MetricsFrom { get; init; }
+}
 
 /// <summary>What a finished run reports.</summary>
 internal sealed record TrainResult(int Steps, double FinalLoss, Evaluation Evaluation, TimeSpan Elapsed, double Throughput,
@@ -45,6 +53,7 @@ internal static class Trainer
             throw new UserError($"the run directory '{run.RunDir}' cannot be created: {e.Message}; pick another with --out", e);
         }
         var parameters = model.Parameters().ToArray();
+        var distinct = parameters.Distinct<Tensor>(ReferenceEqualityComparer.Instance).ToArray();  // a tied weight counts once in the norm
         var named = model.NamedParameters().ToArray();
         // AGC leaves the output layer alone, as the NFNet paper does (a tied GPT head is the embedding: it is clipped).
         var outputLayer = ModelKinds.Find(run.ModelKind)?.OutputLayer ?? [];
@@ -58,7 +67,7 @@ internal static class Trainer
         var clock = Stopwatch.StartNew();
         TimeSpan Elapsed() => TimeSpan.FromSeconds(run.ElapsedBefore) + clock.Elapsed;
 
-        using (var metrics = new MetricsWriter(metricsPath, unit, metric, run.StartStep))
+        using (var metrics = new MetricsWriter(metricsPath, unit, metric, run.StartStep, run.MetricsFrom))
         {
             string title = $"{task.Name} · {run.ModelKind} · {s.Optimizer}";
             TrainingProgress.Run(context, title, run.StartStep, s.Steps, run.LogEvery, sink =>
@@ -66,7 +75,7 @@ internal static class Trainer
                 for (int step = run.StartStep; step < s.Steps; step++)
                 {
                     var started = clock.Elapsed;
-                    double lr = optimizer.CurrentLr(optimizer.ParamGroups[0]), norm;
+                    double lr = optimizer.CurrentLr(optimizer.ParamGroups[0]), norm, paramNorm;
                     using (var scope = Tensor.NewDisposeScope())
                     {
                         optimizer.ZeroGrad();
@@ -80,12 +89,13 @@ internal static class Trainer
                         norm = Clipping.ClipGradNorm(parameters, s.Clip ?? double.MaxValue);
                         optimizer.Step();
                         lastLoss = loss.Item();
+                        paramNorm = ParamNorm(distinct);
                     }
                     int done = step + 1;
                     if (!double.IsFinite(lastLoss))
                     {
                         // The diverged step goes into metrics.csv too, so whoever reads the file (a study) sees where it happened.
-                        metrics.Write(new MetricsRow(done, lastLoss, lr, norm, 0, Elapsed().TotalSeconds, null));
+                        metrics.Write(new MetricsRow(done, lastLoss, lr, norm, 0, Elapsed().TotalSeconds, null, paramNorm));
                         throw new UserError($"training diverged: the loss is {lastLoss} at step {done}. Lower --lr (now {s.Lr}), add --clip 1, or lengthen --warmup");
                     }
 
@@ -105,7 +115,7 @@ internal static class Trainer
                         eval = e.Value;
                         sink.Note($"step {done}: {e.Summary}");
                     }
-                    metrics.Write(new MetricsRow(done, lastLoss, lr, norm, throughput, Elapsed().TotalSeconds, eval));
+                    metrics.Write(new MetricsRow(done, lastLoss, lr, norm, throughput, Elapsed().TotalSeconds, eval, paramNorm));
                     sink.Step(new StepReport(done, s.Steps, lastLoss, lr, throughput, unit, Elapsed(), TimeSpan.FromSeconds(stepSeconds * (s.Steps - done))));
                     if (s.SaveEvery > 0 && done % s.SaveEvery == 0 && done != s.Steps)
                     {
@@ -120,11 +130,22 @@ internal static class Trainer
         final ??= Evaluate(task, model, run.Device, final: true);
         lastCheckpoint = Checkpoint.Save(run.RunDir, State(run, s.Steps, elapsed, lastLoss, final.Summary), model, optimizer);
         string plotPath = Path.Combine(run.RunDir, LossPlot.FileName);
-        var (steps, losses, _) = MetricsWriter.Read(metricsPath);
+        var (steps, losses, _, _) = MetricsWriter.Read(metricsPath);
         LossPlot.Save(plotPath, $"dotgrad train: {task.Name}, {run.ModelKind}, {s.Optimizer} (lr {s.Lr:G3}, {s.Schedule})",
                       [new LossCurve($"{task.Name} {s.Optimizer}", steps, losses)]);
         double rate = double.IsNaN(stepSeconds) ? 0 : s.Batch * perExample / stepSeconds;
         return new TrainResult(s.Steps, lastLoss, final, elapsed, rate, lastCheckpoint, metricsPath, plotPath);
+    }
+
+    /// <summary>
+    /// The global L2 norm of the parameters, sqrt(sum_i ||p_i||^2): each squared norm in Float64 summed on the device
+    /// and read once, without autograd (the quantity the dualized-ViT experiments log as l2_params).
+    /// </summary>
+    private static double ParamNorm(Tensor[] parameters)
+    {
+        using var noGrad = Autograd.NoGrad();
+        using var scope = Tensor.NewDisposeScope();
+        return Math.Sqrt(Tensor.Stack(parameters.Select(p => p.To(DType.Float64).Square().Sum()).ToArray()).Sum().Item());
     }
 
     private static Evaluation Evaluate(ITrainingTask task, Module<Tensor, Tensor> model, Device device, bool final)

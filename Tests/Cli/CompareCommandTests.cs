@@ -17,7 +17,7 @@ public class CompareCommandTests
         Assert.That(r.Out, Does.Contain("optimizer memory"));
 
         var rows = File.ReadAllLines(Path.Combine(dir, "compare.csv"));
-        Assert.That(rows[0], Is.EqualTo("run,optimizer,switches,final_loss,metric,wall_s,optimizer_state_bytes"));
+        Assert.That(rows[0], Is.EqualTo("run,optimizer,switches,final_loss,metric,wall_s,optimizer_state_bytes,param_norm"));
         Assert.That(rows.Skip(1).Select(l => l.Split(',')[0]), Is.EqualTo(new[] { "sgd", "adamw", "muon" }));
         long Bytes(int row) => long.Parse(rows[row].Split(',')[6], CultureInfo.InvariantCulture);
         Assert.That(Bytes(2), Is.EqualTo(2 * Bytes(1)), "AdamW keeps two buffers per parameter, SGD with momentum one");

@@ -41,7 +41,7 @@ public class MnistTrainTests
         Assert.That(r.Out, Does.Not.Contain("dotgrad sample"), "an image classifier is not sampled");
 
         var lines = File.ReadAllLines(Path.Combine(dir, "metrics.csv"));
-        Assert.That(lines[0], Is.EqualTo("step,loss,lr,grad_norm,img_per_s,elapsed_s,accuracy"));
+        Assert.That(lines[0], Is.EqualTo("step,loss,lr,grad_norm,img_per_s,elapsed_s,accuracy,param_norm"));
         Assert.That(lines, Has.Length.EqualTo(31));
         foreach (var line in lines[1..])
             foreach (var cell in line.Split(',')[1..6])

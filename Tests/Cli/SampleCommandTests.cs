@@ -28,7 +28,7 @@ public class SampleCommandTests
                                   "--depth", "1", "--heads", "2", "--eval-every", "0", "--out", dir);
         Assert.That(train.ExitCode, Is.EqualTo(0), train.ToString());
         Assert.That(train.Out, Does.Contain("vocabulary 65").And.Contain("validation loss"));
-        Assert.That(File.ReadAllLines(Path.Combine(dir, "metrics.csv"))[0], Does.EndWith(",val_loss"));
+        Assert.That(File.ReadAllLines(Path.Combine(dir, "metrics.csv"))[0], Does.EndWith(",val_loss,param_norm"));
 
         var a = CliRunner.Run("sample", "--checkpoint", dir, "--prompt", "ROMEO:", "--tokens", "20", "--seed", "3", "--top-k", "5");
         var b = CliRunner.Run("sample", "--checkpoint", dir, "--prompt", "ROMEO:", "--tokens", "20", "--seed", "3", "--top-k", "5");

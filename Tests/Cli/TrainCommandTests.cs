@@ -19,7 +19,7 @@ public class TrainCommandTests
         Assert.That(r.Out, Does.Contain("step 6/6"), "plain progress lines when stdout is not a terminal");
 
         var lines = File.ReadAllLines(Path.Combine(dir, "metrics.csv"));
-        Assert.That(lines[0], Is.EqualTo("step,loss,lr,grad_norm,tok_per_s,elapsed_s,accuracy"));
+        Assert.That(lines[0], Is.EqualTo("step,loss,lr,grad_norm,tok_per_s,elapsed_s,accuracy,param_norm"));
         Assert.That(lines, Has.Length.EqualTo(7));
         for (int i = 1; i < lines.Length; i++)
         {
@@ -27,6 +27,7 @@ public class TrainCommandTests
             Assert.That(int.Parse(cells[0], CultureInfo.InvariantCulture), Is.EqualTo(i));
             foreach (var cell in cells[1..6])
                 Assert.That(double.TryParse(cell, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v), Is.True, $"row {i}: '{cell}'");
+            Assert.That(double.Parse(cells[7], CultureInfo.InvariantCulture), Is.GreaterThan(0), $"row {i}: the parameter norm comes last");
         }
         Assert.That(double.Parse(lines[1].Split(',')[2], CultureInfo.InvariantCulture), Is.EqualTo(0), "warmup: step 0 gets lr 0");
         Assert.That(double.Parse(lines[^1].Split(',')[6], CultureInfo.InvariantCulture), Is.InRange(0.0, 1.0), "the last row holds the final accuracy");
