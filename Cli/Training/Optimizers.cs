@@ -8,7 +8,7 @@ namespace DotGrad.Cli.Training;
 internal static class Optimizers
 {
     /// <summary>Every name --optimizer accepts.</summary>
-    public static readonly IReadOnlyList<string> Names = ["sgd", "adam", "adamw", "adafactor", "adafactor-bv", "lion", "sm3", "muon", "dualized"];
+    public static readonly IReadOnlyList<string> Names = ["sgd", "adam", "adamw", "adafactor", "adafactor-paper", "adafactor-bv", "lion", "sm3", "muon", "dualized"];
 
     /// <summary>The words of --sm3-momentum, each an SM3 <see cref="MomentumKind"/>.</summary>
     public static readonly IReadOnlyList<string> Sm3MomentumNames = ["ema", "heavy-ball", "nesterov", "none"];
@@ -73,6 +73,9 @@ internal static class Optimizers
                 return WithGroups(new AdamW(decay, new AdamOptions { Lr = lr, WeightDecay = weightDecay }), noDecay, head);
             case "adafactor":
                 return WithGroups(new Adafactor(decay, new AdafactorOptions { Lr = lr, WeightDecay = weightDecay, MinDimToFactor = 32 }), noDecay, head);
+            case "adafactor-paper":
+                // The paper's recipe: relative step min(1e-2, 1/sqrt(t)) times RMS(p); --lr and the schedule do not drive it.
+                return WithGroups(new Adafactor(decay, AdafactorOptions.Paper with { WeightDecay = weightDecay }), noDecay, head);
             case "adafactor-bv":
                 return WithGroups(new Adafactor(decay, AdafactorOptions.ScalingVit(lr, weightDecay)), noDecay, head);
             case "lion":
