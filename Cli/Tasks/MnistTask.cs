@@ -129,6 +129,17 @@ internal sealed class MnistTask : IImageTask
     public (string Unit, int PerExample) Throughput => ("img", 1);
     public (string Name, bool HigherIsBetter) Metric => ("accuracy", true);
 
+    /// <summary>The digit (0 to 9) of every training image, or of every test image, in file order.</summary>
+    public IReadOnlyList<int> Labels(bool test) => test ? _data.TestLabels : _data.TrainLabels;
+
+    /// <summary>The normalised training (or test) images at <paramref name="indices"/>, NHWC [B, side, side, 1], as batches are made.</summary>
+    public Tensor Images(bool test, IReadOnlyList<int> indices, Device device)
+    {
+        var batch = test ? Gather(_data.TestImages, _data.TestLabels, indices, device) : Gather(_data.TrainImages, _data.TrainLabels, indices, device);
+        batch.Target.Dispose();
+        return batch.Input;
+    }
+
     public Batch NextBatch(int batchSize, Generator generator, Device device)
     {
         var picks = Tensor.Randint(0, TrainCount, [batchSize], generator, device: Device.Cpu).ToArray<int>();
