@@ -18,13 +18,26 @@ public static unsafe class HostAllocator
     public const long MaxPooledBytes = 1L << MaxClassShift;
 
     private static readonly ConcurrentBag<nint>[] Pools = CreatePools();
-    private static long _liveBytes, _liveBuffers, _pooledBytes;
+    private static long _liveBytes, _liveBuffers, _pooledBytes, _peakLiveBytes;
 
     /// <summary>Bytes held by storages that are alive (by size class, so slightly above what was asked).</summary>
     public static long LiveBytes => Interlocked.Read(ref _liveBytes);
 
     /// <summary>Number of blocks held by storages that are alive.</summary>
     public static long LiveBuffers => Interlocked.Read(ref _liveBuffers);
+
+    /// <summary>
+    /// The most <see cref="LiveBytes"/> has been since the process started or since <see cref="ResetPeak"/>: the host's
+    /// <c>torch.cuda.max_memory_allocated</c>.
+    /// </summary>
+    public static long PeakLiveBytes => Interlocked.Read(ref _peakLiveBytes);
+
+    /// <summary>Starts the peak again from the bytes live now, as <c>torch.cuda.reset_peak_memory_stats</c> does.</summary>
+    public static void ResetPeak()
+    {
+        Interlocked.Exchange(ref _peakLiveBytes, LiveBytes);
+        RaisePeak(LiveBytes); // a block allocated between the read and the exchange still counts
+    }
 
     /// <summary>Bytes kept in the free lists for reuse.</summary>
     public static long PooledBytes => Interlocked.Read(ref _pooledBytes);
@@ -44,7 +57,7 @@ public static unsafe class HostAllocator
     {
         int cls = SizeClass(bytes);
         long capacity = 1L << cls;
-        Interlocked.Add(ref _liveBytes, capacity);
+        RaisePeak(Interlocked.Add(ref _liveBytes, capacity));
         Interlocked.Increment(ref _liveBuffers);
         if (cls <= MaxClassShift && Pools[cls].TryTake(out var block))
         {
@@ -52,6 +65,18 @@ public static unsafe class HostAllocator
             return (block, capacity);
         }
         return ((nint)NativeMemory.AlignedAlloc((nuint)capacity, Alignment), capacity);
+    }
+
+    /// <summary>Lifts the peak to <paramref name="live"/> unless another thread already lifted it higher.</summary>
+    private static void RaisePeak(long live)
+    {
+        long peak = Interlocked.Read(ref _peakLiveBytes);
+        while (live > peak)
+        {
+            long seen = Interlocked.CompareExchange(ref _peakLiveBytes, live, peak);
+            if (seen == peak) return;
+            peak = seen;
+        }
     }
 
     /// <summary>Returns a block obtained from <see cref="Allocate"/>.</summary>

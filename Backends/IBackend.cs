@@ -26,8 +26,15 @@ public interface IBackend
 {
     Device Device { get; }
 
-    /// <summary>What this device's allocator holds now.</summary>
+    /// <summary>What this device's allocator holds now, and the peak of its live bytes (see <see cref="MemoryStats"/>).</summary>
     MemoryStats Memory { get; }
+
+    /// <summary>
+    /// Starts <see cref="MemoryStats.PeakLiveBytes"/> again from the bytes live now, as PyTorch's
+    /// <c>torch.cuda.reset_peak_memory_stats</c> does. To measure what a forward (and backward) pass holds at its
+    /// worst: reset, read <see cref="MemoryStats.LiveBytes"/> as the baseline, run, then take the peak minus the baseline.
+    /// </summary>
+    void ResetPeakMemoryStats();
 
     /// <summary>Waits until every queued kernel has finished, and raises any error a kernel reported (an index out of range).</summary>
     void Synchronize();

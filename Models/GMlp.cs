@@ -169,7 +169,7 @@ public sealed class GMlpBlock : Module<Tensor, Tensor>
 /// PyTorch's default initialisation, and the head (either front-end) starts at zero, so the first logits are all 0
 /// (a language model's first loss is exactly ln VocabSize).
 /// </summary>
-public sealed class GMlp : Module<Tensor, Tensor>
+public sealed class GMlp : Module<Tensor, Tensor>, IImageFeatures
 {
     public GMlp(GMlpConfig config, Generator? generator = null, DType dtype = DType.Float32, Device? device = null)
     {
@@ -196,8 +196,27 @@ public sealed class GMlp : Module<Tensor, Tensor>
     public LayerNorm Norm { get; }
     public Linear Head { get; }
 
-    /// <summary>Tokens [B, T] to logits [B, T, VocabSize], or NHWC images [B, H, W, C] to logits [B, Classes].</summary>
-    public override Tensor Forward(Tensor input)
+    public int FeatureWidth => Config.Width;
+
+    /// <summary>
+    /// An image classifier's NHWC images [B, H, W, C] to the vector the head reads, [B, Width]: blocks, LayerNorm, mean
+    /// over tokens (timm's <c>forward_head(forward_features(x), pre_logits=True)</c>). A language model has no pooled
+    /// vector: its head reads every position; this throws an InvalidOperationException for one.
+    /// </summary>
+    public Tensor Features(Tensor images)
+    {
+        if (Config.IsLanguageModel)
+            throw new InvalidOperationException("GMlp.Features: this gMLP is a language model, whose head reads every position, so it has no pooled " +
+                                                "image features; build it with GMlpConfig.ImageClassifier to get them");
+        return Body(images).Mean(1);                                   // (B, N, C) -> (B, C)
+    }
+
+    /// <summary>Tokens [B, T] to logits [B, T, VocabSize], or NHWC images [B, H, W, C] to logits [B, Classes] (<c>Head(Features(images))</c>).</summary>
+    public override Tensor Forward(Tensor input) =>
+        Config.IsLanguageModel ? Head.Call(Body(input)) : Head.Call(Features(input)); // (B, T, C) -> (B, T, V); (B, C) -> (B, Classes)
+
+    /// <summary>The blocks and the final LayerNorm over the embedded tokens or patches: [B, T, Width].</summary>
+    private Tensor Body(Tensor input)
     {
         Tensor x;
         if (TokenEmbedding is not null)
@@ -217,8 +236,6 @@ public sealed class GMlp : Module<Tensor, Tensor>
             x = Stem!.Call(Patches.Extract(input, Config.PatchSize));  // (B, N, P*P*C) -> (B, N, C)
         }
         foreach (var block in Blocks) x = block.Call(x);               // (B, T, C)
-        x = Norm.Call(x);
-        if (Config.IsLanguageModel) return Head.Call(x);               // (B, T, V)
-        return Head.Call(x.Mean(1));                                   // (B, C) -> (B, Classes)
+        return Norm.Call(x);                                           // (B, T, C)
     }
 }

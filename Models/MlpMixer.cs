@@ -101,7 +101,7 @@ public sealed class MixerBlock : Module<Tensor, Tensor>
 /// head -> logits [B, Classes]. There are no position embeddings: the token-mixing MLP sees positions directly.
 /// Linear layers keep PyTorch's default initialisation; the head starts at zero, so the first logits are all 0.
 /// </summary>
-public sealed class MlpMixer : Module<Tensor, Tensor>
+public sealed class MlpMixer : Module<Tensor, Tensor>, IImageFeatures
 {
     public MlpMixer(MlpMixerConfig config, Generator? generator = null, DType dtype = DType.Float32, Device? device = null)
     {
@@ -123,13 +123,20 @@ public sealed class MlpMixer : Module<Tensor, Tensor>
     public LayerNorm Norm { get; }
     public Linear Head { get; }
 
-    /// <summary>NHWC images [B, ImageSize, ImageSize, Channels] to logits [B, Classes].</summary>
-    public override Tensor Forward(Tensor images)
+    public int FeatureWidth => Config.Width;
+
+    /// <summary>
+    /// NHWC images [B, ImageSize, ImageSize, Channels] to the vector the head reads, [B, Width]: blocks, LayerNorm,
+    /// mean over tokens (timm's <c>forward_head(forward_features(x), pre_logits=True)</c>).
+    /// </summary>
+    public Tensor Features(Tensor images)
     {
         Patches.CheckImages(nameof(MlpMixer), images, Config.ImageSize, Config.Channels);
         var x = Stem.Call(Patches.Extract(images, Config.PatchSize)); // (B, N, P*P*C) -> (B, N, C)
         foreach (var block in Blocks) x = block.Call(x);               // (B, N, C)
-        x = Norm.Call(x).Mean(1);                                      // (B, C)
-        return Head.Call(x);                                           // (B, Classes)
+        return Norm.Call(x).Mean(1);                                   // (B, C)
     }
+
+    /// <summary>NHWC images [B, ImageSize, ImageSize, Channels] to logits [B, Classes]: <c>Head(Features(images))</c>.</summary>
+    public override Tensor Forward(Tensor images) => Head.Call(Features(images)); // (B, C) -> (B, Classes)
 }

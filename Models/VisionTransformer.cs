@@ -122,7 +122,7 @@ public sealed record VitConfig(
 /// Parameter names follow timm: <c>patch_embed</c>, <c>pos_embed</c>, <c>cls_token</c>, <c>blocks.i</c>, <c>norm</c>,
 /// <c>attn_pool</c>, <c>head</c>. The patch Linear keeps PyTorch's default initialisation.
 /// </summary>
-public sealed class VisionTransformer : Module<Tensor, Tensor>
+public sealed class VisionTransformer : Module<Tensor, Tensor>, IImageFeatures
 {
     public VisionTransformer(VitConfig config, Generator? generator = null, DType dtype = DType.Float32, Device? device = null)
     {
@@ -178,20 +178,28 @@ public sealed class VisionTransformer : Module<Tensor, Tensor>
         return x;
     }
 
-    /// <summary>NHWC images [B, ImageSize, ImageSize, Channels] to logits [B, Classes].</summary>
-    public override Tensor Forward(Tensor images)
+    public int FeatureWidth => Config.Width;
+
+    /// <summary>
+    /// NHWC images [B, ImageSize, ImageSize, Channels] to the pooled vector the head reads, [B, Width]: blocks, final
+    /// norm, then the tok/gap/map pooling. This is timm's <c>forward_head(forward_features(x), pre_logits=True)</c>
+    /// (timm's <c>forward_features</c> alone stops before the pooling).
+    /// </summary>
+    public Tensor Features(Tensor images)
     {
         var x = Embed(images);                                  // (B, T, C)
         foreach (var block in Blocks) x = block.Call(x);        // (B, T, C)
         if (Norm is not null) x = Norm.Call(x);
-        var pooled = Config.Head switch                         // (B, C)
+        return Config.Head switch                               // (B, C)
         {
             VitHead.Tok => x[.., 0],
             VitHead.Gap => x.Mean(1),
             _ => AttnPool!.Call(x),
         };
-        return Head.Call(pooled);                               // (B, Classes)
     }
+
+    /// <summary>NHWC images [B, ImageSize, ImageSize, Channels] to logits [B, Classes]: <c>Head(Features(images))</c>.</summary>
+    public override Tensor Forward(Tensor images) => Head.Call(Features(images)); // (B, C) -> (B, Classes)
 
     /// <summary>
     /// big_vision's <c>posemb_sincos_2d</c>: for the token at grid row y and column x (row-major), with

@@ -42,7 +42,10 @@ public sealed partial class CpuBackend : IBackend, IFusedKernels
 
     public Device Device => Device.Cpu;
 
-    public MemoryStats Memory => new(HostAllocator.LiveBuffers, HostAllocator.LiveBytes, HostAllocator.PooledBytes);
+    public MemoryStats Memory => new(HostAllocator.LiveBuffers, HostAllocator.LiveBytes, HostAllocator.PooledBytes, HostAllocator.PeakLiveBytes);
+
+    /// <summary>Resets the host allocator's peak, which Cpu and Reference share: resetting one resets both.</summary>
+    public void ResetPeakMemoryStats() => HostAllocator.ResetPeak();
 
     /// <summary>Kernels run on the calling thread, so there is nothing to wait for.</summary>
     public void Synchronize()

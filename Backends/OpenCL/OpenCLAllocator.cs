@@ -17,7 +17,7 @@ public sealed unsafe class OpenCLAllocator
     private readonly nint _context;
     private readonly Stack<nint>[] _free = Enumerable.Range(0, 64).Select(_ => new Stack<nint>()).ToArray();
     private readonly Lock _lock = new();
-    private long _liveBuffers, _liveBytes, _pooledBuffers, _pooledBytes;
+    private long _liveBuffers, _liveBytes, _pooledBuffers, _pooledBytes, _peakLiveBytes;
 
     internal OpenCLAllocator(CL api, nint context)
     {
@@ -25,12 +25,19 @@ public sealed unsafe class OpenCLAllocator
         _context = context;
     }
 
+    /// <summary>What the device holds now, with the peak of live bytes (see <see cref="MemoryStats"/>).</summary>
     public MemoryStats Stats
     {
         get
         {
-            lock (_lock) return new MemoryStats(_liveBuffers, _liveBytes, _pooledBytes);
+            lock (_lock) return new MemoryStats(_liveBuffers, _liveBytes, _pooledBytes, _peakLiveBytes);
         }
+    }
+
+    /// <summary>Starts the peak again from the bytes live now, as <c>torch.cuda.reset_peak_memory_stats</c> does.</summary>
+    public void ResetPeak()
+    {
+        lock (_lock) _peakLiveBytes = _liveBytes;
     }
 
     private static int SizeClass(long bytes) =>
@@ -49,6 +56,7 @@ public sealed unsafe class OpenCLAllocator
                 _pooledBytes -= capacity;
                 _liveBuffers++;
                 _liveBytes += capacity;
+                _peakLiveBytes = Math.Max(_peakLiveBytes, _liveBytes);
                 return (pooled, capacity);
             }
         }
@@ -57,6 +65,7 @@ public sealed unsafe class OpenCLAllocator
         {
             _liveBuffers++;
             _liveBytes += capacity;
+            _peakLiveBytes = Math.Max(_peakLiveBytes, _liveBytes);
         }
         return (buffer, capacity);
     }

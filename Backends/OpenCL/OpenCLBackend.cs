@@ -63,6 +63,8 @@ public sealed unsafe partial class OpenCLBackend : IBackend, IFusedKernels
 
     public MemoryStats Memory => Allocator.Stats;
 
+    public void ResetPeakMemoryStats() => Allocator.ResetPeak();
+
     internal KernelCache Kernels { get; }
 
     /// <summary>The work-group size of the one-dimensional kernels.</summary>

@@ -14,7 +14,10 @@ public sealed partial class ReferenceBackend : IBackend
 
     public Device Device => Device.Reference;
 
-    public MemoryStats Memory => new(HostAllocator.LiveBuffers, HostAllocator.LiveBytes, HostAllocator.PooledBytes);
+    public MemoryStats Memory => new(HostAllocator.LiveBuffers, HostAllocator.LiveBytes, HostAllocator.PooledBytes, HostAllocator.PeakLiveBytes);
+
+    /// <summary>Resets the host allocator's peak, which Cpu and Reference share: resetting one resets both.</summary>
+    public void ResetPeakMemoryStats() => HostAllocator.ResetPeak();
 
     /// <summary>Kernels run on the calling thread, so there is nothing to wait for.</summary>
     public void Synchronize()

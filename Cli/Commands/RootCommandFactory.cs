@@ -1,4 +1,5 @@
-// The command tree: dotgrad train | sample | compare | study | gradcheck | devices | graph | attention, and the options every command shares.
+// The command tree: dotgrad train | sample | compare | study | probe | fit | gradcheck | devices | graph | attention, and the
+// options every command shares.
 using System.CommandLine;
 
 namespace DotGrad.Cli.Commands;
@@ -14,7 +15,7 @@ internal static class RootCommandFactory
 
     public static RootCommand Create(CliContext context)
     {
-        var root = new RootCommand("DotGrad: train a small GPT (a built-in task or text) or an image classifier (MNIST), sample text, check gradients, list devices, draw autograd graphs and attention maps.")
+        var root = new RootCommand("DotGrad: train a small GPT (a built-in task or text) or an image classifier (MNIST), sample text, probe few-shot transfer, fit power laws, check gradients, list devices, draw autograd graphs and attention maps.")
         {
             Verbose,
         };
@@ -22,6 +23,8 @@ internal static class RootCommandFactory
         root.Subcommands.Add(SampleCommand.Create(context));
         root.Subcommands.Add(CompareCommand.Create(context));
         root.Subcommands.Add(StudyCommand.Create(context));
+        root.Subcommands.Add(ProbeCommand.Create(context));
+        root.Subcommands.Add(FitCommand.Create(context));
         root.Subcommands.Add(GradCheckCommand.Create(context));
         root.Subcommands.Add(DevicesCommand.Create(context));
         root.Subcommands.Add(GraphCommand.Create(context));

@@ -286,6 +286,7 @@ internal static class TrainCommand
         w.WriteLine($"done      {r.Steps} steps, final loss {r.FinalLoss.ToString("F4", CultureInfo.InvariantCulture)}, " +
                     $"training time {TrainingProgress.Clock(r.Elapsed)} ({r.Throughput:N0} {run.Task.Throughput.Unit}/s)");
         w.WriteLine($"result    {r.Evaluation.Summary}");
+        w.WriteLine($"memory    peak {Tables.Bytes(r.PeakBytes)} of tensors live on {run.Device} during the training steps");
         w.WriteLine($"metrics   {r.MetricsPath}");
         w.WriteLine($"plot      {r.PlotPath}");
         w.WriteLine($"checkpoint {r.CheckpointDir}");

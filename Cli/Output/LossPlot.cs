@@ -56,7 +56,7 @@ internal static class LossPlot
     /// Round values between <paramref name="min"/> and <paramref name="max"/>: 1, 2, 5 per decade, or 1 to 9 if that
     /// gives fewer than three, or else five values evenly spaced on the log axis, rounded to two digits.
     /// </summary>
-    private static IEnumerable<double> TickValues(double min, double max)
+    internal static IEnumerable<double> TickValues(double min, double max)
     {
         int low = (int)Math.Floor(Math.Log10(min)), high = (int)Math.Ceiling(Math.Log10(max));
         foreach (var mantissas in new[] { new[] { 1.0, 2, 5 }, [1.0, 2, 3, 4, 5, 6, 7, 8, 9] })

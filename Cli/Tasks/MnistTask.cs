@@ -48,10 +48,10 @@ internal sealed class MnistTask : IImageTask
         _train = Keep(data.TrainLabels);
         _test = Keep(data.TestLabels);
         if (labels is not null && (_train.Length == 0 || _test.Length == 0))
-            throw new UserError($"--labels {Compact(digits)}: the {(_train.Length == 0 ? "training" : "test")} images in '{directory}' hold none of those digits");
+            throw new UserError($"--labels {DigitList.Format(digits)}: the {(_train.Length == 0 ? "training" : "test")} images in '{directory}' hold none of those digits");
         if (trainExamples is { } n)
         {
-            string of = labels is null ? "" : $" of digits {Compact(digits)}";
+            string of = labels is null ? "" : $" of digits {DigitList.Format(digits)}";
             if (n < 1 || n > _train.Length)
                 throw new UserError($"--train-examples must be between 1 and the {_train.Length:N0} training images{of} there are, got {n}");
             _train = _train[..n];
@@ -96,46 +96,14 @@ internal sealed class MnistTask : IImageTask
     }
 
     /// <summary>
-    /// The digits of a --labels list ("0-4", "5,6,7", "0-2,7"), ascending; null when it names all ten (the full
-    /// task). An empty list, a digit outside 0-9, a digit named twice, a backward range or a single digit (nothing to
-    /// tell apart) is a <see cref="UserError"/>.
+    /// The digits of a --labels list ("0-4", "5,6,7", "0-2,7"; see <see cref="DigitList.Parse"/>), ascending; null when
+    /// it names all ten (the full task). A single digit (nothing to tell apart) is a <see cref="UserError"/> too.
     /// </summary>
     public static int[]? ParseLabels(string list)
     {
-        const string Usage = "give digits 0-9 and ranges separated by commas, e.g. \"0-4\", \"5,6,7\" or \"0-2,7\"";
-        var digits = new List<int>();
-        var parts = list.Split(',', StringSplitOptions.TrimEntries);
-        if (parts.All(p => p.Length == 0)) throw new UserError($"--labels '{list}' is empty; {Usage}");
-        foreach (var part in parts)
-        {
-            var ends = part.Split('-', StringSplitOptions.TrimEntries);
-            if (part.Length == 0 || ends.Length > 2 || ends.Any(e => !int.TryParse(e, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
-                throw new UserError($"--labels '{list}': '{part}' is not a digit or a range of digits; {Usage}");
-            int from = int.Parse(ends[0], CultureInfo.InvariantCulture), to = int.Parse(ends[^1], CultureInfo.InvariantCulture);
-            if (from > 9 || to > 9) throw new UserError($"--labels '{list}': {Math.Max(from, to)} is not a digit; MNIST's classes are 0-9");
-            if (from > to) throw new UserError($"--labels '{list}': the range '{part}' runs backwards; write it {to}-{from}");
-            for (int d = from; d <= to; d++)
-            {
-                if (digits.Contains(d)) throw new UserError($"--labels '{list}' names the digit {d} twice; name each digit once");
-                digits.Add(d);
-            }
-        }
-        if (digits.Count < 2) throw new UserError($"--labels '{list}' keeps one digit only; a classification needs at least two");
-        return digits.Count == 10 ? null : digits.Order().ToArray();
-    }
-
-    /// <summary>Digits as the shortest list of ranges: [0, 1, 2, 7] -> "0-2,7".</summary>
-    public static string Compact(IReadOnlyList<int> digits)
-    {
-        var parts = new List<string>();
-        for (int i = 0; i < digits.Count;)
-        {
-            int j = i;
-            while (j + 1 < digits.Count && digits[j + 1] == digits[j] + 1) j++;
-            parts.Add(j == i ? $"{digits[i]}" : j == i + 1 ? $"{digits[i]},{digits[j]}" : $"{digits[i]}-{digits[j]}");
-            i = j + 1;
-        }
-        return string.Join(",", parts);
+        var digits = DigitList.Parse(list, "--labels");
+        if (digits.Length < 2) throw new UserError($"--labels '{list}' keeps one digit only; a classification needs at least two");
+        return digits.Length == 10 ? null : digits;
     }
 
     /// <summary>The directory and its files' sizes and write times, so that replaced files are read again.</summary>
@@ -193,7 +161,7 @@ internal sealed class MnistTask : IImageTask
     public string Name => TaskName;
     public string Description =>
         (Labels is { } l
-            ? $"MNIST digits {Compact(l)} only, a {l.Length}-class problem (the digits relabelled 0-{l.Length - 1} in ascending order), in {Directory}: "
+            ? $"MNIST digits {DigitList.Format(l)} only, a {l.Length}-class problem (the digits relabelled 0-{l.Length - 1} in ascending order), in {Directory}: "
             : $"MNIST digits in {Directory}: ") +
         $"{TrainCount:N0} training{(TrainExamples is { } n ? $" (the first {n:N0})" : "")} and {TestCount:N0} test images of {ImageSize} x {ImageSize}; accuracy on the test images";
 
@@ -216,6 +184,17 @@ internal sealed class MnistTask : IImageTask
     public TaskDefaults Defaults => new(Steps: 2000, Batch: 128, Lr: 3e-3, Warmup: 100, Schedule: "cosine", Clip: 1.0, EvalEvery: 500);
     public (string Unit, int PerExample) Throughput => ("img", 1);
     public (string Name, bool HigherIsBetter) Metric => ("accuracy", true);
+
+    /// <summary>The digit (0 to 9) of every training image, or of every test image, in the files' order (whatever --labels kept).</summary>
+    public IReadOnlyList<int> FileLabels(bool test) => test ? _data.TestLabels : _data.TrainLabels;
+
+    /// <summary>The normalised training (or test) images at <paramref name="indices"/>, NHWC [B, side, side, 1], as batches are made.</summary>
+    public Tensor Images(bool test, IReadOnlyList<int> indices, Device device)
+    {
+        var batch = test ? Gather(_data.TestImages, _data.TestLabels, indices, device) : Gather(_data.TrainImages, _data.TrainLabels, indices, device);
+        batch.Target.Dispose();
+        return batch.Input;
+    }
 
     public Batch NextBatch(int batchSize, Generator generator, Device device)
     {

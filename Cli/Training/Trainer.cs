@@ -35,9 +35,9 @@ internal sealed record TrainingRun(
     public string? MetricsFrom { get; init; }
 }
 
-/// <summary>What a finished run reports.</summary>
+/// <summary>What a finished run reports; <see cref="PeakBytes"/> is the most device memory tensors held at once during the training steps.</summary>
 internal sealed record TrainResult(int Steps, double FinalLoss, Evaluation Evaluation, TimeSpan Elapsed, double Throughput,
-                                   string CheckpointDir, string MetricsPath, string PlotPath);
+                                   string CheckpointDir, string MetricsPath, string PlotPath, long PeakBytes);
 
 internal static class Trainer
 {
@@ -66,6 +66,21 @@ internal static class Trainer
         double lastLoss = double.NaN, stepSeconds = double.NaN;
         var clock = Stopwatch.StartNew();
         TimeSpan Elapsed() => TimeSpan.FromSeconds(run.ElapsedBefore) + clock.Elapsed;
+
+        // The high-water mark of live bytes over the training steps: parameters, optimizer state, and one step's
+        // activations and gradients at their worst (on the CPU the host allocator is the whole process's, so anything
+        // else it holds too). Evaluations run in chunks of their own size, so they are left out: the peak is read before
+        // each one and started again after it.
+        var backend = Backend.For(run.Device);
+        backend.ResetPeakMemoryStats();
+        long trainPeak = 0;
+        Evaluation EvaluateAside(bool final)
+        {
+            trainPeak = Math.Max(trainPeak, backend.Memory.PeakLiveBytes);
+            var evaluation = Evaluate(task, model, run.Device, final);
+            backend.ResetPeakMemoryStats();
+            return evaluation;
+        }
 
         using (var metrics = new MetricsWriter(metricsPath, unit, metric, run.StartStep, run.MetricsFrom))
         {
@@ -106,12 +121,12 @@ internal static class Trainer
                     if (done == s.Steps)
                     {
                         // The final evaluation (on all the held-out data) goes into the last row of metrics.csv too.
-                        final = Evaluate(task, model, run.Device, final: true);
+                        final = EvaluateAside(final: true);
                         eval = final.Value;
                     }
                     else if (s.EvalEvery > 0 && done % s.EvalEvery == 0)
                     {
-                        var e = Evaluate(task, model, run.Device, final: false);
+                        var e = EvaluateAside(final: false);
                         eval = e.Value;
                         sink.Note($"step {done}: {e.Summary}");
                     }
@@ -127,6 +142,7 @@ internal static class Trainer
         }
 
         var elapsed = Elapsed();
+        long peakBytes = Math.Max(trainPeak, backend.Memory.PeakLiveBytes);
         final ??= Evaluate(task, model, run.Device, final: true);
         lastCheckpoint = Checkpoint.Save(run.RunDir, State(run, s.Steps, elapsed, lastLoss, final.Summary), model, optimizer);
         string plotPath = Path.Combine(run.RunDir, LossPlot.FileName);
@@ -134,7 +150,7 @@ internal static class Trainer
         LossPlot.Save(plotPath, $"dotgrad train: {task.Name}, {run.ModelKind}, {s.Optimizer} (lr {s.Lr:G3}, {s.Schedule})",
                       [new LossCurve($"{task.Name} {s.Optimizer}", steps, losses)]);
         double rate = double.IsNaN(stepSeconds) ? 0 : s.Batch * perExample / stepSeconds;
-        return new TrainResult(s.Steps, lastLoss, final, elapsed, rate, lastCheckpoint, metricsPath, plotPath);
+        return new TrainResult(s.Steps, lastLoss, final, elapsed, rate, lastCheckpoint, metricsPath, plotPath, peakBytes);
     }
 
     /// <summary>

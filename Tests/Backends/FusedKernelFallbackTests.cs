@@ -18,6 +18,7 @@ public class FusedKernelFallbackTests
 
         public Device Device => inner.Device;
         public MemoryStats Memory => inner.Memory;
+        public void ResetPeakMemoryStats() => inner.ResetPeakMemoryStats();
         public void Synchronize() => inner.Synchronize();
         public Storage Allocate(DType dtype, int length, bool zero = false) => inner.Allocate(dtype, length, zero);
         public void Write(Storage destination, ReadOnlySpan<byte> source) => inner.Write(destination, source);

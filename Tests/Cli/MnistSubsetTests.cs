@@ -5,6 +5,7 @@
 using System.Text.Json.Nodes;
 using DotGrad.Backends;
 using DotGrad.Cli;
+using DotGrad.Cli.Data;
 using DotGrad.Cli.Tasks;
 
 namespace DotGrad.Tests.Cli;
@@ -25,20 +26,20 @@ public class MnistSubsetTests
     public void ParseLabels_GivesTheDigitsAscending(string list, int[] digits)
     {
         Assert.That(MnistTask.ParseLabels(list), Is.EqualTo(digits));
-        Assert.That(MnistTask.ParseLabels(MnistTask.Compact(digits)), Is.EqualTo(digits), "Compact writes a list that parses back");
+        Assert.That(MnistTask.ParseLabels(DigitList.Format(digits)), Is.EqualTo(digits), "Format writes a list that parses back");
     }
 
     [Test]
     public void ParseLabels_OfAllTenDigits_IsTheFullTask() => Assert.That(MnistTask.ParseLabels("0-4,5-9"), Is.Null);
 
-    [TestCase("", "empty")]
-    [TestCase(",", "empty")]
-    [TestCase("3,10", "10 is not a digit")]
-    [TestCase("0-12", "12 is not a digit")]
-    [TestCase("0-4,3", "digit 3 twice")]
+    [TestCase("", "no digits given")]
+    [TestCase(",", "empty item")]
+    [TestCase("3,10", "'10' in '10' is not a digit")]
+    [TestCase("0-12", "'12' in '0-12' is not a digit")]
+    [TestCase("0-4,3", "digit 3 is named twice")]
     [TestCase("4-1", "runs backwards")]
-    [TestCase("one,two", "'one' is not a digit")]
-    [TestCase("-3", "'-3' is not a digit")]
+    [TestCase("one,two", "'one' in 'one' is not a digit")]
+    [TestCase("-3", "in '-3' is not a digit")]
     [TestCase("7", "at least two")]
     public void ParseLabels_OfABadList_IsAUserError(string list, string mention)
     {
@@ -116,7 +117,7 @@ public class MnistSubsetTests
 
     [Test]
     public void ABadLabelList_IsAUsageError() =>
-        CliRunner.AssertUsageError(CliRunner.Run(["train", "mixer", "--mnist", _synthetic, "--labels", "3,3", "--steps", "1"]), "digit 3 twice");
+        CliRunner.AssertUsageError(CliRunner.Run(["train", "mixer", "--mnist", _synthetic, "--labels", "3,3", "--steps", "1"]), "digit 3 is named twice");
 
     [Test]
     public void Labels_WithGpt_IsAUsageError() =>

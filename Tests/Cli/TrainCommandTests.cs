@@ -17,6 +17,8 @@ public class TrainCommandTests
         Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
         Assert.That(r.Out, Does.Contain("held-out exact match"));
         Assert.That(r.Out, Does.Contain("step 6/6"), "plain progress lines when stdout is not a terminal");
+        Assert.That(r.Out, Does.Match(@"memory    peak [1-9][\d.]* (KiB|MiB) of tensors live on cpu during the training steps"),
+                    "the peak of live bytes: at least the parameters, Adam's state and a step's activations");
 
         var lines = File.ReadAllLines(Path.Combine(dir, "metrics.csv"));
         Assert.That(lines[0], Is.EqualTo("step,loss,lr,grad_norm,tok_per_s,elapsed_s,accuracy,param_norm"));
