@@ -18,7 +18,10 @@ internal sealed record TrainSettings(
     int EvalEvery,
     int SaveEvery,
     double? ZLoss = null,
-    string? Sm3Momentum = null)
+    string? Sm3Momentum = null,
+    string? DualizedTargets = null,
+    string? DualizedVectors = null,
+    string? DualizedFan = null)
 {
     public static readonly string[] ScheduleNames = ["constant", "linear", "cosine", "rsqrt"];
 
@@ -39,8 +42,24 @@ internal sealed record TrainSettings(
             throw new UserError($"--sm3-momentum '{m}' is not one of {string.Join(", ", Optimizers.Sm3MomentumNames)}");
         if (Sm3Momentum is not null && Optimizer != "sm3")
             throw new UserError($"--sm3-momentum applies to --optimizer sm3 only, not to {Optimizer}");
+        foreach (var (option, value, words) in new[]
+                 {
+                     ("--dualized-targets", DualizedTargets, Optimizers.DualizedTargetNames), ("--dualized-vectors", DualizedVectors, Optimizers.DualizedVectorNames),
+                     ("--dualized-fan", DualizedFan, Optimizers.DualizedFanNames),
+                 })
+        {
+            if (value is null) continue;
+            if (!words.Contains(value)) throw new UserError($"{option} '{value}' is not one of {string.Join(", ", words)}");
+            if (Optimizer != "dualized") throw new UserError($"{option} applies to --optimizer dualized only, not to {Optimizer}");
+        }
         if (!ScheduleNames.Contains(Schedule)) throw new UserError($"--schedule '{Schedule}' is not one of {string.Join(", ", ScheduleNames)}");
     }
+
+    /// <summary>
+    /// The dualized optimizer's three switches, each as given or, when absent (a run.json written before they
+    /// existed), the library's defaults: uniform targets, dualized vectors, raw fan factor.
+    /// </summary>
+    public DualizedSwitches Dualized() => new(DualizedTargets ?? "uniform", DualizedVectors ?? "dualized", DualizedFan ?? "raw");
 
     /// <summary>The learning-rate multiplier: linear warmup, the decay shape, linear cooldown (see <see cref="Schedules.Create"/>).</summary>
     public Func<int, double> CreateSchedule()
