@@ -4,11 +4,37 @@
 namespace DotGrad.Optim;
 
 /// <summary>
+/// Where the target norm of each dualized parameter of a model comes from (see the model-level <see cref="Dualized"/>
+/// constructor).
+/// </summary>
+public enum DualizedTargets
+{
+    /// <summary>One target per rule for all parameters (the options' targets, 1 by default): one step size for every layer, as Muon has.</summary>
+    Uniform,
+    /// <summary>
+    /// Each parameter the target the network's modular norm gives its atom (<see cref="Dualized.ModularTargets"/>), as
+    /// modula's <c>dualize</c> does: in effect a learning rate per layer.
+    /// </summary>
+    PerLayer,
+}
+
+/// <summary>How a model's non-matrix parameters (biases, norm gains, scalars, position tables) are trained.</summary>
+public enum DualizedVectors
+{
+    /// <summary>By their dualized rules: momentum and an L2-normalised step for biases, momentum and sign for gains (modula's).</summary>
+    Dualized,
+    /// <summary>By an AdamW group (<see cref="DualizedOptions.UseAdamW"/>) at its own lr, as Muon's fallback trains them.</summary>
+    AdamW,
+}
+
+/// <summary>
 /// Options of <see cref="Dualized"/>: lr 0.1 (modula's examples decay it linearly to 0: set
 /// <see cref="Optimizer.Schedule"/> to <see cref="Schedules.LinearDecay"/>), momentum 0.95, no weight decay, 5
-/// Newton-Schulz steps, every target norm 1. <see cref="Rule"/> is the group's rule (null: each parameter's
-/// <see cref="DualizedRules.ByShape"/>); a group uses the target of its rule. Keeping the rule and the targets in
-/// the options lets <see cref="Optimizer.LoadStateDict"/> and <see cref="OptimizerState.Save"/> carry them.
+/// Newton-Schulz steps, every target norm 1, modula's raw fan factor. <see cref="Rule"/> is the group's rule (null:
+/// each parameter's <see cref="DualizedRules.ByShape"/>); a group uses the target of its rule. A group with
+/// <see cref="UseAdamW"/> is an AdamW group instead (Muon's fallback: betas 0.9, 0.95, eps 1e-8). Keeping the rule,
+/// the targets, the fan factor and the group kind in the options lets <see cref="Optimizer.LoadStateDict"/> and
+/// <see cref="OptimizerState.Save"/> carry them.
 /// </summary>
 public sealed record DualizedOptions : OptimizerOptions
 {
@@ -28,6 +54,16 @@ public sealed record DualizedOptions : OptimizerOptions
     public double ScaleTarget { get; init; } = 1;
     /// <summary>Newton-Schulz iterations of the Linear rule.</summary>
     public int NsSteps { get; init; } = 5;
+    /// <summary>The Linear rule's factor: modula's <c>sqrt(fan_out/fan_in)</c> or Muon's <c>sqrt(max(1, fan_out/fan_in))</c>.</summary>
+    public DualizedFan Fan { get; init; } = DualizedFan.Raw;
+    /// <summary>True: an AdamW group (<see cref="DualizedVectors.AdamW"/>), any parameter shape; the rule, targets and momentum are unused.</summary>
+    public bool UseAdamW { get; init; }
+    /// <summary>b1 of an AdamW group.</summary>
+    public double AdamBeta1 { get; init; } = 0.9;
+    /// <summary>b2 of an AdamW group (Muon's fallback's 0.95).</summary>
+    public double AdamBeta2 { get; init; } = 0.95;
+    /// <summary>eps of an AdamW group, added to the bias-corrected sqrt(v).</summary>
+    public double AdamEps { get; init; } = 1e-8;
 
     /// <summary>The target norm of <paramref name="rule"/>.</summary>
     public double TargetNorm(DualizedRule rule) => rule switch
@@ -59,6 +95,10 @@ public sealed record DualizedOptions : OptimizerOptions
         NonNegative(optimizer, nameof(BiasTarget), BiasTarget);
         NonNegative(optimizer, nameof(ScaleTarget), ScaleTarget);
         if (NsSteps < 1) throw new ArgumentException($"{optimizer}: {nameof(NsSteps)} must be at least 1, got {NsSteps}");
+        if (!Enum.IsDefined(Fan)) throw new ArgumentException($"{optimizer}: {nameof(Fan)} must be Raw or Clipped, got {(int)Fan}");
+        UnitInterval(optimizer, nameof(AdamBeta1), AdamBeta1);
+        UnitInterval(optimizer, nameof(AdamBeta2), AdamBeta2);
+        NonNegative(optimizer, nameof(AdamEps), AdamEps);
     }
 }
 
@@ -66,9 +106,11 @@ public sealed record DualizedOptions : OptimizerOptions
 /// Dualized updates, in the manner of modula's training loop: per parameter,
 /// <code>
 /// m = beta m + (1 - beta) g                     "momentum_buffer" (an EMA)
-/// d = rule(m) with the rule's target norm       see DualizedRules
+/// d = rule(m) with the rule's target norm       see DualizedRules (the Linear rule with the group's Fan)
 /// p = p (1 - lr wd) - lr d                      wd 0 by default (modula uses none); decoupled when set
 /// </code>
+/// A group with <see cref="DualizedOptions.UseAdamW"/> runs AdamW instead, as <see cref="Muon"/>'s fallback does
+/// ("exp_avg", "exp_avg_sq"; decoupled decay).
 /// The rule comes from the module that owns the parameter (the constructor from a model, in ModelGroups.cs): a
 /// <c>Linear</c> weight the Linear rule and its bias the Bias rule, an <c>Embedding</c>
 /// weight the Embedding rule, a <c>LayerNorm</c> or <c>RmsNorm</c> weight the Scale rule and a LayerNorm
@@ -77,7 +119,10 @@ public sealed record DualizedOptions : OptimizerOptions
 /// scaling it by a factor the architecture fixes; here that factor is the atom's target norm, set per rule in the
 /// options or per parameter by name. Every rule is invariant to the scale of m (up to its eps), so the EMA and the
 /// heavy-ball momentum <c>m = beta m + g</c> (which is the EMA divided by 1 - beta) give the same updates.
-/// State: one buffer per parameter.
+/// State: one buffer per parameter, two per parameter of an AdamW group.
+/// <para>Three switches turn modula's optimizer into Muon's way one difference at a time: the targets
+/// (<see cref="DualizedTargets"/>: per layer from the modular norm, or uniform), the vectors
+/// (<see cref="DualizedVectors"/>: dualized rules, or AdamW) and the fan factor (<see cref="DualizedFan"/>: raw or clipped).</para>
 /// </summary>
 public sealed partial class Dualized : Optimizer<DualizedOptions>
 {
@@ -87,6 +132,12 @@ public sealed partial class Dualized : Optimizer<DualizedOptions>
 
     protected override void InitState(ParamGroup group, Tensor p, ParamState state)
     {
+        if (OptionsOf(group).UseAdamW)
+        {
+            state.Set("exp_avg", Tensor.ZerosLike(p));
+            state.Set("exp_avg_sq", Tensor.ZerosLike(p));
+            return;
+        }
         CheckRule(group, p);
         state.Set("momentum_buffer", Tensor.ZerosLike(p));
     }
@@ -94,10 +145,15 @@ public sealed partial class Dualized : Optimizer<DualizedOptions>
     protected override void Update(ParamGroup group, Tensor p, Tensor g, ParamState state, StepContext step)
     {
         var o = OptionsOf(group);
+        if (o.UseAdamW)
+        {
+            Adam.Step(p, g, state, step.Lr, o.WeightDecay, decoupled: true, o.AdamBeta1, o.AdamBeta2, o.AdamEps, amsgrad: false);
+            return;
+        }
         var rule = CheckRule(group, p);
         var m = state.GetOrAdd("momentum_buffer", () => Tensor.ZerosLike(p)) * o.Momentum + g * (1 - o.Momentum);
         state.Set("momentum_buffer", m);
-        var d = DualizedRules.Apply(rule, m, o.TargetNorm(rule), o.NsSteps);
+        var d = DualizedRules.Apply(rule, m, o.TargetNorm(rule), o.NsSteps, o.Fan);
         var w = o.WeightDecay != 0 ? p * (1 - step.Lr * o.WeightDecay) : p;
         Assign(p, w - d * step.Lr);
     }

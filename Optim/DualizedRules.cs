@@ -16,6 +16,18 @@ public enum DualizedRule
 }
 
 /// <summary>
+/// The factor of the Linear rule's update of a [fan_out, fan_in] matrix: modula's <see cref="Raw"/> or Muon's
+/// <see cref="Clipped"/>. They agree when fan_out &gt;= fan_in; on a down-projection (fan_out &lt; fan_in) Raw is smaller.
+/// </summary>
+public enum DualizedFan
+{
+    /// <summary><c>sqrt(fan_out / fan_in)</c>, modula's: the update's RMS-to-RMS operator norm is the target for every shape.</summary>
+    Raw,
+    /// <summary><c>sqrt(max(1, fan_out / fan_in))</c>, Muon's: never below 1, so a down-projection moves as far as a square matrix.</summary>
+    Clipped,
+}
+
+/// <summary>
 /// The stateless maps from a momentum G to an update, one per <see cref="DualizedRule"/>, each scaled to a target norm
 /// (modula's "dualize" per atom):
 /// <code>
@@ -25,7 +37,8 @@ public enum DualizedRule
 /// Scale      sign(G) * target                                   sign(0) = 0
 /// </code>
 /// eps = <see cref="Eps"/>. Unlike Muon's <c>sqrt(max(1, fan_out/fan_in))</c>, the Linear factor shrinks a
-/// down-projection's update (fan_out &lt; fan_in): the update has RMS-to-RMS operator norm near <c>target</c> for every shape.
+/// down-projection's update (fan_out &lt; fan_in): the update has RMS-to-RMS operator norm near <c>target</c> for every
+/// shape. <see cref="DualizedFan.Clipped"/> switches the Linear rule to Muon's factor.
 /// </summary>
 public static class DualizedRules
 {
@@ -59,21 +72,29 @@ public static class DualizedRules
     };
 
     /// <summary>The update <paramref name="rule"/> makes of <paramref name="g"/>, scaled to <paramref name="target"/>.</summary>
-    public static Tensor Apply(DualizedRule rule, Tensor g, double target, int nsSteps = 5) => rule switch
+    public static Tensor Apply(DualizedRule rule, Tensor g, double target, int nsSteps = 5, DualizedFan fan = DualizedFan.Raw) => rule switch
     {
-        DualizedRule.Linear => Linear(g, target, nsSteps),
+        DualizedRule.Linear => Linear(g, target, nsSteps, fan),
         DualizedRule.Embedding => Embedding(g, target),
         DualizedRule.Bias => Bias(g, target),
         DualizedRule.Scale => Scale(g, target),
         _ => throw new ArgumentOutOfRangeException(nameof(rule), rule, "DualizedRules.Apply: unknown rule"),
     };
 
-    /// <summary><c>orth(G) sqrt(fan_out/fan_in) target</c> for G [fan_out, fan_in].</summary>
-    public static Tensor Linear(Tensor g, double target, int nsSteps = 5)
+    /// <summary><c>orth(G) FanFactor target</c> for G [fan_out, fan_in] (see <see cref="FanFactor"/>).</summary>
+    public static Tensor Linear(Tensor g, double target, int nsSteps = 5, DualizedFan fan = DualizedFan.Raw)
     {
         Check(DualizedRule.Linear, g);
-        return NewtonSchulz.Orthogonalize(g, nsSteps) * (Math.Sqrt((double)g.Size(0) / g.Size(1)) * target);
+        return NewtonSchulz.Orthogonalize(g, nsSteps) * (FanFactor(g.Size(0), g.Size(1), fan) * target);
     }
+
+    /// <summary><c>sqrt(fan_out / fan_in)</c> (<see cref="DualizedFan.Raw"/>) or <c>sqrt(max(1, fan_out / fan_in))</c> (<see cref="DualizedFan.Clipped"/>).</summary>
+    public static double FanFactor(int fanOut, int fanIn, DualizedFan fan) => fan switch
+    {
+        DualizedFan.Raw => Math.Sqrt((double)fanOut / fanIn),
+        DualizedFan.Clipped => Math.Sqrt(Math.Max(1.0, (double)fanOut / fanIn)),
+        _ => throw new ArgumentOutOfRangeException(nameof(fan), fan, "DualizedRules.FanFactor: unknown DualizedFan"),
+    };
 
     /// <summary>Each row over the last dim d: <c>G_row / (||G_row|| + eps) sqrt(d) target</c>.</summary>
     public static Tensor Embedding(Tensor g, double target)

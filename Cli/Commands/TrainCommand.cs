@@ -40,7 +40,7 @@ internal static class TrainCommand
             p.GetValue(o.Norm), p.GetValue(o.NormKind), p.GetValue(o.Parallel), p.GetValue(o.Residual), p.GetValue(o.Mlp), p.GetValue(o.Activation),
             p.GetValue(o.Rope) ? "rope" : p.GetValue(o.Positions), p.GetValue(o.Head), p.GetValue(o.QkNorm), p.GetValue(o.NoBias),
             p.GetValue(o.Patch), p.GetValue(o.TokenMlpHidden), p.GetValue(o.LogitCap), p.GetValue(o.AttnLogitCap),
-            p.GetValue(o.Mixer), p.GetValue(o.MixerHeads), p.GetValue(o.ReZero));
+            p.GetValue(o.Mixer), p.GetValue(o.MixerHeads), p.GetValue(o.ReZero), p.GetValue(o.Dualized));
         int? logEvery = p.GetValue(o.LogEvery);
         if (logEvery is < 1) throw new UserError($"--log-every must be at least 1, got {logEvery}");
 
@@ -84,13 +84,18 @@ internal static class TrainCommand
             SaveEvery: p.GetValue(o.SaveEvery) ?? 0,
             ZLoss: p.GetValue(o.ZLoss),
             Sm3Momentum: p.GetValue(o.Sm3Momentum)?.Trim().ToLowerInvariant(),
-            HeadWeightDecay: p.GetValue(o.HeadWeightDecay));
+            HeadWeightDecay: p.GetValue(o.HeadWeightDecay),
+            DualizedTargets: p.GetValue(o.DualizedTargets)?.Trim().ToLowerInvariant(),
+            DualizedVectors: p.GetValue(o.DualizedVectors)?.Trim().ToLowerInvariant(),
+            DualizedFan: p.GetValue(o.DualizedFan)?.Trim().ToLowerInvariant());
         settings.Validate();
 
         var config = kind.Configure(switches, task);
         var model = kind.Build(config, settings.Seed, device, "the model options");
         try
         {
+            // The dualized optimizer's switches are written out in run.json, so that a resumed run rebuilds the same groups.
+            settings = Optimizers.ResolveDualized(settings, model, lrGiven: p.GetValue(o.Lr) is not null);
             var optimizer = CreateOptimizer(settings, model, kind, task.Defaults.Lr);
             ulong dataSeed = unchecked(settings.Seed * 0x9E3779B97F4A7C15UL + 1);  // a stream apart from the weights'
             string runDir = p.GetValue(o.Out) ?? Path.Combine("runs", $"{task.Name}-{kind.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
@@ -107,7 +112,7 @@ internal static class TrainCommand
     private static Option[] SavedOptions(TrainOptions o) =>
     [
         o.Task, o.Digits, o.Context, o.Labels, o.TrainExamples, o.Optimizer, o.Lr, o.WeightDecay, o.HeadWeightDecay, o.Schedule, o.Warmup, o.Cooldown,
-        o.Clip, o.Agc, o.Sm3Momentum, o.ZLoss, o.Batch, o.Seed,
+        o.Clip, o.Agc, o.Sm3Momentum, o.DualizedTargets, o.DualizedVectors, o.DualizedFan, o.ZLoss, o.Batch, o.Seed,
     ];
 
     private static TrainingRun PrepareResume(CliContext context, TrainOptions o, ParseResult p, string resume, ModelSwitches switches, Device device)
@@ -255,7 +260,8 @@ internal static class TrainCommand
         var head = settings.HeadWeightDecay is { } h ? new HeadGroup(Optimizers.HeadWeights(model, kind), h) : null;
         try
         {
-            optimizer = Optimizers.Create(settings.Optimizer, model, settings.Lr, settings.WeightDecay, fallbackLr: taskLr, sm3Momentum: settings.Sm3Momentum, head: head);
+            optimizer = Optimizers.Create(settings.Optimizer, model, settings.Lr, settings.WeightDecay, fallbackLr: taskLr, sm3Momentum: settings.Sm3Momentum,
+                                          head: head, dualized: settings.Dualized());
             optimizer.Schedule = settings.CreateSchedule();
             return optimizer;
         }
@@ -275,7 +281,7 @@ internal static class TrainCommand
         w.WriteLine($"model     {kind.Describe(run.ModelConfig, run.Model)}");
         w.WriteLine($"optimizer {s.Optimizer}: lr {Num(s.Lr)}, weight decay {Num(s.WeightDecay)}" +
                     $"{(s.HeadWeightDecay is { } hd ? $", head weight decay {Num(hd)}" : "")}, {s.Schedule} schedule, warmup {s.Warmup}, cooldown {s.Cooldown}, " +
-                    $"clip {(s.Clip is { } cl ? Num(cl) : "off")}{(s.Agc is { } a ? $", agc {Num(a)}" : "")}{(s.ZLoss is { } z ? $", z-loss {Num(z)}" : "")}; state {Tables.Bytes(run.Optimizer.StateBytes())}");
+                    $"clip {(s.Clip is { } cl ? Num(cl) : "off")}{(s.Agc is { } a ? $", agc {Num(a)}" : "")}{(s.ZLoss is { } z ? $", z-loss {Num(z)}" : "")}{DualizedWords(s)}; state {Tables.Bytes(run.Optimizer.StateBytes())}");
         w.WriteLine($"run       {s.Steps} steps of {s.Batch}, seed {s.Seed}, device {run.Device}, output {run.RunDir}");
         w.Flush();
     }
@@ -297,6 +303,10 @@ internal static class TrainCommand
         }
         w.Flush();
     }
+
+    /// <summary>The dualized optimizer's switches for the optimizer line: ", targets per-layer, vectors dualized, fan raw".</summary>
+    private static string DualizedWords(TrainSettings s) =>
+        s.Optimizer == "dualized" && s.Dualized() is var d ? $", targets {d.Targets}, vectors {d.Vectors}, fan {d.Fan}" : "";
 
     private static string Num(double v) => v.ToString("G3", CultureInfo.InvariantCulture);
 }

@@ -45,6 +45,9 @@ internal sealed class TrainOptions
     public readonly Option<double?> Clip = new("--clip") { Description = "Clip the global gradient norm to this (default 1; 0 turns it off)" };
     public readonly Option<double?> Agc = new("--agc") { Description = "Adaptive gradient clipping with this factor (e.g. 0.01); off by default" };
     public readonly Option<string?> Sm3Momentum = new("--sm3-momentum") { Description = "sm3: the momentum rule: ema (default, the TensorFlow implementation's), heavy-ball, nesterov, none" };
+    public readonly Option<string?> DualizedTargets = new("--dualized-targets") { Description = "dualized: per-layer (each parameter the target its modular norm gives it, modula's; default for vit --dualized) or uniform (one for all, as Muon; default elsewhere)" };
+    public readonly Option<string?> DualizedVectors = new("--dualized-vectors") { Description = "dualized: dualized (default: biases momentum + L2-normalised step, norm gains momentum + sign) or adamw (every non-matrix parameter to AdamW at the task's lr, as Muon)" };
+    public readonly Option<string?> DualizedFan = new("--dualized-fan") { Description = "dualized: raw (default, modula's sqrt(fan_out/fan_in)) or clipped (Muon's sqrt(max(1, fan_out/fan_in)))" };
     public readonly Option<int?> Steps = new("--steps") { Description = "Optimizer steps (default: sort 500, text 1000, MNIST 2000); with --resume, a larger N trains on past the saved run" };
     public readonly Option<int?> Batch = new("--batch") { Description = "Examples per step (default: sort 64, text 32, MNIST 128)" };
     public readonly Option<double?> ZLoss = new("--z-loss") { HelpName = "COEF", Description = "Add COEF * mean(logsumexp(logits)^2) to the loss (PaLM's z-loss, e.g. 1e-4); off by default" };
@@ -70,6 +73,7 @@ internal sealed class TrainOptions
     public readonly Option<double?> LogitCap = new("--logit-cap") { Description = "gpt: soft-cap the output logits, cap * tanh(logits / cap) (e.g. 30); off by default" };
     public readonly Option<double?> AttnLogitCap = new("--attn-logit-cap") { Description = "gpt: soft-cap the attention logits the same way (e.g. 50); off by default" };
     public readonly Option<bool> NoBias = new("--no-bias") { Description = "gpt, vit: no biases in linear layers and layer norms" };
+    public readonly Option<bool> Dualized = new("--dualized") { Description = "vit: the modula port's blocks: gelu/1.1289, 1/d attention logits with the output x 1/3, residual (1-s) x + s f(x) with s = 1/(2 depth); sincos2d positions and gap head unless given" };
     public readonly Option<string?> Mixer = new("--mixer") { Description = "lm: the token mixer: attention (default), mixer, gmlp, gmlp-tanh, synthesizer-dense, synthesizer-random, container" };
     public readonly Option<int?> MixerHeads = new("--mixer-heads") { Description = "lm: the token mixer's heads (channel groups); must divide --width (default 4)" };
     public readonly Option<bool> ReZero = new("--rezero") { Description = "lm: no norms; each branch joins as x + alpha f(x), alpha starting at 0" };
@@ -90,8 +94,8 @@ internal sealed class TrainOptions
     public IEnumerable<Option> All() =>
     [
         Task, Text, Mnist, Labels, TrainExamples, Digits, Context, Optimizer, Lr, WeightDecay, HeadWeightDecay, Schedule, Warmup, Cooldown, Clip, Agc,
-        Sm3Momentum, ZLoss, Steps, Batch, Seed,
+        Sm3Momentum, DualizedTargets, DualizedVectors, DualizedFan, ZLoss, Steps, Batch, Seed,
         Width, Depth, Heads, KvHeads, MlpHidden, TokenMlpHidden, Patch, Norm, NormKind, Parallel, Residual, Mlp, Activation, Positions, Rope, Head,
-        QkNorm, LogitCap, AttnLogitCap, NoBias, Mixer, MixerHeads, ReZero, Device, Out, Resume, Branch, EvalEvery, SaveEvery, LogEvery,
+        QkNorm, LogitCap, AttnLogitCap, NoBias, Dualized, Mixer, MixerHeads, ReZero, Device, Out, Resume, Branch, EvalEvery, SaveEvery, LogEvery,
     ];
 }

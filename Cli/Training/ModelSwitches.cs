@@ -9,7 +9,7 @@ internal sealed record ModelSwitches(
     string? Norm = null, string? NormKind = null, bool Parallel = false, string? Residual = null, string? Mlp = null,
     string? Activation = null, string? Positions = null, string? Head = null, bool QkNorm = false, bool NoBias = false,
     int? Patch = null, int? TokenMlpHidden = null, double? LogitCap = null, double? AttentionLogitCap = null,
-    string? Mixer = null, int? MixerHeads = null, bool ReZero = false)
+    string? Mixer = null, int? MixerHeads = null, bool ReZero = false, bool Dualized = false)
 {
     /// <summary>True when any switch was given (they cannot be changed when resuming).</summary>
     public bool AnyGiven => Given().Any();
@@ -25,7 +25,7 @@ internal sealed record ModelSwitches(
             ("--positions", Positions is not null), ("--head", Head is not null), ("--qk-norm", QkNorm), ("--no-bias", NoBias),
             ("--patch", Patch is not null), ("--token-mlp-hidden", TokenMlpHidden is not null),
             ("--logit-cap", LogitCap is not null), ("--attn-logit-cap", AttentionLogitCap is not null),
-            ("--mixer", Mixer is not null), ("--mixer-heads", MixerHeads is not null), ("--rezero", ReZero),
+            ("--mixer", Mixer is not null), ("--mixer-heads", MixerHeads is not null), ("--rezero", ReZero), ("--dualized", Dualized),
         ];
         return all.Where(s => s.Given).Select(s => s.Name);
     }

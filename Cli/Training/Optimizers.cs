@@ -1,9 +1,16 @@
 // The one place that maps an --optimizer name to an optimizer over a model's parameters, with the learning rate and
-// weight decay each gets when none is given, and the output layer's own decay (--head-weight-decay) in a group of its own.
+// weight decay each gets when none is given, the output layer's own decay (--head-weight-decay) in a group of its own,
+// and the dualized optimizer's switches.
 using DotGrad.Models;
 using DotGrad.Optim;
 
 namespace DotGrad.Cli.Training;
+
+/// <summary>
+/// The words of --dualized-targets (per-layer, uniform), --dualized-vectors (dualized, adamw) and --dualized-fan (raw,
+/// clipped): each switches one difference between modula's dualized optimizer and Muon (see <see cref="Dualized"/>).
+/// </summary>
+internal sealed record DualizedSwitches(string Targets, string Vectors, string Fan);
 
 internal static class Optimizers
 {
@@ -12,6 +19,36 @@ internal static class Optimizers
 
     /// <summary>The words of --sm3-momentum, each an SM3 <see cref="MomentumKind"/>.</summary>
     public static readonly IReadOnlyList<string> Sm3MomentumNames = ["ema", "heavy-ball", "nesterov", "none"];
+
+    /// <summary>The words of --dualized-targets, --dualized-vectors and --dualized-fan, the first of each modula's way.</summary>
+    public static readonly IReadOnlyList<string> DualizedTargetNames = ["per-layer", "uniform"];
+    public static readonly IReadOnlyList<string> DualizedVectorNames = ["dualized", "adamw"];
+    public static readonly IReadOnlyList<string> DualizedFanNames = ["raw", "clipped"];
+
+    /// <summary>
+    /// <paramref name="settings"/> with the dualized optimizer's switches written out: those given, else per-layer
+    /// targets on a dualized ViT (the network the modular norm's targets are made for, as in modula's ViT port) and
+    /// uniform ones elsewhere (on a standard block, whose residual has sensitivity 2, the targets of the first layers
+    /// shrink by 2 per branch), dualized vectors and the raw fan factor. Per-layer targets are fractions of 1 (1/20 to
+    /// 3/16 on the dualized ViT), so without --lr (<paramref name="lrGiven"/> false) they get modula's lr 0.1 in place
+    /// of <see cref="DefaultLr"/>'s 0.02, which suits uniform targets on a standard GPT. Other optimizers' settings are
+    /// returned as they are.
+    /// </summary>
+    public static TrainSettings ResolveDualized(TrainSettings settings, Module model, bool lrGiven)
+    {
+        if (settings.Optimizer != "dualized") return settings;
+        string targets = settings.DualizedTargets ?? (model is VisionTransformer { Config.Dualized: true } ? "per-layer" : "uniform");
+        return settings with
+        {
+            Lr = !lrGiven && targets == "per-layer" ? PerLayerLr : settings.Lr,
+            DualizedTargets = targets,
+            DualizedVectors = settings.DualizedVectors ?? "dualized",
+            DualizedFan = settings.DualizedFan ?? "raw",
+        };
+    }
+
+    /// <summary>The dualized optimizer's default lr with per-layer targets: modula's examples' 0.1 (the ViT port trained with 0.05 to 0.1).</summary>
+    public const double PerLayerLr = 0.1;
 
     /// <summary>Checks <paramref name="name"/> before any work starts: an unknown name is a <see cref="UserError"/>.</summary>
     public static string Validate(string name)
@@ -33,7 +70,7 @@ internal static class Optimizers
         "adafactor" => taskLr / 3,     // its second moment starts at the first g^2 (beta2 = 0 at t = 1): steadier lower
         "sm3" => 0.1,
         "muon" => 0.02,                // for the hidden matrices; the AdamW group keeps the task's lr
-        "dualized" => 0.02,            // modula's 0.1 suits its dualized architectures; a standard GPT wants less
+        "dualized" => 0.02,            // uniform targets on a standard GPT; per-layer targets get PerLayerLr (see ResolveDualized)
         _ => taskLr,
     };
 
@@ -55,9 +92,11 @@ internal static class Optimizers
     /// With <paramref name="head"/>, the output layer's weights leave their group for one named "head" of their own
     /// with <see cref="HeadGroup.WeightDecay"/>, applied as the optimizer applies any decay (decoupled for adamw,
     /// lion, adafactor, muon and dualized; added to the gradient for sgd, adam and sm3, as PyTorch's weight_decay).
+    /// The dualized optimizer takes <paramref name="dualized"/>'s switches (null: uniform, dualized, raw); its AdamW
+    /// group, when the vectors go to AdamW, gets <paramref name="fallbackLr"/> as Muon's does.
     /// </summary>
     public static Optimizer Create(string name, Module model, double lr, double weightDecay, double? fallbackLr = null, string? sm3Momentum = null,
-                                   HeadGroup? head = null)
+                                   HeadGroup? head = null, DualizedSwitches? dualized = null)
     {
         var headWeights = new HashSet<Tensor>(head?.Weights ?? [], ReferenceEqualityComparer.Instance);
         var decay = model.Parameters().Where(p => p.Rank >= 2 && !headWeights.Contains(p)).ToArray();
@@ -87,9 +126,7 @@ internal static class Optimizers
                     ? Muon.ForModel(model, lr: lr, adamLr: fallbackLr ?? 3e-3, weightDecay: weightDecay)
                     : MuonWithHead(model, lr, fallbackLr ?? 3e-3, weightDecay, head);
             case "dualized":
-                return head is null
-                    ? new Dualized(model, new DualizedOptions { Lr = lr, WeightDecay = weightDecay })
-                    : DualizedWithHead(model, new DualizedOptions { Lr = lr, WeightDecay = weightDecay }, head);
+                return CreateDualized(model, lr, weightDecay, fallbackLr ?? 3e-3, dualized ?? new DualizedSwitches("uniform", "dualized", "raw"), head);
             default:
                 throw new UserError($"--optimizer {n} is not an optimizer; choose one of {string.Join(", ", Names)}");
         }
@@ -157,6 +194,30 @@ internal static class Optimizers
         foreach (var (groupName, groupOptions, parameters) in body.Skip(1)) dualized.AddParamGroup(parameters, groupOptions, groupName);
         return dualized;
     }
+
+    private static Dualized CreateDualized(Module model, double lr, double weightDecay, double adamLr, DualizedSwitches s, HeadGroup? head)
+    {
+        var options = new DualizedOptions
+        {
+            Lr = lr,
+            WeightDecay = weightDecay,
+            Fan = Word(s.Fan, "--dualized-fan", DualizedFanNames, DualizedFan.Raw, DualizedFan.Clipped),
+        };
+        var targets = Word(s.Targets, "--dualized-targets", DualizedTargetNames, DualizedTargets.PerLayer, DualizedTargets.Uniform);
+        var vectors = Word(s.Vectors, "--dualized-vectors", DualizedVectorNames, DualizedVectors.Dualized, DualizedVectors.AdamW);
+        if (head is null) return new Dualized(model, options, targets: targets, vectors: vectors, adamLr: adamLr);
+        // The head's own group is built on the one-group-per-rule plan, which knows neither per-layer targets nor an AdamW group.
+        if (targets != DualizedTargets.Uniform || vectors != DualizedVectors.Dualized)
+            throw new UserError("--head-weight-decay with --optimizer dualized needs --dualized-targets uniform and --dualized-vectors dualized " +
+                                "(the head's group of its own is not combined with per-layer targets or an AdamW group)");
+        return DualizedWithHead(model, options, head);
+    }
+
+    /// <summary>The value of <paramref name="word"/>: <paramref name="first"/> for words[0], <paramref name="second"/> for words[1].</summary>
+    private static T Word<T>(string word, string option, IReadOnlyList<string> words, T first, T second) =>
+        word == words[0] ? first
+        : word == words[1] ? second
+        : throw new UserError($"{option} '{word}' is not one of {string.Join(", ", words)}");
 
     private static MomentumKind Sm3Momentum(string? word) => word switch
     {

@@ -22,7 +22,10 @@ internal sealed record TrainSettings(
     double? ZLoss = null,
     string? Sm3Momentum = null,
     double? HeadWeightDecay = null,
-    double? RsqrtTimescale = null)
+    double? RsqrtTimescale = null,
+    string? DualizedTargets = null,
+    string? DualizedVectors = null,
+    string? DualizedFan = null)
 {
     public static readonly string[] ScheduleNames = ["constant", "linear", "cosine", "rsqrt"];
 
@@ -45,6 +48,16 @@ internal sealed record TrainSettings(
             throw new UserError($"--sm3-momentum '{m}' is not one of {string.Join(", ", Optimizers.Sm3MomentumNames)}");
         if (Sm3Momentum is not null && Optimizer != "sm3")
             throw new UserError($"--sm3-momentum applies to --optimizer sm3 only, not to {Optimizer}");
+        foreach (var (option, value, words) in new[]
+                 {
+                     ("--dualized-targets", DualizedTargets, Optimizers.DualizedTargetNames), ("--dualized-vectors", DualizedVectors, Optimizers.DualizedVectorNames),
+                     ("--dualized-fan", DualizedFan, Optimizers.DualizedFanNames),
+                 })
+        {
+            if (value is null) continue;
+            if (!words.Contains(value)) throw new UserError($"{option} '{value}' is not one of {string.Join(", ", words)}");
+            if (Optimizer != "dualized") throw new UserError($"{option} applies to --optimizer dualized only, not to {Optimizer}");
+        }
         if (!ScheduleNames.Contains(Schedule)) throw new UserError($"--schedule '{Schedule}' is not one of {string.Join(", ", ScheduleNames)}");
     }
 
@@ -53,6 +66,12 @@ internal sealed record TrainSettings(
     /// the decay is visible in a short run (the library's default is 10,000 steps). A method, so run.json does not keep it.
     /// </summary>
     public double Timescale() => RsqrtTimescale ?? Math.Max(1, Steps / 10.0);
+
+    /// <summary>
+    /// The dualized optimizer's three switches, each as given or, when absent (a run.json written before they
+    /// existed), the library's defaults: uniform targets, dualized vectors, raw fan factor.
+    /// </summary>
+    public DualizedSwitches Dualized() => new(DualizedTargets ?? "uniform", DualizedVectors ?? "dualized", DualizedFan ?? "raw");
 
     /// <summary>The learning-rate multiplier: linear warmup, the decay shape, linear cooldown (see <see cref="Schedules.Create"/>).</summary>
     public Func<int, double> CreateSchedule()

@@ -40,7 +40,11 @@ internal static class VisionModels
     public static string Patches(int imageSize, int patch) => $"patch {patch} ({imageSize / patch * (imageSize / patch)} tokens)";
 }
 
-/// <summary>The Vision Transformer (<see cref="VitConfig.Mnist"/>: width 64, depth 4, 4 heads, MLP 128, patch 7, cls-token head).</summary>
+/// <summary>
+/// The Vision Transformer (<see cref="VitConfig.Mnist"/>: width 64, depth 4, 4 heads, MLP 128, patch 7, cls-token head).
+/// --dualized builds the modula port's blocks (<see cref="VitConfig.Dualized"/>) with its sincos2d positions and GAP
+/// head unless --positions or --head say otherwise; the shape switches apply as usual.
+/// </summary>
 internal sealed class VitKind : ModelKind<VitConfig>
 {
     private static readonly string[] BlockOptions =
@@ -51,13 +55,18 @@ internal sealed class VitKind : ModelKind<VitConfig>
     public override string Name => "vit";
     public override TrainingData Data => TrainingData.Images;
     public override IReadOnlyCollection<string> Switches { get; } =
-        ["--width", "--depth", "--heads", "--mlp-hidden", "--patch", "--head", "--positions", .. BlockOptions];
+        ["--width", "--depth", "--heads", "--mlp-hidden", "--patch", "--head", "--positions", "--dualized", .. BlockOptions];
     public override IReadOnlyCollection<string> OutputLayer => VisionModels.Head;
 
     protected override VitConfig Resolve(ModelSwitches s, ITrainingTask task)
     {
         var images = VisionModels.Images(task, Name);
         var d = VitConfig.Mnist();
+        var port = VitConfig.ModulaMnist();
+        // The dualized blocks fix the activation and the residual; a switch that asks for others would be silently overridden.
+        if (s.Dualized && s.Given().FirstOrDefault(g => g is "--activation" or "--residual") is { } fixedByPort)
+            throw new UserError($"{fixedByPort} does not combine with --dualized, whose blocks use gelu/1.1289 and the scaled residual (1-s) x + s f(x); " +
+                                $"drop {fixedByPort}, or drop --dualized and give --activation scaled-gelu --residual scaled");
         int width = ModelSwitches.Positive(s.Width, d.Width, "--width"), depth = ModelSwitches.Positive(s.Depth, d.Depth, "--depth");
         int heads = ModelSwitches.Positive(s.Heads, d.Heads, "--heads"), mlp = ModelSwitches.Positive(s.MlpHidden, d.MlpHidden, "--mlp-hidden");
         // Without block switches the config keeps BlockOptions null: big_vision's blocks (tanh-GELU, eps 1e-6), as the library defines them.
@@ -76,7 +85,8 @@ internal sealed class VitKind : ModelKind<VitConfig>
                 NormEps: 1e-6)
             : null;
         return new VitConfig(images.ImageSize, VisionModels.Patch(s.Patch, d.PatchSize, images), images.Channels, images.Classes, width, depth, mlp, heads,
-                             Choice.Parse(s.Positions, "--positions", d.Positions, Positions), Choice.Parse(s.Head, "--head", d.Head, Heads), BlockOptions: block);
+                             Choice.Parse(s.Positions, "--positions", s.Dualized ? port.Positions : d.Positions, Positions),
+                             Choice.Parse(s.Head, "--head", s.Dualized ? port.Head : d.Head, Heads), Dualized: s.Dualized, BlockOptions: block);
     }
 
     public override Module<Tensor, Tensor> Build(VitConfig config, ulong seed, Device device) =>
@@ -87,7 +97,7 @@ internal sealed class VitKind : ModelKind<VitConfig>
     public override string Describe(VitConfig c, Module model) =>
         $"vit: width {c.Width}, depth {c.Depth}, heads {c.Heads}, mlp {c.MlpHidden}, {VisionModels.Patches(c.ImageSize, c.PatchSize)}, " +
         $"{model.ParameterCount():N0} parameters ({Heads.First(h => h.Value == c.Head).Word} head, " +
-        $"{Positions.First(p => p.Value == c.Positions).Word} positions, {BlockSwitches.Describe(c.Block)})";
+        $"{Positions.First(p => p.Value == c.Positions).Word} positions, {(c.Dualized ? "dualized: 1/d attention x 1/3, " : "")}{BlockSwitches.Describe(c.Block)})";
 }
 
 /// <summary>MLP-Mixer (<see cref="MlpMixerConfig.Mnist"/>: width 64, depth 4, token MLP 32, channel MLP 256, patch 7).</summary>

@@ -92,4 +92,15 @@ public class HeadWeightDecayTests
     [Test]
     public void ANegativeHeadDecay_IsAUsageError() =>
         CliRunner.AssertUsageError(CliRunner.Run(["train", "vit", "--mnist", _synthetic, "--head-weight-decay", "-1", "--steps", "1", .. TinyVit]), "--head-weight-decay must be");
+
+    [Test]
+    public void HeadDecayWithPerLayerDualizedTargets_IsAUsageError()
+    {
+        var r = CliRunner.Run(["train", "vit", "--dualized", "--mnist", _synthetic, "--optimizer", "dualized", "--head-weight-decay", "0.1", "--steps", "1", .. TinyVit]);
+        CliRunner.AssertUsageError(r, "--dualized-targets uniform");
+        var ok = CliRunner.Run(["train", "vit", "--dualized", "--mnist", _synthetic, "--optimizer", "dualized", "--dualized-targets", "uniform",
+                                "--head-weight-decay", "0.1", "--steps", "1", "--out", CliRunner.TempDir("head-decay-dualized"), .. TinyVit]);
+        Assert.That(ok.ExitCode, Is.EqualTo(0), ok.ToString());
+        Assert.That(ok.Out, Does.Contain("head weight decay 0.1"));
+    }
 }
