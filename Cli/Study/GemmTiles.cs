@@ -8,8 +8,14 @@ using DotGrad.Backends.OpenCL;
 
 namespace DotGrad.Cli.Study;
 
-/// <summary>How one product runs on a device: the share of the kernel's work that is useful, and a note (naive, bounds checks).</summary>
-internal sealed record TileUse(double Fill, string Note);
+/// <summary>
+/// How one product runs on a device: the share of the kernel's work that is useful, whether the whole product runs a
+/// slower bounds-checked kernel (OpenCL, when a dimension is not a multiple of its tile), and a note (naive, bounds checks).
+/// </summary>
+internal sealed record TileUse(double Fill, string Note)
+{
+    public bool BoundsChecked { get; init; }
+}
 
 /// <summary>The tiling of one device's matmul kernel, and the fill of any M x N x K product under it.</summary>
 internal abstract class GemmTiles
@@ -85,6 +91,7 @@ internal sealed class OpenCLTiles(Device device, OpenCLBackend backend) : GemmTi
     {
         if (Tiling is not { } t || (long)m * n * k < OpenCLBackend.NaiveMaxWork || Math.Min(m, n) < OpenCLBackend.NaiveMaxSide)
             return new TileUse(1, "naive kernel");
-        return new TileUse(Fill(m, t.TM) * Fill(n, t.TN) * Fill(k, t.TK), t.NeedsBoundsChecks(m, n, k) ? "bounds checks" : "");
+        bool check = t.NeedsBoundsChecks(m, n, k);
+        return new TileUse(Fill(m, t.TM) * Fill(n, t.TN) * Fill(k, t.TK), check ? "bounds checks" : "") { BoundsChecked = check };
     }
 }

@@ -68,20 +68,24 @@ internal static class ShapesReport
                   $"on {Environment.ProcessorCount} cores{(Math.Max(before, after) > Environment.ProcessorCount ? ": other work competed for the cores, which widens the spread of the rounds" : "")}."
                 : "";
             md.AppendLine($"{run.Tiles.Describe()}. Batch {run.Batch} x {run.Tokens} tokens; {ShapesStudy.Clock(run.WallSeconds)} for this device.{load}").AppendLine();
-            md.AppendLine("| shape | median step (min-max) | steps per round | tokens/s | vs family original | GFLOP/s | tile fill | predicted by padding |");
-            md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            bool opencl = run.Tiles is OpenCLTiles;
+            md.AppendLine("| shape | median step (min-max) | steps per round | tokens/s | vs family original | GFLOP/s | tile fill | predicted by padding |" +
+                          (opencl ? " bounds-checked |" : ""));
+            md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" + (opencl ? " ---: |" : ""));
             foreach (var t in run.Timings)
             {
                 string original = run.Timings.First(x => x.Shape.Family == t.Shape.Family).Shape.Key;
                 md.AppendLine($"| {t.Shape.Label} | {Ms(t.Median)} ({Ms(t.Min)}-{Ms(t.Max)}) | {t.Iterations} | {t.TokensPerSecond.ToString("N0", CultureInfo.InvariantCulture)} | " +
                               $"{(t.Shape.Key == original ? "original" : ShapesVerdict.X(run.Relative(t.Shape.Key)))} | {ShapesVerdict.G(t.Gflops)} | " +
                               $"{ShapesVerdict.P(ShapesVerdict.Fill(run.Tiles, t.Shape, run.Batch, run.Tokens))} | " +
-                              $"{(t.Shape.Key == original ? "-" : ShapesVerdict.X(ShapesVerdict.Predicted(run, t.Shape.Key, original)))} |");
+                              $"{(t.Shape.Key == original ? "-" : ShapesVerdict.X(ShapesVerdict.Predicted(run, t.Shape.Key, original)))} |" +
+                              (opencl ? $" {ShapesVerdict.P(ShapesVerdict.CheckedShare(run.Tiles, t.Shape, run.Batch, run.Tokens))} |" : ""));
             }
             md.AppendLine();
             md.AppendLine("*Tile fill*: the useful share of the multiply-adds the kernels do, over every product of the step (forward and backward), " +
                           "weighted by FLOPs; *predicted by padding*: the throughput against the original if every kernel ran at one rate and only the " +
-                          "padded work differed.").AppendLine();
+                          "padded work differed" + (opencl ? "; *bounds-checked*: the share of the FLOPs run by the kernel built with edge checks on every " +
+                          "load and store, which every product with a dimension that is not a multiple of its tile runs" : "") + ".").AppendLine();
         }
 
         md.AppendLine("## Figures").AppendLine();

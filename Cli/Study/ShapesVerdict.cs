@@ -31,6 +31,13 @@ internal static class ShapesVerdict
         return gemms.Sum(g => g.Flops) / gemms.Sum(g => g.Flops / tiles.Use(g.M, g.N, g.K).Fill);
     }
 
+    /// <summary>The share of one step's FLOPs that the device runs in its bounds-checked kernel (0 on the CPU, which has none).</summary>
+    public static double CheckedShare(GemmTiles tiles, BlockShape shape, int batch, int tokens)
+    {
+        var gemms = BlockGemms.ForwardBackward(shape.Block, batch, tokens);
+        return gemms.Where(g => tiles.Use(g.M, g.N, g.K).BoundsChecked).Sum(g => g.Flops) / gemms.Sum(g => g.Flops);
+    }
+
     /// <summary>
     /// The throughput of <paramref name="key"/> over <paramref name="baseline"/>'s that padding alone predicts: the
     /// ratio of the work the kernels do per token, useful and padded, as if every kernel ran at one rate.
@@ -119,7 +126,16 @@ internal static class ShapesVerdict
                $"{Fills(shapes.Select(s => s.Vit.MlpHidden))}. The attention products are {P(attentionShare)} of So400m's FLOPs at {run.Tokens} tokens. " +
                $"Counting the padded work, (a) should run at {X(Predicted(run, "a", "So400m"))} the original (measured {X(run.Relative("a"))}), " +
                $"(b) at {X(Predicted(run, "b", "a"))} (a) (measured {X(run.Relative("b", "a"))}), and the 150M alternative at " +
-               $"{X(Predicted(run, "150M alt", "150M"))} the original (measured {X(run.Relative("150M alt"))}).{tolerate}";
+               $"{X(Predicted(run, "150M alt", "150M"))} the original (measured {X(run.Relative("150M alt"))}).{Checked(run)}{tolerate}";
+    }
+
+    /// <summary>On an OpenCL device, how much of each shape's work runs in the bounds-checked kernel (every product with a ragged dimension does).</summary>
+    private static string Checked(DeviceRun run)
+    {
+        if (run.Tiles is not OpenCLTiles) return "";
+        string Share(string key) => P(CheckedShare(run.Tiles, run.Of(key).Shape, run.Batch, run.Tokens));
+        return $" The bounds-checked kernel (each tile load tests its indices, and edge tiles compute zeros) runs {Share("So400m")} of the original So400m's FLOPs against " +
+               $"{Share("a")} of (a)'s and {Share("b")} of (b)'s, and {Share("150M")} of the 150M original's against {Share("150M alt")} of the alternative's.";
     }
 
     public static string X(double ratio) => ratio.ToString("0.00", CultureInfo.InvariantCulture) + "x";

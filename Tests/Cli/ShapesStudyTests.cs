@@ -38,6 +38,7 @@ public class ShapesStudyTests
         if (OpenCLRuntime.IsAvailable)
         {
             Assert.That(report, Does.Contain("## Results on opencl:0"));
+            Assert.That(report, Does.Contain("bounds-checked |"), "the OpenCL table gives the share of the bounds-checked kernel");
             if (OpenCLBackend.Get(0).MatMulTiling(DType.Float32) is { } t) Assert.That(report, Does.Contain($"TM x TN x TK = {t.TM} x {t.TN} x {t.TK}"));
         }
 
