@@ -21,7 +21,7 @@ internal static class ShapesVerdict
 
     /// <summary>The verdict word, or "could not be judged" when the tolerance is past <see cref="MaxTolerance"/>.</summary>
     private static string Judge(double tolerance, string verdict) => tolerance > MaxTolerance
-        ? $"could not be judged (the rounds wandered too much: tolerance {P(tolerance)})"
+        ? $"could not be judged (the rounds wandered past {P(MaxTolerance)})"
         : verdict;
 
     /// <summary>The useful share of the work the device's kernels do for one step of <paramref name="shape"/> (FLOP-weighted tile fill).</summary>
@@ -119,8 +119,9 @@ internal static class ShapesVerdict
         var off = pairs.Where(p => Math.Abs(run.Relative(p.Item1, p.Item2) / Predicted(run, p.Item1, p.Item2) - 1) > Tolerance(run, p.Item1, p.Item2)).ToArray();
         if (off.Length > 0)
             tolerate = $" Padding alone misses {string.Join(" and ", off.Select(p => $"{p.Item1} against {p.Item2}"))} by more than the tolerance: " +
-                       "the rest is the kernels' speed at each shape (the per-head products are small batched GEMMs whose rate depends on their size, " +
-                       "and the norms, softmax and activations are not counted in the FLOPs but take time).";
+                       "the rest is how fast the kernels run each shape" + (tiles is OpenCLTiles ? " (the bounds-checked kernel above among it)" : "") +
+                       "; the per-head products are small batched GEMMs whose rate depends on their size, and the norms, softmax and activations " +
+                       "are not counted in the FLOPs but take time.";
         return $"Why, from the tiles on {tiles.Device} ({axis} = {size}, the tile a product's n fills; the head dim is n in {headN} of the {attention.Length} attention " +
                $"products and the MLP width in {mlpN} of the {mlp.Length} MLP products): head dims fill it {Fills(shapes.Select(s => s.HeadDim))}; MLP widths " +
                $"{Fills(shapes.Select(s => s.Vit.MlpHidden))}. The attention products are {P(attentionShare)} of So400m's FLOPs at {run.Tokens} tokens. " +
