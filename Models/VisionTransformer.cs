@@ -79,8 +79,27 @@ public sealed record VitConfig(
     public static VitConfig L(int patch, int classes, int imageSize = 224, int channels = 3) => new(imageSize, patch, channels, classes, 1024, 24, 4096, 16);
     /// <summary>The shape-optimised So400m (SigLIP's image tower): 1152 / 27 / 4304 / 16, head dim 72.</summary>
     public static VitConfig So400m(int patch, int classes, int imageSize = 224, int channels = 3) => new(imageSize, patch, channels, classes, 1152, 27, 4304, 16);
-    /// <summary>So400m with hardware-friendly sizes: MLP 4352 (a multiple of 128) and 18 heads of 64.</summary>
+    /// <summary>So400m with hardware-friendly sizes: MLP 4352 (a multiple of 128) and 18 heads of 64; the same shape as <see cref="So400mHead64Mlp4352"/>.</summary>
     public static VitConfig So400mAlt(int patch, int classes, int imageSize = 224, int channels = 3) => new(imageSize, patch, channels, classes, 1152, 27, 4352, 18);
+
+    // So400m's hardware-friendly variants, (a) to (d) in the order they are usually listed: the MLP rounded up to
+    // 4352 = 34 x 128 or down to 4224 = 33 x 128, with the 16 heads of 72 kept or replaced by 18 heads of 64.
+    /// <summary>So400m variant (a): MLP 4352 (34 x 128, up from 4304), 16 heads of 72 kept: 1152 / 27 / 4352 / 16.</summary>
+    public static VitConfig So400mMlp4352(int patch, int classes, int imageSize = 224, int channels = 3) => new(imageSize, patch, channels, classes, 1152, 27, 4352, 16);
+    /// <summary>So400m variant (b): MLP 4352 and 18 heads of 64: 1152 / 27 / 4352 / 18 (as <see cref="So400mAlt"/>).</summary>
+    public static VitConfig So400mHead64Mlp4352(int patch, int classes, int imageSize = 224, int channels = 3) => new(imageSize, patch, channels, classes, 1152, 27, 4352, 18);
+    /// <summary>So400m variant (c): MLP 4224 (33 x 128, down from 4304), 16 heads of 72 kept: 1152 / 27 / 4224 / 16.</summary>
+    public static VitConfig So400mMlp4224(int patch, int classes, int imageSize = 224, int channels = 3) => new(imageSize, patch, channels, classes, 1152, 27, 4224, 16);
+    /// <summary>So400m variant (d): MLP 4224 and 18 heads of 64: 1152 / 27 / 4224 / 18.</summary>
+    public static VitConfig So400mHead64Mlp4224(int patch, int classes, int imageSize = 224, int channels = 3) => new(imageSize, patch, channels, classes, 1152, 27, 4224, 18);
+
+    /// <summary>
+    /// The 150M shape predicted by the scaling laws of "Getting ViT in Shape" as the paper gives it: 880 / 18 / 2320 / 16,
+    /// head dim 55 (about 129M parameters in the blocks).
+    /// </summary>
+    public static VitConfig So150m(int patch, int classes, int imageSize = 224, int channels = 3) => new(imageSize, patch, channels, classes, 880, 18, 2320, 16);
+    /// <summary>The 150M shape rounded to hardware-friendly sizes: width 896 (7 x 128), 14 heads of 64, MLP 2304 (18 x 128): 896 / 18 / 2304 / 14.</summary>
+    public static VitConfig So150mAlt(int patch, int classes, int imageSize = 224, int channels = 3) => new(imageSize, patch, channels, classes, 896, 18, 2304, 14);
 
     /// <summary>A tiny ViT for 28 x 28 grey MNIST digits: 7 x 7 patches (16 tokens), width 64, 4 blocks of 4 heads, MLP 128.</summary>
     public static VitConfig Mnist(int patch = 7, int classes = 10, VitHead head = VitHead.Tok) => new(28, patch, 1, classes, 64, 4, 128, 4, Head: head);

@@ -4,7 +4,7 @@ namespace DotGrad.Backends.Cpu;
 public sealed unsafe partial class CpuBackend
 {
     // Below this many multiply-adds per matrix, a batch is split across threads rather than each GEMM.
-    private const long SmallGemm = 96L * 96 * 96;
+    internal const long SmallGemm = 96L * 96 * 96;
 
     public void MatMul(Strided a, Strided b, Strided c)
     {

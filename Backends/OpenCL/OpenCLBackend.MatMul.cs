@@ -15,11 +15,17 @@ internal enum MatMulPath
 
 public sealed unsafe partial class OpenCLBackend
 {
-    // Below this many multiply-adds per matrix the tiled kernel's tile is mostly padding and its launch no
-    // cheaper: the naive kernel is as fast. Matrices thinner than a micro-tile row (a vector-matrix product)
-    // waste most of every macro-tile, and the naive kernel streams them just as well.
-    private const long NaiveMaxWork = 64L * 64 * 64;
-    private const int NaiveMaxSide = 8;
+    /// <summary>
+    /// Products of fewer multiply-adds per matrix than this run the naive kernel: the tiled kernel's tile would be
+    /// mostly padding and its launch no cheaper.
+    /// </summary>
+    public const long NaiveMaxWork = 64L * 64 * 64;
+
+    /// <summary>
+    /// Products with M or N below this run the naive kernel: matrices thinner than a micro-tile row (a
+    /// vector-matrix product) waste most of every macro-tile, and the naive kernel streams them just as well.
+    /// </summary>
+    public const int NaiveMaxSide = 8;
 
     // The tiling each dtype runs with on this device (null: none fits, naive only), chosen on first use.
     private readonly ConcurrentDictionary<DType, GemmTiling?> _tilings = new();
@@ -59,7 +65,7 @@ public sealed unsafe partial class OpenCLBackend
         // Read each operand along its shorter stride, so the tile loads are coalesced whichever way it is laid out.
         bool aKFast = Math.Abs(a.Strides[2]) <= Math.Abs(a.Strides[1]);
         bool bNFast = Math.Abs(b.Strides[2]) <= Math.Abs(b.Strides[1]);
-        bool checkBounds = M % t.TM != 0 || N % t.TN != 0 || K % t.TK != 0;
+        bool checkBounds = t.NeedsBoundsChecks(M, N, K);
         var kernel = Kernels.Kernel("matmul.cl", t.Defines(CType(c.DType), aKFast, bNFast, checkBounds), "matmul_tiled");
         nuint tilesN = (nuint)((N + t.TN - 1) / t.TN), tilesM = (nuint)((M + t.TM - 1) / t.TM);
         Launch(kernel, [tilesN * (nuint)t.LocalN, tilesM * (nuint)t.LocalM, (nuint)batch], [(nuint)t.LocalN, (nuint)t.LocalM, 1], Arguments(a, b, c, M, N, K));
@@ -74,6 +80,13 @@ public sealed unsafe partial class OpenCLBackend
     ];
 
     private static nuint RoundUp(int n, int group) => (nuint)((n + group - 1) / group * group);
+
+    /// <summary>
+    /// The tiling products of <paramref name="dtype"/> (Float32 or Float64) run with on this device, chosen on first use
+    /// (the first candidate whose work group and local memory fit); null when none fits and every product runs the naive
+    /// kernel. Products below <see cref="NaiveMaxWork"/> or thinner than <see cref="NaiveMaxSide"/> run naive regardless.
+    /// </summary>
+    public GemmTiling? MatMulTiling(DType dtype) => Tiling(dtype);
 
     /// <summary>The tiling <paramref name="dtype"/> runs with here: the first candidate that fits, or null for naive only.</summary>
     internal GemmTiling? Tiling(DType dtype) =>

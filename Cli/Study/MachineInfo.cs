@@ -1,4 +1,5 @@
-// The machine a study ran on, for its report: CPU model (from /proc/cpuinfo where there is one), cores, OS, .NET, device.
+// The machine a study ran on, for its report: CPU model (from /proc/cpuinfo where there is one), cores, OS, .NET, device,
+// and how busy it is (the load average, from /proc/loadavg), for studies that time things.
 using System.Runtime.InteropServices;
 
 namespace DotGrad.Cli.Study;
@@ -12,6 +13,24 @@ internal static class MachineInfo
         yield return ("OS", RuntimeInformation.OSDescription);
         yield return (".NET", RuntimeInformation.FrameworkDescription);
         yield return ("device", device);
+    }
+
+    /// <summary>
+    /// The 1-minute load average from /proc/loadavg (the number of processes running or waiting for a core), or null
+    /// where there is none: above the core count, other work competed with a measurement.
+    /// </summary>
+    public static double? LoadAverage()
+    {
+        try
+        {
+            if (!File.Exists("/proc/loadavg")) return null;
+            string first = File.ReadAllText("/proc/loadavg").Split(' ', 2)[0];
+            return double.TryParse(first, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double load) ? load : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     private static string? CpuModel()

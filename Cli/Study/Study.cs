@@ -50,7 +50,7 @@ internal abstract class Study
 /// <summary>The studies this version knows.</summary>
 internal static class Studies
 {
-    public static readonly IReadOnlyList<Study> All = [new ArchitectureStudy(), new MixersStudy(), new DualizedStudy(), new ScalingVitStudy()];
+    public static readonly IReadOnlyList<Study> All = [new ArchitectureStudy(), new MixersStudy(), new ShapesStudy(), new DualizedStudy(), new ScalingVitStudy()];
 
     public static Study? Find(string name) => All.FirstOrDefault(s => string.Equals(s.Name, name.Trim(), StringComparison.OrdinalIgnoreCase));
 

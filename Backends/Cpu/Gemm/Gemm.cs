@@ -16,9 +16,9 @@ internal enum GemmPath
 internal static unsafe partial class Gemm
 {
     // Below this many multiply-adds (16^3) packing costs more than it saves.
-    private const long NaiveBelow = 16 * 16 * 16;
+    internal const long NaiveBelow = 16 * 16 * 16;
     // Each extra thread must get at least this many multiply-adds (64^3, ~5 us) to pay for waking it.
-    private const long MinWorkPerThread = 64 * 64 * 64;
+    internal const long MinWorkPerThread = 64 * 64 * 64;
 
     /// C[i,j] (+)= sum_k A[i,k] * B[k,j]. A element (i,k) is at a[i*aRowStride + k*aColStride]; B (k,j) at b[k*bRowStride + j*bColStride];
     /// C (i,j) at c[i*cRowStride + j] (C rows are contiguous). accumulate=false overwrites C, true adds to it.
