@@ -89,7 +89,7 @@ internal static class StudyCommand
     {
         var w = context.Out;
         var plan = study.Plan(options);
-        var outcomes = plan.Select(r => RunOutcome.Read(r, Path.Combine(root, r.Name))).ToArray();
+        var outcomes = plan.Select(r => RunOutcome.Read(r, Path.Combine(root, r.Name), study.Metric.HigherIsBetter)).ToArray();
         int skipped = outcomes.Count(o => o.Done);
         long stepsLeft = outcomes.Where(o => !o.Done).Sum(o => (long)o.Run.Steps);
         w.WriteLine($"study     {study.Name}{(options.Quick ? " (quick)" : "")}: {plan.Count} runs, output {root}");
@@ -113,7 +113,7 @@ internal static class StudyCommand
             w.Flush();
             using var err = new StringWriter();
             int code = Program.Run(StudyReport.TrainArgs(run, dir, options), w, err, context.Interactive);
-            outcomes[i] = RunOutcome.Read(run, dir);
+            outcomes[i] = RunOutcome.Read(run, dir, study.Metric.HigherIsBetter);
             if (outcomes[i].Status == RunStatus.Diverged)
                 w.WriteLine($"   diverged at step {outcomes[i].DivergedAt}: recorded; the study goes on");
             else if (code != ExitCodes.Success || !outcomes[i].Done)

@@ -54,8 +54,11 @@ internal sealed record RunOutcome(
     public bool BlewUp => Done && ((Status == RunStatus.Finished && FinalVal > UniformLoss)
                                    || (double.IsFinite(StartLoss) && PeakLoss > StartLoss + SpikeMargin));
 
-    /// <summary>Reads RUN/metrics.csv (columns step, loss, lr, grad_norm, tok_per_s, elapsed_s, val_loss, param_norm; the last may be absent).</summary>
-    public static RunOutcome Read(StudyRun run, string dir)
+    /// <summary>
+    /// Reads RUN/metrics.csv (columns step, loss, lr, grad_norm, tok_per_s, elapsed_s, val_loss, param_norm; the last
+    /// may be absent). The best evaluation is the lowest, or with <paramref name="higherIsBetter"/> (an accuracy) the highest.
+    /// </summary>
+    public static RunOutcome Read(StudyRun run, string dir, bool higherIsBetter = false)
     {
         string path = Path.Combine(dir, MetricsWriter.FileName);
         var empty = new RunOutcome(run, RunStatus.Unfinished, 0, null, double.NaN, double.NaN, 0, 0, [], [], []);
@@ -78,7 +81,7 @@ internal sealed record RunOutcome(
         var peak = train.Length == 0 ? (Step: 0, Loss: double.NaN) : train.MaxBy(t => t.Loss);
         return new RunOutcome(run, status, steps, status == RunStatus.Diverged ? steps : null,
             status == RunStatus.Finished ? evalLoss[^1] : double.NaN,
-            evalLoss.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Min(),
+            higherIsBetter ? evalLoss.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max() : evalLoss.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Min(),
             D(last[5]), rate, evals.Select(c => D(c[0])).ToArray(), evals.Select(c => D(c[5])).ToArray(), evalLoss)
         {
             StartLoss = double.IsFinite(D(rows[0][1])) ? D(rows[0][1]) : double.NaN,

@@ -55,7 +55,7 @@ internal sealed class ShapesStudy : MeasurementStudy
     }
 
     /// <summary>Warm-up steps, measured rounds, and the seconds one measurement aims at (0: one step each).</summary>
-    public static (int Warmup, int Rounds, double TargetSeconds) Plan(bool quick) => quick ? (1, 3, 0) : (1, 5, 0.5);
+    public static (int Warmup, int Rounds, double TargetSeconds) Plan(bool quick) => quick ? (1, 3, 0) : (2, 11, 1.0);
 
     /// <summary>
     /// The batch on a device: 2 sequences of 256 tokens on the CPU (about a second per So400m step on two cores);

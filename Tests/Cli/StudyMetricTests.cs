@@ -49,4 +49,16 @@ public class StudyMetricTests
         Assert.That(RunColumns.Read(dir, "nothing").Values, Is.Empty);
         Assert.That(RunColumns.Read(Path.Combine(dir, "absent"), "param_norm").Values, Is.Empty);
     }
+
+    [Test]
+    public void BestEvaluation_IsTheHighestAccuracy_OrTheLowestLoss()
+    {
+        string dir = CliRunner.TempDir("best");
+        File.WriteAllLines(Path.Combine(dir, "metrics.csv"),
+            ["step,loss,lr,grad_norm,img_per_s,elapsed_s,accuracy", "1,2.3,0,1,10,0.1,0.4", "2,2.1,0,1,10,0.2,0.9", "3,2.0,0,1,10,0.3,0.8"]);
+        var run = new StudyRun("r", "g", "c", 1, 3, []);
+        Assert.That(RunOutcome.Read(run, dir, higherIsBetter: true).BestVal, Is.EqualTo(0.9));
+        Assert.That(RunOutcome.Read(run, dir).BestVal, Is.EqualTo(0.4));
+        Assert.That(RunOutcome.Read(run, dir, higherIsBetter: true).FinalVal, Is.EqualTo(0.8));
+    }
 }
