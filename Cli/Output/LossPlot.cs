@@ -54,7 +54,9 @@ internal static class LossPlot
 
     /// <summary>
     /// Round values between <paramref name="min"/> and <paramref name="max"/>: 1, 2, 5 per decade, or 1 to 9 if that
-    /// gives fewer than three, or else five values evenly spaced on the log axis, rounded to two digits.
+    /// gives fewer than three, or else five values evenly spaced on the log axis, rounded to two digits. An end of the
+    /// range more than 1.5x beyond the nearest tick gets a tick of its own (its value rounded to two digits), so the
+    /// top of a curve from 0.05 to 0.19 is labelled too.
     /// </summary>
     internal static IEnumerable<double> TickValues(double min, double max)
     {
@@ -63,8 +65,11 @@ internal static class LossPlot
         {
             var values = Enumerable.Range(low, high - low + 1)
                 .SelectMany(e => mantissas.Select(m => m * Math.Pow(10, e)))
-                .Where(v => v >= min * 0.999 && v <= max * 1.001).ToArray();
-            if (values.Length >= 3) return values;
+                .Where(v => v >= min * 0.999 && v <= max * 1.001).ToList();
+            if (values.Count < 3) continue;
+            if (values[0] / min > 1.5) values.Insert(0, RoundTwoDigits(min));
+            if (max / values[^1] > 1.5) values.Add(RoundTwoDigits(max));
+            return values;
         }
         double a = Math.Log10(min), b = Math.Log10(max);
         return Enumerable.Range(0, 5).Select(i => RoundTwoDigits(Math.Pow(10, a + (b - a) * i / 4))).Distinct();
