@@ -7,6 +7,7 @@ namespace DotGrad.Benchmarks;
 /// <summary><c>Linear(784, 512)</c>, ReLU, <c>Linear(512, 512)</c>, ReLU, <c>Linear(512, 10)</c>: [B, 784] -> [B, 10].</summary>
 public sealed class ReferenceMlp : Module<Tensor, Tensor>
 {
+    /// <summary>Input features (a flattened 28 x 28 image), hidden width and classes.</summary>
     public const int Inputs = 784, Hidden = 512, Classes = 10;
 
     public ReferenceMlp(Generator? generator = null, Device? device = null)
@@ -16,8 +17,11 @@ public sealed class ReferenceMlp : Module<Tensor, Tensor>
         Fc3 = AddModule("fc3", new Linear(Hidden, Classes, generator: generator, device: device));
     }
 
+    /// <summary>Linear(784, 512).</summary>
     public Linear Fc1 { get; }
+    /// <summary>Linear(512, 512).</summary>
     public Linear Fc2 { get; }
+    /// <summary>Linear(512, 10).</summary>
     public Linear Fc3 { get; }
 
     /// <summary>[B, 784] -> [B, 10] logits.</summary>

@@ -1,5 +1,4 @@
 // One training step of a reference model on one fixed batch: the unit the step benchmarks time and the tests check.
-using DotGrad.Autodiff;
 using DotGrad.Models;
 using DotGrad.Optim;
 

@@ -18,6 +18,7 @@ namespace DotGrad.Benchmarks;
 /// </summary>
 public sealed class ReferenceVit : Module<Tensor, Tensor>
 {
+    /// <summary>Image side, patch side, width, blocks, heads, MLP width and classes.</summary>
     public const int ImageSize = 28, Patch = 4, Width = 64, Depth = 4, Heads = 4, MlpHidden = 256, Classes = 10;
 
     /// <summary>Patches per image, 7 x 7.</summary>
@@ -38,13 +39,17 @@ public sealed class ReferenceVit : Module<Tensor, Tensor>
         Head = AddModule("head", new Linear(Width, Classes, generator: generator, device: device));
     }
 
+    /// <summary>Linear(16, 64) on each patch's pixels.</summary>
     public Linear PatchEmbed { get; }
     /// <summary>[1, 1, 64].</summary>
     public Tensor ClsToken { get; }
     /// <summary>[1, 50, 64]: row 0 is the class token's position.</summary>
     public Tensor PosEmbed { get; }
+    /// <summary>The 4 pre-norm, non-causal blocks.</summary>
     public ModuleList<TransformerBlock> Blocks { get; }
+    /// <summary>The final LayerNorm.</summary>
     public LayerNorm Norm { get; }
+    /// <summary>Linear(64, 10) on the class token.</summary>
     public Linear Head { get; }
 
     /// <summary>[B, 1, 28, 28] -> [B, 10].</summary>
