@@ -32,7 +32,8 @@ internal static class Engine
                 if (root.Count != 1)
                     throw new ArgumentException($"{op}: output {i} has shape {ShapeMath.Format(root.ShapeRef)}; a gradient can be created implicitly only for a " +
                                                 "one-element output, so pass one with the output's shape (e.g. Tensor.OnesLike(output))");
-                seed = Tensor.OnesLike(root);
+                using (Profiler.BackwardOf("Seed")) // a profiler shows the implicit gradient as a backward row of its own
+                    seed = Tensor.OnesLike(root);
             }
             else if (!seed.ShapeRef.SequenceEqual(root.ShapeRef))
                 throw new ArgumentException($"{op}: the gradient for output {i} has shape {ShapeMath.Format(seed.ShapeRef)} but the output has shape {ShapeMath.Format(root.ShapeRef)}");
@@ -60,7 +61,8 @@ internal static class Engine
                 throw new InvalidOperationException($"{op}: trying to backward through {fn.Name} a second time, but its graph was freed by the first backward; " +
                                                     "pass retainGraph: true to the first Backward (or Autograd.Grad) to keep it");
             if (fn.Hooks is { } hooks)
-                foreach (var hook in hooks) dOut = hook(dOut) ?? dOut;
+                using (Profiler.BackwardOf("Hook"))
+                    foreach (var hook in hooks) dOut = hook(dOut) ?? dOut;
             var inputs = fn.Inputs;
             var dInputs = BackwardOf(fn, dOut, op);
             if (dInputs.Length != inputs.Count)
@@ -92,6 +94,7 @@ internal static class Engine
     {
         try
         {
+            using var prof = Profiler.BackwardOf(fn.Name);
             return fn.Backward(dOut);
         }
         catch (ObjectDisposedException e)
@@ -105,6 +108,8 @@ internal static class Engine
     /// <summary>Adds a gradient for tensor <paramref name="t"/>: to its node's pending sum, or to a leaf's .Grad or captured slot.</summary>
     private static void Deliver(Tensor t, Tensor g, Dictionary<Function, Tensor> grads, IReadOnlyList<Tensor>? capture, Tensor?[] results, bool createGraph)
     {
+        // The sums of gradients run between nodes: a profiler shows them as one backward row of their own.
+        using var prof = Profiler.BackwardOf("AccumulateGrad");
         if (capture is not null)
             for (int i = 0; i < capture.Count; i++)
                 if (ReferenceEquals(capture[i], t) || (t.GradFn is not null && ReferenceEquals(capture[i].GradFn, t.GradFn)))

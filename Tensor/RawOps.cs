@@ -48,6 +48,7 @@ internal static class RawOps
 
     public static Tensor Unary<TOp>(Tensor x) where TOp : struct, IUnaryOperator<TOp>
     {
+        using var prof = Profiler.Op(TOp.Name, x.Count, x);
         CheckComputable(TOp.Name, x.DType);
         var dtype = x.DType == DType.Bool ? DType.Int32 : x.DType;
         if (dtype == DType.Int32 && !TOp.SupportsInt32) dtype = DType.Float32; // exp(int) is float, as in PyTorch
@@ -72,6 +73,7 @@ internal static class RawOps
         CheckSameDevice(TOp.Name, a, b);
         var dtype = BinaryDType<TOp>(a, b, floatOnly);
         var shape = ShapeMath.Broadcast(a.ShapeRef, b.ShapeRef, TOp.Name);
+        using var prof = Profiler.Op(TOp.Name, ShapeMath.Count(shape), a);
         using var ac = a.CastRaw(dtype);
         using var bc = b.CastRaw(dtype);
         using var ae = ac.ExpandRaw(shape);
@@ -86,6 +88,7 @@ internal static class RawOps
         CheckSameDevice(TOp.Name, a, b);
         var dtype = Promote(TOp.Name, a.DType, b.DType);
         var shape = ShapeMath.Broadcast(a.ShapeRef, b.ShapeRef, TOp.Name);
+        using var prof = Profiler.Op(TOp.Name, ShapeMath.Count(shape), a);
         using var ac = a.CastRaw(dtype);
         using var bc = b.CastRaw(dtype);
         using var ae = ac.ExpandRaw(shape);
@@ -103,6 +106,7 @@ internal static class RawOps
         CheckSameDevice("where", a, b);
         var dtype = Promote("where", a.DType, b.DType);
         var shape = ShapeMath.Broadcast(ShapeMath.Broadcast(condition.ShapeRef, a.ShapeRef, "where"), b.ShapeRef, "where");
+        using var prof = Profiler.Op("where", ShapeMath.Count(shape), a);
         using var ac = a.CastRaw(dtype);
         using var bc = b.CastRaw(dtype);
         using var ce = condition.ExpandRaw(shape);
@@ -143,6 +147,7 @@ internal static class RawOps
 
     public static Tensor Reduce<TOp>(Tensor x, int[]? dims, bool keepDim) where TOp : struct, IReduceOperator<TOp>
     {
+        using var prof = Profiler.Op(TOp.Name, x.Count, x);
         CheckComputable(TOp.Name, x.DType);
         var axes = ReductionAxes(TOp.Name, x.Rank, dims);
         using var input = x.CastRaw(x.DType == DType.Bool ? DType.Int32 : x.DType);
@@ -157,6 +162,7 @@ internal static class RawOps
 
     public static (Tensor Values, Tensor Indices) ArgReduce(string op, Tensor x, int dim, bool keepDim, bool max)
     {
+        using var prof = Profiler.Op(op, x.Count, x);
         CheckComputable(op, x.DType);
         using var input = x.CastRaw(x.DType == DType.Bool ? DType.Int32 : x.DType);
         using var source = AsRank1(input);
@@ -173,6 +179,7 @@ internal static class RawOps
 
     public static Tensor Softmax(Tensor x, int dim, bool log)
     {
+        using var prof = Profiler.Op(log ? "log_softmax" : "softmax", 5L * x.Count, x);
         string op = log ? "log_softmax" : "softmax";
         CheckFloating(op, x);
         using var source = AsRank1(x);
@@ -188,6 +195,7 @@ internal static class RawOps
     /// </summary>
     public static (Tensor Y, Tensor Mean, Tensor Rstd) LayerNorm(Tensor x, Tensor? weight, Tensor? bias, double eps)
     {
+        using var prof = Profiler.Op("layer_norm", 5L * x.Count, x);
         const string op = "layer_norm";
         CheckLayerNormOperands(op, x, weight, bias);
         if (!(eps >= 0)) throw new ArgumentException($"{op}: eps must be non-negative, got {eps}", nameof(eps));
@@ -205,6 +213,7 @@ internal static class RawOps
     public static (Tensor? Dx, Tensor? DWeight, Tensor? DBias) LayerNormBackward(Tensor dy, Tensor x, Tensor? weight, Tensor mean, Tensor rstd,
                                                                                 bool wantDx, bool wantDWeight, bool wantDBias)
     {
+        using var prof = Profiler.Op("layer_norm_backward", 5L * x.Count, x);
         const string op = "layer_norm_backward";
         CheckLayerNormOperands(op, x, weight, null);
         CheckSameDevice(op, x, dy);
@@ -259,6 +268,7 @@ internal static class RawOps
         using var Be = B.ExpandRaw([.. batch, K, N]);
         var C = Tensor.Empty([.. batch, M, N], dtype, a.Device);
         int batchCount = ShapeMath.Count(batch);
+        using var prof = Profiler.Op(op, 2L * batchCount * M * N * K, a);
         using var C3 = C.AsStrided([batchCount, M, N], [M * N, N, 1], 0);
         // A weight shared by the whole batch ([B, T, C] @ [C, D]): one tall GEMM [B*T, C] @ [C, D] beats B small ones.
         if (batchCount > 1 && Be.StridesRef[..^2].All(s => s == 0) && FoldRows(Ae) is { } tall)
@@ -306,6 +316,7 @@ internal static class RawOps
     /// <summary>Copies <paramref name="src"/> into the view <paramref name="dst"/>, broadcasting and converting the dtype.</summary>
     public static void CopyInto(Tensor dst, Tensor src, string op)
     {
+        using var prof = Profiler.Op(op, null, dst);
         CheckSameDevice(op, dst, src);
         if (!ShapeMath.CanBroadcastTo(src.ShapeRef, dst.ShapeRef))
             throw new ArgumentException($"{op}: a value of shape {ShapeMath.Format(src.ShapeRef)} cannot be broadcast to the target shape {ShapeMath.Format(dst.ShapeRef)}");
@@ -315,6 +326,7 @@ internal static class RawOps
 
     public static Tensor IndexSelect(Tensor x, int dim, Tensor index)
     {
+        using var prof = Profiler.Op("index_select", null, x);
         const string op = "index_select";
         CheckSameDevice(op, x, index);
         if (index.DType != DType.Int32) throw new ArgumentException($"{op}: expected an Int32 index, got {index.DType}");
@@ -340,6 +352,7 @@ internal static class RawOps
 
     public static Tensor Gather(Tensor x, int dim, Tensor index)
     {
+        using var prof = Profiler.Op("gather", null, x);
         const string op = "gather";
         CheckSameDevice(op, x, index);
         if (index.DType != DType.Int32) throw new ArgumentException($"{op}: expected an Int32 index, got {index.DType}");
@@ -353,6 +366,7 @@ internal static class RawOps
     /// <summary>Out of place: a copy of x with src added at the indexed positions (<c>torch.scatter_add</c>).</summary>
     public static Tensor ScatterAdd(Tensor x, int dim, Tensor index, Tensor src)
     {
+        using var prof = Profiler.Op("scatter_add", null, x);
         const string op = "scatter_add";
         CheckSameDevice(op, x, index);
         CheckSameDevice(op, x, src);

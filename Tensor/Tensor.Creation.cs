@@ -48,7 +48,8 @@ public sealed partial class Tensor
     public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32, Device? device = null)
     {
         var y = Empty(CheckShape(shape, "full"), dtype, device ?? DefaultDevice);
-        y.Backend.Fill(y.Data, value);
+        using (Profiler.Op("fill", null, y))
+            y.Backend.Fill(y.Data, value);
         return y;
     }
 
@@ -198,7 +199,8 @@ public sealed partial class Tensor
         var gen = generator ?? Generator.Default;
         var y = Empty(shape, dtype, device ?? DefaultDevice);
         ulong offset = gen.Advance(y.Count);
-        y.Backend.FillRandom(y.Data, kind, a, b, gen.Seed, offset);
+        using (Profiler.Op("random", null, y))
+            y.Backend.FillRandom(y.Data, kind, a, b, gen.Seed, offset);
         return y;
     }
 

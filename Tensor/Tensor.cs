@@ -137,7 +137,8 @@ public sealed partial class Tensor : IDisposable
     internal Tensor CopyRaw()
     {
         var y = Empty(_shape, DType, Device);
-        Backend.Copy(Data, y.Data);
+        using (Profiler.Op("copy", null, this))
+            Backend.Copy(Data, y.Data);
         return y;
     }
 
@@ -149,7 +150,8 @@ public sealed partial class Tensor : IDisposable
     {
         if (dtype == DType) return AsStrided(_shape, _strides, Offset);
         var y = Empty(_shape, dtype, Device);
-        Backend.Copy(Data, y.Data);
+        using (Profiler.Op("cast", null, this))
+            Backend.Copy(Data, y.Data);
         return y;
     }
 

@@ -51,7 +51,7 @@ internal static class TrainCommand
             (null, { } branch) => PrepareBranch(context, o, p, branch, switches, device),
             _ => PrepareFresh(context, o, p, kind, switches, device),
         };
-        run = run with { LogEvery = logEvery ?? Math.Max(1, run.Settings.Steps / 20) };
+        run = run with { LogEvery = logEvery ?? Math.Max(1, run.Settings.Steps / 20), Profile = p.GetValue(o.Profile) };
 
         using var modelScope = run.Model;
         using var optimizerScope = run.Optimizer;
@@ -296,6 +296,13 @@ internal static class TrainCommand
         w.WriteLine($"metrics   {r.MetricsPath}");
         w.WriteLine($"plot      {r.PlotPath}");
         w.WriteLine($"checkpoint {r.CheckpointDir}");
+        if (r.Profile is ({ } table, { } csvPath))
+        {
+            w.WriteLine($"profile   {csvPath}");
+            w.Write(table);
+        }
+        else if (run.Profile)
+            w.WriteLine("profile   none: --profile skips the first step (a warm-up), and this run had no other");
         if (run.Task is ILanguageTask lt)
         {
             string prompt = $"'{lt.SuggestedPrompt.Replace("'", "")}'" + (run.Task is SortTask ? " --temperature 0" : "");

@@ -89,6 +89,11 @@ internal sealed class TrainOptions
     };
     public readonly Option<int?> EvalEvery = new("--eval-every") { Description = "Evaluate every N steps (0: only at the end)" };
     public readonly Option<int?> SaveEvery = new("--save-every") { Description = "Write a checkpoint every N steps (0 default: only at the end)" };
+    public readonly Option<bool> Profile = new("--profile")
+    {
+        Description = "Profile the training steps after the first (a warm-up): print a table of ops (calls, time, share, GFLOP/s; forward " +
+                      "and backward) and the memory peak at the end, and write it as profile.csv in the run directory",
+    };
     public readonly Option<int?> LogEvery = new("--log-every") { Description = "Without a terminal: print a progress line every N steps (default steps/20)" };
 
     public IEnumerable<Option> All() =>
@@ -96,6 +101,6 @@ internal sealed class TrainOptions
         Task, Text, Mnist, Labels, TrainExamples, Digits, Context, Optimizer, Lr, WeightDecay, HeadWeightDecay, Schedule, Warmup, Cooldown, Clip, Agc,
         Sm3Momentum, DualizedTargets, DualizedVectors, DualizedFan, ZLoss, Steps, Batch, Seed,
         Width, Depth, Heads, KvHeads, MlpHidden, TokenMlpHidden, Patch, Norm, NormKind, Parallel, Residual, Mlp, Activation, Positions, Rope, Head,
-        QkNorm, LogitCap, AttnLogitCap, NoBias, Dualized, Mixer, MixerHeads, ReZero, Device, Out, Resume, Branch, EvalEvery, SaveEvery, LogEvery,
+        QkNorm, LogitCap, AttnLogitCap, NoBias, Dualized, Mixer, MixerHeads, ReZero, Device, Out, Resume, Branch, EvalEvery, SaveEvery, LogEvery, Profile,
     ];
 }

@@ -33,11 +33,18 @@ internal sealed record TrainingRun(
     int LogEvery)
 {
     public string? MetricsFrom { get; init; }
+
+    /// <summary>Profile the training steps after the first (a warm-up): the table is printed and written as profile.csv.</summary>
+    public bool Profile { get; init; }
 }
 
 /// <summary>What a finished run reports; <see cref="PeakBytes"/> is the most device memory tensors held at once during the training steps.</summary>
 internal sealed record TrainResult(int Steps, double FinalLoss, Evaluation Evaluation, TimeSpan Elapsed, double Throughput,
-                                   string CheckpointDir, string MetricsPath, string PlotPath, long PeakBytes);
+                                   string CheckpointDir, string MetricsPath, string PlotPath, long PeakBytes)
+{
+    /// <summary>With --profile: the profiler's table of the steps after the first, and the path of its profile.csv.</summary>
+    public (string Table, string CsvPath)? Profile { get; init; }
+}
 
 internal static class Trainer
 {
@@ -74,8 +81,10 @@ internal static class Trainer
         var backend = Backend.For(run.Device);
         backend.ResetPeakMemoryStats();
         long trainPeak = 0;
+        Profiler? profiler = null;
         Evaluation EvaluateAside(bool final)
         {
+            using var notProfiled = Profiler.Suspend();
             trainPeak = Math.Max(trainPeak, backend.Memory.PeakLiveBytes);
             var evaluation = Evaluate(task, model, run.Device, final);
             backend.ResetPeakMemoryStats();
@@ -83,12 +92,20 @@ internal static class Trainer
         }
 
         using (var metrics = new MetricsWriter(metricsPath, unit, metric, run.StartStep, run.MetricsFrom))
+        try
         {
             string title = $"{task.Name} · {run.ModelKind} · {s.Optimizer}";
             TrainingProgress.Run(context, title, run.StartStep, s.Steps, run.LogEvery, sink =>
             {
                 for (int step = run.StartStep; step < s.Steps; step++)
                 {
+                    if (run.Profile && step == run.StartStep + 1)
+                    {
+                        // The first step warms up (pools, lazily built kernels); the profiler starts with the second.
+                        // Starting it restarts the device's peak statistics, so the training peak takes what they saw.
+                        trainPeak = Math.Max(trainPeak, backend.Memory.PeakLiveBytes);
+                        profiler = Profiler.Start(run.Device);
+                    }
                     var started = clock.Elapsed;
                     double lr = optimizer.CurrentLr(optimizer.ParamGroups[0]), norm, paramNorm;
                     using (var scope = Tensor.NewDisposeScope())
@@ -130,15 +147,22 @@ internal static class Trainer
                         eval = e.Value;
                         sink.Note($"step {done}: {e.Summary}");
                     }
-                    metrics.Write(new MetricsRow(done, lastLoss, lr, norm, throughput, Elapsed().TotalSeconds, eval, paramNorm));
+                    using (Profiler.Suspend())
+                        metrics.Write(new MetricsRow(done, lastLoss, lr, norm, throughput, Elapsed().TotalSeconds, eval, paramNorm));
                     sink.Step(new StepReport(done, s.Steps, lastLoss, lr, throughput, unit, Elapsed(), TimeSpan.FromSeconds(stepSeconds * (s.Steps - done))));
                     if (s.SaveEvery > 0 && done % s.SaveEvery == 0 && done != s.Steps)
                     {
-                        lastCheckpoint = Checkpoint.Save(run.RunDir, State(run, done, Elapsed(), lastLoss, null), model, optimizer);
+                        using (Profiler.Suspend())
+                            lastCheckpoint = Checkpoint.Save(run.RunDir, State(run, done, Elapsed(), lastLoss, null), model, optimizer);
                         sink.Note($"step {done}: checkpoint {lastCheckpoint}");
                     }
                 }
+                profiler?.Dispose();
             });
+        }
+        finally
+        {
+            profiler?.Dispose();
         }
 
         var elapsed = Elapsed();
@@ -150,7 +174,19 @@ internal static class Trainer
         LossPlot.Save(plotPath, $"dotgrad train: {task.Name}, {run.ModelKind}, {s.Optimizer} (lr {s.Lr:G3}, {s.Schedule})",
                       [new LossCurve($"{task.Name} {s.Optimizer}", steps, losses)]);
         double rate = double.IsNaN(stepSeconds) ? 0 : s.Batch * perExample / stepSeconds;
-        return new TrainResult(s.Steps, lastLoss, final, elapsed, rate, lastCheckpoint, metricsPath, plotPath, peakBytes);
+        return new TrainResult(s.Steps, lastLoss, final, elapsed, rate, lastCheckpoint, metricsPath, plotPath, peakBytes)
+        {
+            Profile = profiler is null ? null : (profiler.Table(), WriteProfile(run.RunDir, profiler)),
+        };
+    }
+
+    /// <summary>The profiler's rows as profile.csv in the run directory, written atomically; returns its path.</summary>
+    private static string WriteProfile(string runDir, Profiler profiler)
+    {
+        string path = Path.Combine(runDir, "profile.csv");
+        File.WriteAllText(path + ".tmp", profiler.Csv());
+        File.Move(path + ".tmp", path, overwrite: true);
+        return path;
     }
 
     /// <summary>
