@@ -101,13 +101,19 @@ internal sealed class DualizedStudy : TrainingStudy
         var curves = new Dictionary<string, (double[], double[])>();
         foreach (var c in results.Configs)
         {
-            var runs = (c.Finite.Length > 0 ? c.Finite : c.Runs).Select(r => RunColumns.Read(Path.Combine(root, r.Run.Name), "param_norm"))
-                                                                  .Where(x => x.Values.Length > 0).ToArray();
+            var runs = (c.Finite.Length > 0 ? c.Finite : c.Runs).Select(Norms).Where(x => x.Values.Length > 0).ToArray();
             if (runs.Length == 0) continue;
             int n = runs.Min(r => r.Values.Length);
             curves[c.Config] = (runs[0].Steps[..n], Enumerable.Range(0, n).Select(i => runs.Average(r => r.Values[i])).ToArray());
         }
         return new NormCurves(curves);
+
+        // A run's param_norm column as RunOutcome read it from metrics.csv, without the rows that have none (NaN).
+        static (double[] Steps, double[] Values) Norms(RunOutcome r)
+        {
+            var keep = Enumerable.Range(0, r.ParamNorm.Length).Where(i => double.IsFinite(r.ParamNorm[i])).ToArray();
+            return (keep.Select(i => r.RowSteps[i]).ToArray(), keep.Select(i => r.ParamNorm[i]).ToArray());
+        }
     }
 
     public override string? Sections(StudyResults r, StudyOptions o, string root)

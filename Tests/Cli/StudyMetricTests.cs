@@ -1,6 +1,5 @@
 // What a training study compares by: a loss (lower is better, printed in nats) or an accuracy (higher is better,
-// printed in percent and points); the comparison against a baseline turns around with it. A column of metrics.csv is
-// found by its header name.
+// printed in percent and points); the comparison against a baseline turns around with it.
 using DotGrad.Cli.Study;
 
 namespace DotGrad.Tests.Cli;
@@ -35,19 +34,6 @@ public class StudyMetricTests
         Assert.That(StudyMetric.TestAccuracy.FormatDelta(-0.0123), Is.EqualTo("-1.23 points"));
         Assert.That(StudyMetric.TestAccuracy.Plotted(0.98), Is.EqualTo(0.02).Within(1e-12), "figures draw the error");
         Assert.That(StudyMetric.TextLoss.Format(double.NaN), Is.EqualTo("-"));
-    }
-
-    [Test]
-    public void RunColumns_FindsAColumnByName_AndSkipsEmptyCells()
-    {
-        string dir = CliRunner.TempDir("columns");
-        File.WriteAllLines(Path.Combine(dir, "metrics.csv"),
-            ["step,loss,lr,grad_norm,img_per_s,elapsed_s,accuracy,param_norm", "1,2.3,0,1,10,0.1,,5.5", "2,2.1,0,1,10,0.2,0.5,", "3,2.0,0,1,10,0.3,0.6,6.5"]);
-        var (steps, values) = RunColumns.Read(dir, "param_norm");
-        Assert.That(steps, Is.EqualTo(new[] { 1.0, 3.0 }));
-        Assert.That(values, Is.EqualTo(new[] { 5.5, 6.5 }));
-        Assert.That(RunColumns.Read(dir, "nothing").Values, Is.Empty);
-        Assert.That(RunColumns.Read(Path.Combine(dir, "absent"), "param_norm").Values, Is.Empty);
     }
 
     [Test]
