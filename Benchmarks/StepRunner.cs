@@ -41,6 +41,7 @@ internal static class StepRunner
         CpuBackend.MaxThreads = threads;
         using var step = ReferenceSteps.Create(name);
         for (int i = 0; i < warmup; i++) step.Step();
+        long systemBefore = DotGrad.Backends.HostAllocator.SystemAllocations;
         var times = new double[steps];
         double loss = 0;
         for (int i = 0; i < steps; i++)
@@ -58,7 +59,8 @@ internal static class StepRunner
             $"{gflops:F1} GFLOP/s = {100 * gflops / peak:F1}% of the {peak:F1} GFLOP/s FMA peak; last loss {loss:F4}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"peak resident memory (VmHWM) {PeakRssMiB():F0} MiB; host pool: {DotGrad.Backends.HostAllocator.PeakLiveBytes / 1048576.0:F0} MiB peak live, " +
-            $"{DotGrad.Backends.HostAllocator.PooledBytes / 1048576.0:F0} MiB pooled now"));
+            $"{DotGrad.Backends.HostAllocator.PooledBytes / 1048576.0:F0} MiB pooled now, " +
+            $"{DotGrad.Backends.HostAllocator.SystemAllocations - systemBefore} blocks from the OS during the timed steps"));
         if (profile)
         {
             using var prof = Profiler.Start();
