@@ -1,5 +1,6 @@
 // The backward pass: order the graph without recursion, seed the outputs, call each node's Backward once all of its
-// consumers have contributed, accumulate with +=, check every gradient's shape, and free the graph.
+// consumers have contributed, accumulate with +=, check every gradient's shape, free the graph, and (inside a dispose
+// scope) free each gradient temporary as soon as nothing needs it.
 using DotGrad.Backends;
 
 namespace DotGrad.Autodiff;
@@ -18,6 +19,8 @@ internal static class Engine
             throw new ArgumentException($"{op}: got {roots.Count} outputs but {seeds.Count} gradients for them");
         var results = new Tensor?[capture?.Count ?? 0];
         var grads = new Dictionary<Function, Tensor>(ReferenceEqualityComparer.Instance);
+        // Without a scope the gradients are the GC's, as before; under createGraph they are part of a graph the user keeps.
+        var owned = !createGraph && DisposeScope.Current is not null ? new Ownership() : null;
 
         using var mode = Autograd.SetEnabled(createGraph);
         for (int i = 0; i < roots.Count; i++)
@@ -34,10 +37,11 @@ internal static class Engine
                                                 "one-element output, so pass one with the output's shape (e.g. Tensor.OnesLike(output))");
                 using (Profiler.BackwardOf("Seed")) // a profiler shows the implicit gradient as a backward row of its own
                     seed = Tensor.OnesLike(root);
+                owned?.Adopt(seed);
             }
             else if (!seed.ShapeRef.SequenceEqual(root.ShapeRef))
                 throw new ArgumentException($"{op}: the gradient for output {i} has shape {ShapeMath.Format(seed.ShapeRef)} but the output has shape {ShapeMath.Format(root.ShapeRef)}");
-            Deliver(root, seed, grads, capture, results, createGraph);
+            Deliver(root, seed, grads, capture, results, createGraph, owned);
         }
 
         // Kahn's algorithm on the reachable graph: a node runs once every consumer has handed it its share.
@@ -62,9 +66,13 @@ internal static class Engine
                                                     "pass retainGraph: true to the first Backward (or Autograd.Grad) to keep it");
             if (fn.Hooks is { } hooks)
                 using (Profiler.BackwardOf("Hook"))
-                    foreach (var hook in hooks) dOut = hook(dOut) ?? dOut;
+                    foreach (var hook in hooks)
+                    {
+                        owned?.Disown(dOut); // a hook may keep what it is given
+                        dOut = hook(dOut) ?? dOut;
+                    }
             var inputs = fn.Inputs;
-            var dInputs = BackwardOf(fn, dOut, op);
+            var dInputs = owned is null ? BackwardOf(fn, dOut, op) : BackwardInScope(fn, dOut, op, owned);
             if (dInputs.Length != inputs.Count)
                 throw new InvalidOperationException($"{op}: {fn.Name}.Backward returned {dInputs.Length} gradients for {inputs.Count} inputs");
             for (int k = 0; k < inputs.Count; k++)
@@ -77,9 +85,16 @@ internal static class Engine
                     if (!g.ShapeRef.SequenceEqual(input.ShapeRef))
                         throw new InvalidOperationException($"{op}: {fn.Name}.Backward gave input {k} a gradient of shape {ShapeMath.Format(g.ShapeRef)}, " +
                                                             $"but the input has shape {ShapeMath.Format(input.ShapeRef)}");
-                    Deliver(input, g, grads, capture, results, createGraph);
+                    Deliver(input, g, grads, capture, results, createGraph, owned);
                 }
                 if (input.GradFn is { } prev && --pending[prev] == 0) ready.Push(prev);
+            }
+            if (owned is not null)
+            {
+                // dOut has been used; what this backward made and no pending sum holds is done with too.
+                owned.Drop(dOut);
+                foreach (var g in dInputs)
+                    if (g is not null) owned.DisposeIfUnheld(g);
             }
             if (!retainGraph) fn.Release();
         }
@@ -105,25 +120,64 @@ internal static class Engine
         }
     }
 
+    /// <summary>
+    /// Runs a node's backward in a nested dispose scope, so the temporaries it makes die as it returns; the gradients it
+    /// returns move out to the caller's scope and become the engine's to free. A returned tensor made before (dOut
+    /// itself, a saved tensor) stays where it was and keeps its owner.
+    /// </summary>
+    private static Tensor?[] BackwardInScope(Function fn, Tensor dOut, string op, Ownership owned)
+    {
+        using var scope = Tensor.NewDisposeScope();
+        var dInputs = BackwardOf(fn, dOut, op);
+        foreach (var g in dInputs)
+            if (g is not null && ReferenceEquals(g.OwningDisposeScope, scope))
+            {
+                scope.MoveToOuter(g);
+                owned.Adopt(g);
+            }
+        return dInputs;
+    }
+
     /// <summary>Adds a gradient for tensor <paramref name="t"/>: to its node's pending sum, or to a leaf's .Grad or captured slot.</summary>
-    private static void Deliver(Tensor t, Tensor g, Dictionary<Function, Tensor> grads, IReadOnlyList<Tensor>? capture, Tensor?[] results, bool createGraph)
+    private static void Deliver(Tensor t, Tensor g, Dictionary<Function, Tensor> grads, IReadOnlyList<Tensor>? capture, Tensor?[] results, bool createGraph,
+                                Ownership? owned)
     {
         // The sums of gradients run between nodes: a profiler shows them as one backward row of their own.
         using var prof = Profiler.BackwardOf("AccumulateGrad");
         if (capture is not null)
             for (int i = 0; i < capture.Count; i++)
                 if (ReferenceEquals(capture[i], t) || (t.GradFn is not null && ReferenceEquals(capture[i].GradFn, t.GradFn)))
+                {
+                    owned?.Disown(g); // returned to the caller
                     results[i] = results[i] is null ? g : results[i]! + g;
+                }
 
         if (t.GradFn is { } fn)
         {
-            grads[fn] = grads.TryGetValue(fn, out var acc) ? acc + g : g;
+            if (grads.TryGetValue(fn, out var acc))
+            {
+                var sum = acc + g;
+                owned?.Adopt(sum);
+                owned?.Hold(sum);
+                owned?.Drop(acc); // g itself is freed by its producer's step, if no other sum holds it
+                grads[fn] = sum;
+            }
+            else
+            {
+                owned?.Hold(g);
+                grads[fn] = g;
+            }
             return;
         }
         // A leaf: its own hooks see (and may replace) the gradient before it is accumulated.
         if (t.LeafHooks is { } hooks)
-            foreach (var hook in hooks) g = hook(g) ?? g;
+            foreach (var hook in hooks)
+            {
+                owned?.Disown(g); // a hook may keep what it is given
+                g = hook(g) ?? g;
+            }
         if (capture is not null) return;
+        // Without createGraph .Grad becomes a detached view of g (or a new sum), so freeing g later leaves .Grad's storage alive.
         t.AccumulateGrad(g, createGraph);
     }
 
@@ -145,5 +199,47 @@ internal static class Engine
             }
         }
         return count;
+    }
+
+    /// <summary>
+    /// The gradients only the engine can reach (the implicit seed, what a backward made, the partial sums), each with how
+    /// many pending sums hold it; one is disposed when it is done with and no sum holds it. Anything handed to the user
+    /// (a hook's argument, an Autograd.Grad result) is disowned and never disposed here; tensors the engine did not
+    /// make (seeds passed in, saved tensors, leaves) are never owned in the first place.
+    /// </summary>
+    private sealed class Ownership
+    {
+        private readonly Dictionary<Tensor, int> _holders = new(ReferenceEqualityComparer.Instance);
+
+        public void Adopt(Tensor t) => _holders.TryAdd(t, 0);
+
+        public void Disown(Tensor t) => _holders.Remove(t);
+
+        public void Hold(Tensor t)
+        {
+            if (_holders.TryGetValue(t, out int n)) _holders[t] = n + 1;
+        }
+
+        /// <summary>One holder lets go; the last one frees the tensor.</summary>
+        public void Drop(Tensor t)
+        {
+            if (!_holders.TryGetValue(t, out int n)) return;
+            if (n > 1) _holders[t] = n - 1;
+            else
+            {
+                _holders.Remove(t);
+                t.Dispose();
+            }
+        }
+
+        /// <summary>Frees a tensor no pending sum holds (used once, or not at all).</summary>
+        public void DisposeIfUnheld(Tensor t)
+        {
+            if (_holders.TryGetValue(t, out int n) && n == 0)
+            {
+                _holders.Remove(t);
+                t.Dispose();
+            }
+        }
     }
 }

@@ -296,6 +296,8 @@ public class DisposeScopeTests
             using var scope = Tensor.NewDisposeScope();
             foreach (var p in model.Parameters) p.ZeroGrad();  // disposes the previous step's gradients
             var loss = model.Loss(tokens, targets);
+            // Counted after the forward too: the backward frees its own temporaries, but every activation is live here.
+            peakLiveBuffers = Math.Max(peakLiveBuffers, Memory(device).LiveBuffers);
             loss.Backward();
             using (AG.NoGrad())
                 foreach (var p in model.Parameters)
@@ -312,7 +314,9 @@ public class DisposeScopeTests
             Assert.That(after[step].LiveBytes, Is.EqualTo(after[warmup].LiveBytes), $"live bytes after step {step} vs step {warmup} ({after[step]} vs {after[warmup]})");
         }
         // Each step allocated far more than it kept (so the flat line is the scope's doing, not an idle loop), and learned.
-        Assert.That(peakLiveBuffers, Is.GreaterThan(after[warmup].LiveBuffers + 100));
+        // The backward frees its own temporaries as it goes (Engine), so what the scope has left to free is the forward's
+        // activations: about 60 buffers in this model, where backward's temporaries used to add 40 more.
+        Assert.That(peakLiveBuffers, Is.GreaterThan(after[warmup].LiveBuffers + 50));
         Assert.That(losses[steps], Is.LessThan(losses[1] / 2), $"loss went from {losses[1]} to {losses[steps]}");
         TestContext.Out.WriteLine($"{device}: loss {losses[1]:F4} -> {losses[steps]:F4}; after step {warmup}: {after[warmup]}; " +
                                   $"after step {steps}: {after[steps]}; peak during a step: {peakLiveBuffers} live buffers");
