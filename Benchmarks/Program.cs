@@ -3,5 +3,6 @@
 using BenchmarkDotNet.Running;
 
 if (args.Length > 0 && args[0] == "steps") return DotGrad.Benchmarks.StepRunner.Run(args[1..]);
+if (args.Length > 0 && args[0] == "threshold") return DotGrad.Benchmarks.ThresholdProbe.Run();
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -27,7 +27,7 @@ public sealed unsafe partial class CpuBackend
             nint ia = (nint)pa, ib = (nint)pb, ic = (nint)pc;
             if (acrossBatch)
             {
-                Parallel.For(0, batch, new ParallelOptions { MaxDegreeOfParallelism = threads }, i => One((T*)ia, (T*)ib, (T*)ic, i, 1));
+                WorkerPool.Run(batch, threads, i => One((T*)ia, (T*)ib, (T*)ic, i, 1));
             }
             else
             {

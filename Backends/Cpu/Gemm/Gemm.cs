@@ -107,8 +107,7 @@ internal static unsafe partial class Gemm
 
         // Pointers travel into the lambda as integers.
         nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
-        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-        Parallel.For(0, threads, options, t =>
+        WorkerPool.Run(threads, threads, t =>
         {
             int start = (int)((long)units * t / threads) * unit;
             int end = Math.Min((int)((long)units * (t + 1) / threads) * unit, extent);
