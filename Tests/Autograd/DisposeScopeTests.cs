@@ -312,7 +312,8 @@ public class DisposeScopeTests
             Assert.That(after[step].LiveBytes, Is.EqualTo(after[warmup].LiveBytes), $"live bytes after step {step} vs step {warmup} ({after[step]} vs {after[warmup]})");
         }
         // Each step allocated far more than it kept (so the flat line is the scope's doing, not an idle loop), and learned.
-        Assert.That(peakLiveBuffers, Is.GreaterThan(after[warmup].LiveBuffers + 100));
+        // (About 90 buffers above the kept ones at the peak: the fused attention keeps no score or probability tensors.)
+        Assert.That(peakLiveBuffers, Is.GreaterThan(after[warmup].LiveBuffers + 50));
         Assert.That(losses[steps], Is.LessThan(losses[1] / 2), $"loss went from {losses[1]} to {losses[steps]}");
         TestContext.Out.WriteLine($"{device}: loss {losses[1]:F4} -> {losses[steps]:F4}; after step {warmup}: {after[warmup]}; " +
                                   $"after step {steps}: {after[steps]}; peak during a step: {peakLiveBuffers} live buffers");
