@@ -17,8 +17,23 @@ public static partial class Functional
     /// (PyTorch's bool attn_mask); a float mask is added to the logits. Masked logits are -inf before a stable
     /// softmax, so a query with every key masked gets NaN, as in PyTorch's math implementation. Unlike PyTorch, a mask
     /// may be combined with <paramref name="causal"/> (both apply).</para>
+    /// <para>Without a mask, and with q, k and v of the same batch dims, this runs <see cref="Functions.AttentionFused"/>:
+    /// one backend kernel per direction, which keeps no [..., Tq, Tk] tensor for the backward. Its result then lies in
+    /// memory as [..., Tq, H, Dv] (H the last batch dim) and is returned as the view [..., H, Tq, Dv], so merging the
+    /// heads back is free (PyTorch's flash kernel returns the same layout). <see cref="ScaledDotProductAttentionComposite"/>
+    /// is the same math from primitives.</para>
     /// </summary>
-    public static Tensor ScaledDotProductAttention(Tensor q, Tensor k, Tensor v, bool causal = false, Tensor? mask = null, double? scale = null)
+    public static Tensor ScaledDotProductAttention(Tensor q, Tensor k, Tensor v, bool causal = false, Tensor? mask = null, double? scale = null) =>
+        AttentionFromArguments(q, k, v, causal, mask, scale, fused: true);
+
+    /// <summary>
+    /// <see cref="ScaledDotProductAttention"/> written from primitives (matmul, scale, where, softmax, matmul): the
+    /// readable definition and the oracle for the fused version. Same arguments, shapes and results (to rounding).
+    /// </summary>
+    public static Tensor ScaledDotProductAttentionComposite(Tensor q, Tensor k, Tensor v, bool causal = false, Tensor? mask = null, double? scale = null) =>
+        AttentionFromArguments(q, k, v, causal, mask, scale, fused: false);
+
+    private static Tensor AttentionFromArguments(Tensor q, Tensor k, Tensor v, bool causal, Tensor? mask, double? scale, bool fused)
     {
         const string op = "scaled_dot_product_attention";
         ArgumentNullException.ThrowIfNull(q);
@@ -34,6 +49,10 @@ public static partial class Functional
             throw new ArgumentException($"{op}: q and k must share the last dim D, got q {Fmt(q.ShapeRef)} and k {Fmt(k.ShapeRef)}", nameof(k));
         if (v.ShapeRef[^2] != Tk)
             throw new ArgumentException($"{op}: k and v must have the same number of keys (dim -2), got k {Fmt(k.ShapeRef)} and v {Fmt(v.ShapeRef)}", nameof(v));
+
+        var batch = q.ShapeRef[..^2];
+        if (fused && mask is null && k.ShapeRef[..^2].SequenceEqual(batch) && v.ShapeRef[..^2].SequenceEqual(batch))
+            return Functions.AttentionFused.Apply(q, k, v, scale ?? 1.0 / Math.Sqrt(D), causal); // [..., Tq, Dv]
 
         var scores = q.MatMul(k.MT) * (scale ?? 1.0 / Math.Sqrt(D)); // [..., Tq, Tk]
         var negInf = Tensor.Scalar(double.NegativeInfinity, q.DType, q.Device);
@@ -62,7 +81,15 @@ public static partial class Functional
     [GradChecks]
     internal static OpChecks AttentionChecks() => OpChecks.Composite("nn")
         .Op("attention", x => ScaledDotProductAttention(x[0], x[1], x[2]), d => d.AttentionSample(),
-            uses: [typeof(Functions.MatMul), typeof(Functions.Softmax)])
+            uses: [typeof(Functions.AttentionFused)])
         .Op("attention_causal", x => ScaledDotProductAttention(x[0], x[1], x[2], causal: true), d => d.AttentionSample(),
+            uses: [typeof(Functions.AttentionFused)])
+        .Op("attention_heads", x => ScaledDotProductAttention(x[0], x[1], x[2], scale: 0.7), d => d.AttentionSample(heads: true),
+            uses: [typeof(Functions.AttentionFused)])
+        .Op("attention_heads_causal", x => ScaledDotProductAttention(x[0], x[1], x[2], causal: true), d => d.AttentionSample(heads: true),
+            uses: [typeof(Functions.AttentionFused)])
+        .Op("attention_composite", x => ScaledDotProductAttentionComposite(x[0], x[1], x[2]), d => d.AttentionSample(),
+            uses: [typeof(Functions.MatMul), typeof(Functions.Softmax)])
+        .Op("attention_composite_causal", x => ScaledDotProductAttentionComposite(x[0], x[1], x[2], causal: true), d => d.AttentionSample(),
             uses: [typeof(Functions.MatMul), typeof(Functions.Softmax), typeof(Functions.Where)]);
 }

@@ -235,10 +235,16 @@ internal sealed class SampleDraw
         return new([In(Uniform(s, -2, 2)), In(Uniform(s, -2, 2))]);
     }
 
-    /// <summary>q [B, T, D], k [B, T, D], v [B, T, Dv] with small sizes.</summary>
-    public OpSample AttentionSample()
+    /// <summary>
+    /// q [B, T, D], k [B, T, D], v [B, T, Dv] with small sizes; with <paramref name="heads"/>, q [B, H, Tq, D],
+    /// k [B, H, Tk, D], v [B, H, Tk, Dv] with Tq and Tk drawn apart (so either may be the longer).
+    /// </summary>
+    public OpSample AttentionSample(bool heads = false)
     {
         int b = _rng.Next(1, 3), t = _rng.Next(1, 4), d = _rng.Next(1, 4), dv = _rng.Next(1, 3);
-        return new([In(Uniform([b, t, d], -1, 1)), In(Uniform([b, t, d], -1, 1)), In(Uniform([b, t, dv], -1, 1))]);
+        if (!heads)
+            return new([In(Uniform([b, t, d], -1, 1)), In(Uniform([b, t, d], -1, 1)), In(Uniform([b, t, dv], -1, 1))]);
+        int h = _rng.Next(1, 3), tk = _rng.Next(1, 4);
+        return new([In(Uniform([b, h, t, d], -1, 1)), In(Uniform([b, h, tk, d], -1, 1)), In(Uniform([b, h, tk, dv], -1, 1))]);
     }
 }

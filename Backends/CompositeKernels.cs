@@ -111,6 +111,110 @@ public sealed class CompositeKernels(IBackend backend) : IFusedKernels
         backend.Binary<MulOp>(sum, PerRow(rstd, x.Shape), dX);
     }
 
+    /// <summary>
+    /// Attention as primitives: q, k, v copied to contiguous [N, T, D] batches (N the batch items), the scaled
+    /// logits S [N, Tq, Tk] with -inf added above the diagonal when causal, a max-subtracted softmax, o = P v.
+    /// </summary>
+    public void Attention(Strided q, Strided k, Strided v, Strided o, Strided lse, double scale, bool causal)
+    {
+        var (N, Tq, Tk, D, Dv) = AttentionSizes(q, k, v);
+        if (N == 0 || Tq == 0) return;
+        using var t = new Temporaries(backend, q.DType);
+        var S = Scores(t, q, k, scale, causal);                             // [N, Tq, Tk]
+        var max = t.Buffer([N, Tq, 1]);
+        backend.Reduce<MaxOp>(S, max, [2]);                                  // no keys: -inf
+        backend.Binary<SubOp>(S, Spread(max, S.Shape), S);
+        backend.Unary<ExpOp>(S, S);
+        var sum = t.Buffer([N, Tq, 1]);
+        backend.Reduce<SumOp>(S, sum, [2]);
+        backend.Binary<DivOp>(S, Spread(sum, S.Shape), S);                  // P
+        backend.Unary<LogOp>(sum, sum);
+        backend.Binary<AddOp>(max, sum, sum);                                // lse = max + log(sum)   [N, Tq, 1]
+        Unpack(sum, lse);
+        var O = t.Buffer([N, Tq, Dv]);
+        backend.MatMul(S, Pack(t, v, N), O);                                 // [N, Tq, Tk] @ [N, Tk, Dv]; no keys gives 0
+        Unpack(O, o);
+    }
+
+    /// <summary>
+    /// The attention backward as primitives: P = exp(S - lse), dv = P^T dO, dP = dO v^T, dS = P (dP - rowsum(dO o)),
+    /// dq = scale dS k, dk = scale dS^T q.
+    /// </summary>
+    public void AttentionBackward(Strided dO, Strided q, Strided k, Strided v, Strided o, Strided lse, double scale, bool causal,
+                                  Strided dq, Strided dk, Strided dv)
+    {
+        var (N, Tq, Tk, D, Dv) = AttentionSizes(q, k, v);
+        if (N == 0) return;
+        if (Tq == 0 || Tk == 0)
+        {
+            // No queries: nothing reaches the keys and values. No keys: the output is 0 whatever q is.
+            backend.Fill(dq, 0);
+            backend.Fill(dk, 0);
+            backend.Fill(dv, 0);
+            return;
+        }
+        using var t = new Temporaries(backend, q.DType);
+        var P = Scores(t, q, k, scale, causal);                             // [N, Tq, Tk]
+        backend.Binary<SubOp>(P, Spread(Pack(t, lse, N, 1), P.Shape), P);
+        backend.Unary<ExpOp>(P, P);                                          // masked: exp(-inf) = 0
+        var dOc = Pack(t, dO, N);                                            // [N, Tq, Dv]
+        var dV = t.Buffer([N, Tk, Dv]);
+        backend.MatMul(Transposed(P), dOc, dV);                              // P^T dO
+        Unpack(dV, dv);
+        var dS = t.Buffer([N, Tq, Tk]);
+        backend.MatMul(dOc, Transposed(Pack(t, v, N)), dS);                  // dP = dO v^T
+        var product = t.Buffer([N, Tq, Dv]);
+        backend.Binary<MulOp>(dOc, Pack(t, o, N), product);
+        var rowDot = t.Buffer([N, Tq, 1]);
+        backend.Reduce<SumOp>(product, rowDot, [2]);                         // Drow = rowsum(dO o)
+        backend.Binary<SubOp>(dS, Spread(rowDot, dS.Shape), dS);
+        backend.Binary<MulOp>(dS, P, dS);
+        backend.Binary<MulOp>(dS, t.Scalar(scale, dS.Shape), dS);            // scale * dS
+        var dQ = t.Buffer([N, Tq, D]);
+        backend.MatMul(dS, Pack(t, k, N), dQ);
+        Unpack(dQ, dq);
+        var dK = t.Buffer([N, Tk, D]);
+        backend.MatMul(Transposed(dS), Pack(t, q, N), dK);
+        Unpack(dK, dk);
+    }
+
+    /// <summary>Batch items N, Tq, Tk, D and Dv of attention operands (the batch dims are q's, shared by all).</summary>
+    private static (int N, int Tq, int Tk, int D, int Dv) AttentionSizes(Strided q, Strided k, Strided v) =>
+        (ShapeMath.Count(q.Shape[..^2]), q.Shape[^2], k.Shape[^2], q.Shape[^1], v.Shape[^1]);
+
+    /// <summary>S = q k^T * scale, with -inf added where key j &gt; query i when causal: [N, Tq, Tk].</summary>
+    private Strided Scores(Temporaries t, Strided q, Strided k, double scale, bool causal)
+    {
+        var (N, Tq, Tk, _, _) = AttentionSizes(q, k, q);
+        var S = t.Buffer([N, Tq, Tk]);
+        backend.MatMul(Pack(t, q, N), Transposed(Pack(t, k, N)), S);         // [N, Tq, D] @ [N, D, Tk]
+        backend.Binary<MulOp>(S, t.Scalar(scale, S.Shape), S);
+        if (!causal) return S;
+        var mask = t.Buffer([Tq, Tk]);                                       // 0 on and below the diagonal, -inf above
+        backend.Fill(mask, 0);
+        for (int i = 0; i < Tq && i + 1 < Tk; i++)
+            backend.Fill(mask.With([Tk - i - 1], [1], i * Tk + i + 1), double.NegativeInfinity);
+        backend.Binary<AddOp>(S, mask.With(S.Shape, [0, Tk, 1], 0), S);
+        return S;
+    }
+
+    /// <summary>x [..., R, C] copied to a contiguous [N, R, C] (<paramref name="cols"/> overrides C for a [..., R] x).</summary>
+    private Strided Pack(Temporaries t, Strided x, int N, int? cols = null)
+    {
+        var c = t.Buffer(x.Shape);
+        backend.Copy(x, c);
+        int C = cols ?? x.Shape[^1], R = cols is null ? x.Shape[^2] : x.Shape[^1];
+        return c.With([N, R, C], [R * C, C, 1], 0);
+    }
+
+    /// <summary>A contiguous [N, R, C] buffer copied into <paramref name="y"/> of any shape with the same count and strides.</summary>
+    private void Unpack(Strided buffer, Strided y) =>
+        backend.Copy(buffer.With(y.Shape, ShapeMath.ContiguousStrides(y.Shape), buffer.Offset), y);
+
+    /// <summary>A contiguous [N, R, C] seen as [N, C, R].</summary>
+    private static Strided Transposed(Strided x) =>
+        x.With([x.Shape[0], x.Shape[2], x.Shape[1]], [x.Strides[0], 1, x.Shape[2]], x.Offset);
+
     /// <summary>The shape with size 1 on the axis.</summary>
     private static int[] Reduced(int[] shape, int axis)
     {

@@ -31,4 +31,23 @@ public interface IFusedKernels
     /// both [C]. Each output is optional (null: not computed); with no rows dweight and dbias are 0.
     /// </summary>
     void LayerNormBackward(Strided dy, Strided x, Strided? weight, Strided mean, Strided rstd, Strided? dx, Strided? dweight, Strided? dbias);
+
+    /// <summary>
+    /// Scaled dot-product attention, like PyTorch's <c>F.scaled_dot_product_attention</c> without a mask or dropout:
+    /// o = softmax(q k^T * scale, masked) v with q [..., Tq, D], k [..., Tk, D], v [..., Tk, Dv], o [..., Tq, Dv] (the
+    /// same batch dims on every operand, any strides). lse [..., Tq] receives each row's log-sum-exp of the scaled,
+    /// masked logits, which is all <see cref="AttentionBackward"/> needs to rebuild the probabilities.
+    /// <paramref name="causal"/>: query i sees keys j &lt;= i (aligned top-left, as PyTorch's is_causal). With no keys
+    /// (Tk = 0) o is 0 and lse is -inf, as the composite's empty softmax and matmul give.
+    /// </summary>
+    void Attention(Strided q, Strided k, Strided v, Strided o, Strided lse, double scale, bool causal);
+
+    /// <summary>
+    /// The gradients of <see cref="Attention"/> from dO [..., Tq, Dv] and the saved o and lse. With the probabilities
+    /// P = exp(q k^T * scale - lse) recomputed (0 where masked) and Drow = rowsum(dO * o):
+    /// dv = P^T dO, dP = dO v^T, dS = P * (dP - Drow), dq = scale * dS k, dk = scale * dS^T q. dq, dk and dv have the
+    /// shapes of q, k and v and are overwritten.
+    /// </summary>
+    void AttentionBackward(Strided dO, Strided q, Strided k, Strided v, Strided o, Strided lse, double scale, bool causal,
+                           Strided dq, Strided dk, Strided dv);
 }

@@ -391,4 +391,89 @@ internal static class RawOps
             if (d != axis && index.ShapeRef[d] > x.ShapeRef[d])
                 throw new ArgumentException($"{op}: index shape {ShapeMath.Format(index.ShapeRef)} exceeds {name} shape {ShapeMath.Format(x.ShapeRef)} at dim {d} (only dim {axis} may be larger)");
     }
+
+    /// <summary>
+    /// Fused scaled dot-product attention (<see cref="IFusedKernels.Attention"/>): q [..., Tq, D], k [..., Tk, D],
+    /// v [..., Tk, Dv] with the same batch dims; returns o [..., Tq, Dv] and the row log-sum-exp lse [..., Tq].
+    /// With batch dims, o's memory is laid out [..., Tq, H, Dv] (H the last batch dim, the heads) and returned as the
+    /// permuted view [..., H, Tq, Dv]: merging the heads back ([B, H, T, hs] -> [B, T, H * hs]) is then a free reshape.
+    /// </summary>
+    public static (Tensor O, Tensor Lse) Attention(Tensor q, Tensor k, Tensor v, double scale, bool causal)
+    {
+        const string op = "attention";
+        var (N, Tq, Tk, D, Dv) = CheckAttentionOperands(op, q, k, v);
+        // The two products, nominal (a causal kernel skips some of them): GFLOP/s stays comparable with the composite.
+        using var prof = Profiler.Op(op, 2L * N * Tq * Tk * (D + Dv), q);
+        using var qc = UnitLastStride(q);
+        using var kc = UnitLastStride(k);
+        using var vc = UnitLastStride(v);
+        var batch = q.ShapeRef[..^2];
+        var o = HeadsInterleaved(batch, Tq, Dv, q.DType, q.Device);
+        var lse = Tensor.Empty([.. batch, Tq], q.DType, q.Device);
+        CompositeKernels.For(q.Backend).Attention(qc.Data, kc.Data, vc.Data, o.Data, lse.Data, scale, causal);
+        return (o, lse);
+    }
+
+    /// <summary>
+    /// The gradients of <see cref="Attention"/> (<see cref="IFusedKernels.AttentionBackward"/>) from dO (o's shape) and
+    /// the saved o and lse: dq, dk, dv, contiguous, with q's, k's and v's shapes.
+    /// </summary>
+    public static (Tensor Dq, Tensor Dk, Tensor Dv) AttentionBackward(Tensor dO, Tensor q, Tensor k, Tensor v, Tensor o, Tensor lse,
+                                                                      double scale, bool causal)
+    {
+        const string op = "attention_backward";
+        var (N, Tq, Tk, D, Dv) = CheckAttentionOperands(op, q, k, v);
+        // Two products recomputed or transposed in the forward's shapes, and three more: 2.5 times the forward's.
+        using var prof = Profiler.Op(op, 5L * N * Tq * Tk * (D + Dv), q);
+        var batch = q.ShapeRef[..^2];
+        foreach (var (t, name, shape) in new[] { (dO, "dO", (int[])[.. batch, Tq, Dv]), (o, "o", [.. batch, Tq, Dv]), (lse, "lse", [.. batch, Tq]) })
+        {
+            CheckSameDevice(op, q, t);
+            if (!t.ShapeRef.SequenceEqual(shape) || (t.DType != q.DType && name != "dO"))
+                throw new ArgumentException($"{op}: expected {name} of shape {ShapeMath.Format(shape)} and dtype {q.DType}, got {ShapeMath.Format(t.ShapeRef)} {t.DType}");
+        }
+        using var g = dO.CastRaw(q.DType);
+        using var gc = UnitLastStride(g);
+        using var oc = UnitLastStride(o);
+        using var qc = UnitLastStride(q);
+        using var kc = UnitLastStride(k);
+        using var vc = UnitLastStride(v);
+        var dq = Tensor.Empty(q.ShapeRef, q.DType, q.Device);
+        var dk = Tensor.Empty(k.ShapeRef, q.DType, q.Device);
+        var dv = Tensor.Empty(v.ShapeRef, q.DType, q.Device);
+        CompositeKernels.For(q.Backend).AttentionBackward(gc.Data, qc.Data, kc.Data, vc.Data, oc.Data, lse.Data, scale, causal, dq.Data, dk.Data, dv.Data);
+        return (dq, dk, dv);
+    }
+
+    /// <summary>Validates attention operands and returns the batch items N and the sizes Tq, Tk, D, Dv.</summary>
+    private static (int N, int Tq, int Tk, int D, int Dv) CheckAttentionOperands(string op, Tensor q, Tensor k, Tensor v)
+    {
+        CheckFloating(op, q);
+        CheckSameDevice(op, q, k);
+        CheckSameDevice(op, q, v);
+        if (k.DType != q.DType || v.DType != q.DType)
+            throw new ArgumentException($"{op}: expected q, k and v of one dtype, got {q.DType}, {k.DType} and {v.DType}");
+        if (q.Rank < 2 || k.Rank != q.Rank || v.Rank != q.Rank)
+            throw new ArgumentException($"{op}: expected q [..., Tq, D], k [..., Tk, D] and v [..., Tk, Dv] of one rank (at least 2), got {ShapeMath.Format(q.ShapeRef)}, {ShapeMath.Format(k.ShapeRef)} and {ShapeMath.Format(v.ShapeRef)}");
+        var batch = q.ShapeRef[..^2];
+        int Tk = k.ShapeRef[^2];
+        if (!k.ShapeRef[..^2].SequenceEqual(batch) || !v.ShapeRef[..^2].SequenceEqual(batch) || k.ShapeRef[^1] != q.ShapeRef[^1] || v.ShapeRef[^2] != Tk)
+            throw new ArgumentException($"{op}: expected q [..., Tq, D], k [..., Tk, D] and v [..., Tk, Dv] with the same batch dims (expand them first), got {ShapeMath.Format(q.ShapeRef)}, {ShapeMath.Format(k.ShapeRef)} and {ShapeMath.Format(v.ShapeRef)}");
+        return (ShapeMath.Count(batch), q.ShapeRef[^2], Tk, q.ShapeRef[^1], v.ShapeRef[^1]);
+    }
+
+    /// <summary>x itself (a new handle) when its last dim has unit stride, which the fused kernels read directly, else a copy.</summary>
+    private static Tensor UnitLastStride(Tensor x) =>
+        x.ShapeRef[^1] <= 1 || x.StridesRef[^1] == 1 ? x.AsStrided(x.ShapeRef, x.StridesRef, x.Offset) : x.CopyRaw();
+
+    /// <summary>A fresh [..., H, T, C] tensor whose memory is [..., T, H, C] (no permutation without batch dims).</summary>
+    private static Tensor HeadsInterleaved(int[] batch, int T, int C, DType dtype, Device device)
+    {
+        if (batch.Length == 0) return Tensor.Empty([T, C], dtype, device);
+        int H = batch[^1];
+        using var memory = Tensor.Empty([.. batch[..^1], T, H, C], dtype, device);
+        int r = batch.Length + 1;
+        int[] perm = [.. Enumerable.Range(0, r - 2), r - 1, r - 2, r];      // swap T and H
+        return memory.PermuteRaw(perm);
+    }
 }

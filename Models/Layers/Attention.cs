@@ -101,20 +101,31 @@ public sealed class MultiHeadAttention : Module<Tensor, Tensor>
             v = RepeatHeads(v, nh / nkv);                                   // [B, nkv, Tk, hs] -> [B, nh, Tk, hs]
         }
 
+        // The fused kernel computes the lines below in one node, without a [B, nh, Tq, Tk] tensor, and lays its result
+        // out as [B, Tq, nh, hs] so the merge of the heads is a free reshape. The written-out path runs when the soft
+        // cap changes the logits or someone records the attention maps (they need the probabilities).
+        var y = Config.LogitCap is null && AttentionMaps.Current is null
+            ? Functional.ScaledDotProductAttention(q, k, v, Config.Causal, scale: LogitScale) // [B, nh, Tq, hs]
+            : Written(q, k, v, Tq, Tk);
+        y = y.Transpose(1, 2).Reshape(B, Tq, nh * hs);                       // [B, nh, Tq, hs] -> [B, Tq, nh, hs] -> [B, Tq, C]
+        y = Out.Call(y);                                                     // [B, Tq, C]
+        return Config.OutputScale == 1.0 ? y : y * Config.OutputScale;      // [B, Tq, C]
+    }
+
+    /// <summary>softmax(q k^T * scale + mask) v written out, with the soft cap and the attention maps: [B, nh, Tq, hs].</summary>
+    private Tensor Written(Tensor q, Tensor k, Tensor v, int Tq, int Tk)
+    {
         var att = q.MatMul(k.Transpose(-2, -1)) * LogitScale;               // [B, nh, Tq, hs] @ [B, nh, hs, Tk] -> [B, nh, Tq, Tk]
         if (Config.LogitCap is { } cap) att = Functional.SoftCap(att, cap);  // |att| < cap: no one key can take all the weight
         if (Config.Causal)
         {
-            var rows = Tensor.Arange(0, Tq, 1, DType.Int32, query.Device).Unsqueeze(1); // [Tq, 1]
-            var cols = Tensor.Arange(0, Tk, 1, DType.Int32, query.Device);               // [Tk]
-            att = att.MaskedFill(cols.Gt(rows), double.NegativeInfinity);               // [B, nh, Tq, Tk]; query i does not see keys j > i
+            var rows = Tensor.Arange(0, Tq, 1, DType.Int32, q.Device).Unsqueeze(1); // [Tq, 1]
+            var cols = Tensor.Arange(0, Tk, 1, DType.Int32, q.Device);               // [Tk]
+            att = att.MaskedFill(cols.Gt(rows), double.NegativeInfinity);           // [B, nh, Tq, Tk]; query i does not see keys j > i
         }
         att = att.Softmax(-1);                                               // [B, nh, Tq, Tk], stable: subtracts the row max first
         AttentionMaps.Current?.Add(this, att);                               // only while someone records the maps (a picture)
-        var y = att.MatMul(v);                                               // [B, nh, Tq, Tk] @ [B, nh, Tk, hs] -> [B, nh, Tq, hs]
-        y = y.Transpose(1, 2).Reshape(B, Tq, nh * hs);                       // [B, nh, Tq, hs] -> [B, Tq, nh, hs] -> [B, Tq, C]
-        y = Out.Call(y);                                                     // [B, Tq, C]
-        return Config.OutputScale == 1.0 ? y : y * Config.OutputScale;      // [B, Tq, C]
+        return att.MatMul(v);                                                // [B, nh, Tq, Tk] @ [B, nh, Tk, hs] -> [B, nh, Tq, hs]
     }
 
     /// <summary>[B, nkv, T, hs] -> [B, nkv * n, T, hs], each head repeated n times in a row (no copy until the reshape).</summary>

@@ -68,9 +68,9 @@ public class GraphCommandTests
         Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
         Assert.That(r.Out, Does.Contain("gpt: width 8, depth 2, heads 4"));
         string dot = File.ReadAllText(dotPath);
-        Assert.That(Count(dot, "Softmax"), Is.EqualTo(2), "one attention softmax per block");
+        Assert.That(Count(dot, "AttentionFused"), Is.EqualTo(2), "one fused attention node per block");
         Assert.That(Count(dot, "CrossEntropyFused"), Is.EqualTo(1), "the graph ends in the training loss");
-        Assert.That(Regex.IsMatch(dot, @"label=""Softmax\\n\[2, 4, 8, 8\]"""), Is.True, "batch 2, 4 heads, the sort task's context of 8");
+        Assert.That(Regex.IsMatch(dot, @"label=""AttentionFused\\n\[2, 4, 8, 2\]"""), Is.True, "batch 2, 4 heads, the sort task's context of 8, head size 2");
         var nodes = Regex.Match(r.Out, @"nodes\s+(\d+) \((\d+) ops, (\d+) leaves\)");
         Assert.That(nodes.Success, Is.True, r.Out);
         Assert.That(int.Parse(nodes.Groups[1].Value), Is.EqualTo(DeclaredNodes(dot)));

@@ -103,7 +103,10 @@ public class ShapesStudyTests
         using var x = Tensor.Randn([batch, tokens, c.Width], g).RequireGrad();
         using var dy = Tensor.Randn([batch, tokens, c.Width], g);
         var traced = new List<(long Count, int M, int N, int K)>();
+        // With attention maps recorded the block writes its attention out (q k^T, softmax, att v), so each of its
+        // products is a traced MatMul; the fused attention node runs the same two products inside one kernel.
         using (Tensor.NewDisposeScope())
+        using (AttentionMaps.Record())
         using (var trace = ShapeTrace.Start())
         {
             var y = block.Call(x);
