@@ -31,4 +31,11 @@ public interface IFusedKernels
     /// both [C]. Each output is optional (null: not computed); with no rows dweight and dbias are 0.
     /// </summary>
     void LayerNormBackward(Strided dy, Strided x, Strided? weight, Strided mean, Strided rstd, Strided? dx, Strided? dweight, Strided? dbias);
+
+    /// <summary>
+    /// A linear layer's forward, <c>y = x W^T + b</c> (PyTorch's <c>F.linear</c>): x [M, K] and weight [N, K] with any
+    /// strides, bias [N] or null, y [M, N] with contiguous rows. The bias is added as the product is stored, so y is
+    /// written once (the composite adds it in a second pass over y).
+    /// </summary>
+    void Linear(Strided x, Strided weight, Strided? bias, Strided y);
 }
