@@ -30,11 +30,4 @@ public static partial class Functional
         var y = x.MatMul(weight.MT);   // [..., in] @ [in, out] -> [..., out]
         return bias is null ? y : y + bias;
     }
-
-    [GradChecks]
-    internal static OpChecks LinearChecks() => OpChecks.For<Functions.LinearFused>("nn")
-        .Op("linear", x => Linear(x[0], x[1], x[2]), d => d.LinearSample(withBias: true, rank: 2))
-        .Op("linear_batched", x => Linear(x[0], x[1], x[2]), d => d.LinearSample(withBias: true, rank: 3))
-        .Op("linear_vector", x => Linear(x[0], x[1], x[2]), d => d.LinearSample(withBias: true, rank: 1))
-        .Op("linear_no_bias", x => Linear(x[0], x[1]), d => d.LinearSample(withBias: false, rank: 3));
 }

@@ -415,6 +415,7 @@ internal static class RawOps
         int M = ShapeMath.Count(x.ShapeRef[..^1]);
         using var prof = Profiler.Op(op, 2L * M * N * K + (bias is null ? 0 : (long)M * N), x);
         var y = Tensor.Empty(outShape, x.DType, x.Device);
+        if (M == 0 || N == 0) return y;                                                                             // nothing to compute
         var folded = FoldRows(x);                                                                                   // [1, M, K], a view
         using var contiguous = folded is null ? x.ContiguousRaw() : null;                                           // when the rows do not merge
         using var rows = folded ?? FoldRows(contiguous!)!;

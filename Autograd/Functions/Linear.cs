@@ -29,4 +29,11 @@ public sealed class LinearFused : Function
         var db = Inputs[2].RequiresGrad ? dY.Sum(0) : null;                            // [N]
         return [dx, dw, db];
     }
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<LinearFused>("matmul")
+        .Op("linear", x => Functional.Linear(x[0], x[1], x[2]), d => d.LinearSample(withBias: true, rank: 2))
+        .Op("linear_batched", x => Functional.Linear(x[0], x[1], x[2]), d => d.LinearSample(withBias: true, rank: 3))
+        .Op("linear_vector", x => Functional.Linear(x[0], x[1], x[2]), d => d.LinearSample(withBias: true, rank: 1))
+        .Op("linear_no_bias", x => Functional.Linear(x[0], x[1]), d => d.LinearSample(withBias: false, rank: 3));
 }
