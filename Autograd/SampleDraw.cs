@@ -229,6 +229,16 @@ internal sealed class SampleDraw
         return new(parts);
     }
 
+    /// <summary>x [..., in] of the given rank, a weight [out, in] and (with a bias) a bias [out], small sizes.</summary>
+    public OpSample LinearSample(bool withBias, int rank)
+    {
+        int inF = _rng.Next(1, 4), outF = _rng.Next(1, 4);
+        var xShape = Enumerable.Range(0, rank - 1).Select(_ => _rng.Next(1, 4)).Append(inF).ToArray();
+        var parts = new List<(Tensor, SampleLayout)> { In(Uniform(xShape, -1, 1)), In(Uniform([outF, inF], -1, 1)) };
+        if (withBias) parts.Add(In(Uniform([outF], -1, 1)));
+        return new(parts);
+    }
+
     public OpSample SameShapePair()
     {
         var s = Shape();

@@ -215,6 +215,16 @@ public sealed class CompositeKernels(IBackend backend) : IFusedKernels
     private static Strided Transposed(Strided x) =>
         x.With([x.Shape[0], x.Shape[2], x.Shape[1]], [x.Strides[0], 1, x.Shape[2]], x.Offset);
 
+    /// <summary>y = x W^T (one product with W read transposed through its strides), then y += b row by row.</summary>
+    public void Linear(Strided x, Strided weight, Strided? bias, Strided y)
+    {
+        int M = x.Shape[0], K = x.Shape[1], N = weight.Shape[0];
+        var a = x.With([1, M, K], [0, x.Strides[0], x.Strides[1]], x.Offset);                          // [1, M, K]
+        var wt = weight.With([1, K, N], [0, weight.Strides[1], weight.Strides[0]], weight.Offset);     // [1, K, N]: W^T, a view
+        backend.MatMul(a, wt, y.With([1, M, N], [0, y.Strides[0], y.Strides[1]], y.Offset));
+        if (bias is { } b) backend.Binary<AddOp>(y, Column(b, y.Shape), y);
+    }
+
     /// <summary>The shape with size 1 on the axis.</summary>
     private static int[] Reduced(int[] shape, int axis)
     {

@@ -50,4 +50,11 @@ public interface IFusedKernels
     /// </summary>
     void AttentionBackward(Strided dO, Strided q, Strided k, Strided v, Strided o, Strided lse, double scale, bool causal,
                            Strided dq, Strided dk, Strided dv);
+
+    /// <summary>
+    /// A linear layer's forward, <c>y = x W^T + b</c> (PyTorch's <c>F.linear</c>): x [M, K] and weight [N, K] with any
+    /// strides, bias [N] or null, y [M, N] with contiguous rows. The bias is added as the product is stored, so y is
+    /// written once (the composite adds it in a second pass over y).
+    /// </summary>
+    void Linear(Strided x, Strided weight, Strided? bias, Strided y);
 }

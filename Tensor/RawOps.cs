@@ -476,4 +476,37 @@ internal static class RawOps
         int[] perm = [.. Enumerable.Range(0, r - 2), r - 1, r - 2, r];      // swap T and H
         return memory.PermuteRaw(perm);
     }
+
+    /// <summary>
+    /// <c>y = x W^T + b</c> over the last dim, as PyTorch's <c>F.linear</c>: x [..., K], weight [N, K], bias [N] or
+    /// null; y [..., N]. The leading dims of x are folded into the rows of one GEMM (a copy only when they do not merge
+    /// into one stride), and the bias is added by the backend's fused kernel as the product is stored.
+    /// </summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias)
+    {
+        const string op = "linear";
+        CheckSameDevice(op, x, weight);
+        if (bias is not null) CheckSameDevice(op, x, bias);
+        if (x.DType is not (DType.Float32 or DType.Float64) || weight.DType != x.DType || (bias is not null && bias.DType != x.DType))
+            throw new ArgumentException($"{op}: expected Float32 or Float64 input, weight and bias of one dtype, got {x.DType}, {weight.DType}" +
+                                        (bias is null ? "" : $" and {bias.DType}"));
+        if (x.Rank == 0 || weight.Rank != 2 || x.ShapeRef[^1] != weight.ShapeRef[1])
+            throw new ArgumentException($"{op}: expected input [..., in] and weight [out, in], got {ShapeMath.Format(x.ShapeRef)} and {ShapeMath.Format(weight.ShapeRef)}");
+        int K = weight.ShapeRef[1], N = weight.ShapeRef[0];
+        if (bias is not null && (bias.Rank != 1 || bias.ShapeRef[0] != N))
+            throw new ArgumentException($"{op}: expected bias [out] = [{N}], got {ShapeMath.Format(bias.ShapeRef)}");
+        var outShape = x.ShapeRef.ToArray();
+        outShape[^1] = N;
+        int M = ShapeMath.Count(x.ShapeRef[..^1]);
+        using var prof = Profiler.Op(op, 2L * M * N * K + (bias is null ? 0 : (long)M * N), x);
+        var y = Tensor.Empty(outShape, x.DType, x.Device);
+        if (M == 0 || N == 0) return y;                                                                             // nothing to compute
+        var folded = FoldRows(x);                                                                                   // [1, M, K], a view
+        using var contiguous = folded is null ? x.ContiguousRaw() : null;                                           // when the rows do not merge
+        using var rows = folded ?? FoldRows(contiguous!)!;
+        using var x2 = rows.AsStrided([M, K], rows.StridesRef[1..], rows.Offset);                                 // [M, K]
+        using var y2 = y.AsStrided([M, N], [N, 1], 0);
+        CompositeKernels.For(x.Backend).Linear(x2.Data, weight.Data, bias?.Data, y2.Data);
+        return y;
+    }
 }

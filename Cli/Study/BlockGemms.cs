@@ -69,13 +69,17 @@ internal static class BlockGemms
     /// <summary>
     /// Every forward product followed by its two gradients (the block's input and every weight need one): for C = A B
     /// with A [M, K] and B [K, N], dA = dC B^T is M x K x N and dB = A^T dC is K x N x M, so backward costs twice forward.
+    /// A Linear layer (every product but the two attention ones) computes its weight's gradient in the weight's own
+    /// [out, in] layout, dW = dC^T A: N x K x M, the same FLOPs with the tile roles of M and N swapped.
     /// </summary>
     public static IReadOnlyList<GemmShape> ForwardBackward(BlockConfig c, int batch, int tokens) =>
         Forward(c, batch, tokens).SelectMany(f => new[]
         {
             f,
             new GemmShape(f.Name, GemmPass.GradA, f.Count, f.M, f.K, f.N),
-            new GemmShape(f.Name, GemmPass.GradB, f.Count, f.K, f.N, f.M),
+            f.Name is "q k^T" or "att v"
+                ? new GemmShape(f.Name, GemmPass.GradB, f.Count, f.K, f.N, f.M)
+                : new GemmShape(f.Name, GemmPass.GradB, f.Count, f.N, f.K, f.M),
         }).ToArray();
 
     /// <summary>Forward plus backward FLOPs of the block per token, at <paramref name="tokens"/> tokens per sequence.</summary>

@@ -1,4 +1,5 @@
 // y = x W^T + b, PyTorch's nn.Linear.
+using DotGrad.Autodiff;
 using DotGrad.Backends;
 
 namespace DotGrad.Models;
@@ -30,7 +31,6 @@ public sealed class Linear : Module<Tensor, Tensor>
     {
         if (x.Rank == 0 || x.Size(-1) != InFeatures)
             throw new ArgumentException($"Linear: expected input with last dim InFeatures = {InFeatures}, got shape {Format(x.Shape)}", nameof(x));
-        var y = x.MatMul(Weight.MT);   // [..., in] @ [in, out] -> [..., out]
-        return Bias is null ? y : y + Bias;
+        return Functional.Linear(x, Weight, Bias);   // [..., in] @ [in, out] + [out] -> [..., out], one fused node
     }
 }

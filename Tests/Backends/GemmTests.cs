@@ -90,6 +90,37 @@ public unsafe class GemmTests
         Assert.That(cd, Is.EqualTo(expected.Select(x => (double)x)));
     }
 
+    [TestCaseSource(nameof(ShapeCases))]
+    public void GemmWithBias_MatchesNaivePlusBias_OnEveryPathAndThreadCount(int m, int n, int k)
+    {
+        foreach (var path in Paths<float>())
+            foreach (int threads in new[] { 1, 2 })
+                CheckBias<float>(m, n, k, Layout.ColumnMajor, threads, path);
+        foreach (var path in Paths<double>())
+            CheckBias<double>(m, n, k, Layout.RowMajor, threads: 2, path);
+        CheckBias<float>(m, n, k, Layout.Strided, threads: 1, GemmPath.Naive);
+    }
+
+    [Test]
+    public void GemmWithBias_AndEmptyDepth_WritesTheBiasInEveryRow()
+    {
+        float[] c = [9, 9, 9, 9, 9, 9], bias = [1, 2, 3];
+        fixed (float* pc = c, pb = bias)
+            Gemm.SgemmBias(2, 3, 0, null, 0, 1, null, 3, 1, pc, 3, pb, maxThreads: 2);
+        Assert.That(c, Is.EqualTo(new float[] { 1, 2, 3, 1, 2, 3 }));
+    }
+
+    [Test]
+    public void GemmWithBias_RejectsAccumulate()
+    {
+        float[] c = [0], a = [1], b = [1], bias = [1];
+        Assert.Throws<ArgumentException>(() =>
+        {
+            fixed (float* pa = a, pb = b, pc = c, pbias = bias)
+                Gemm.Multiply(1, 1, 1, pa, 1, 1, pb, 1, 1, pc, 1, accumulate: true, maxThreads: 1, GemmPath.Auto, pbias);
+        });
+    }
+
     [Test]
     public void Gemm_WithNoRowsOrColumns_DoesNothing()
     {
@@ -135,6 +166,29 @@ public unsafe class GemmTests
         double[] tol = Tolerances(a, b, m, n, k, ars, acs, brs, bcs, accumulate ? c0 : null, ldc);
         AssertClose(got, expected, tol,
             $"{typeof(T).Name} {m}x{n}x{k} A={aLayout} B={bLayout} ldc={ldc} accumulate={accumulate} threads={threads} path={path} seed={Seed}");
+    }
+
+    /// <summary>The GEMM with a bias against the naive product with the bias added afterwards (C starts as garbage).</summary>
+    private static void CheckBias<T>(int m, int n, int k, Layout bLayout, int threads, GemmPath path) where T : unmanaged, IFloatingPoint<T>
+    {
+        var rng = new Random(HashCode.Combine(Seed, m, n, k, bLayout, 7));
+        var (ars, acs, aLen) = Strides(m, k, Layout.RowMajor);
+        var (brs, bcs, bLen) = Strides(k, n, bLayout);
+        T[] a = Fill<T>(rng, aLen), b = Fill<T>(rng, bLen), bias = Fill<T>(rng, n), got = Fill<T>(rng, m * n), expected = new T[m * n];
+        fixed (T* pa = a, pb = b, pg = got, pe = expected, pbias = bias)
+        {
+            Gemm.Multiply(m, n, k, pa, ars, acs, pb, brs, bcs, pg, n, accumulate: false, threads, path, pbias);
+            GemmNaive.Run(m, n, k, pa, ars, acs, pb, brs, bcs, pe, n, accumulate: false);
+        }
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                expected[i * n + j] += bias[j];
+        var c0 = new T[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                c0[i * n + j] = bias[j];
+        AssertClose(got, expected, Tolerances(a, b, m, n, k, ars, acs, brs, bcs, c0, n),
+            $"{typeof(T).Name} {m}x{n}x{k} with bias, B={bLayout} threads={threads} path={path}");
     }
 
     /// <summary>Strides and buffer length for a rows x cols operand stored in <paramref name="layout"/>.</summary>

@@ -91,7 +91,7 @@ public class GraphCommandTests
         Assert.That(r.Out, Does.Contain($"{model}: width 16, depth 1"));
         string dot = File.ReadAllText(dotPath);
         Assert.That(Regex.IsMatch(dot, @"label=""CrossEntropy\w*\\n\[\]"""), Is.True, dot);
-        Assert.That(Regex.IsMatch(dot, @"label=""leaf\\n\[32, 49\] Float32"""), Is.True, "two 28 x 28 images cut into 16 patches of 7 x 7 pixels each");
+        Assert.That(Regex.IsMatch(dot, @"label=""leaf\\n\[2, 16, 49\] Float32"""), Is.True, "two 28 x 28 images cut into 16 patches of 7 x 7 pixels each");
     }
 
     [Test]

@@ -109,14 +109,22 @@ public class ShapesStudyTests
         using (AttentionMaps.Record())
         using (var trace = ShapeTrace.Start())
         {
+            // A Linear is one LinearFused node: x [..., in] with its weight [out, in] is the product [rows, in] x [in, out].
+            static bool IsProduct(string name) => name is "MatMul" or "LinearFused";
             var y = block.Call(x);
-            int forward = trace.Ops.Count(o => o.Name == "MatMul");
+            int forward = trace.Ops.Count(o => IsProduct(o.Name));
             global::DotGrad.Autodiff.Autograd.Grad([y], [x, .. block.Parameters()], [dy], createGraph: true);
-            var ops = trace.Ops.Where(o => o.Name == "MatMul").ToArray();
+            var ops = trace.Ops.Where(o => IsProduct(o.Name)).ToArray();
             Assert.That(ops.Length, Is.EqualTo(3 * forward), "two gradient products for every forward one");
             foreach (var op in ops)
             {
                 int[] a = op.Inputs[0], b = op.Inputs[1];
+                if (op.Name == "LinearFused")
+                {
+                    Assert.That(a[^1], Is.EqualTo(b[1]), "the input's last dim is the weight's in");
+                    traced.Add((1, (int)a[..^1].Aggregate(1L, (p, d) => p * d), b[0], a[^1]));
+                    continue;
+                }
                 long count = a[..^2].Aggregate(1L, (p, d) => p * d);
                 Assert.That(a[^1], Is.EqualTo(b[^2]), "inner dimensions agree");
                 traced.Add((count, a[^2], b[^1], a[^1]));

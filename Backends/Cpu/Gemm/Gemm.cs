@@ -26,6 +26,19 @@ internal static unsafe partial class Gemm
                              float* c, int cRowStride, bool accumulate, int maxThreads)
         => Multiply(m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, cRowStride, accumulate, maxThreads, GemmPath.Auto);
 
+    /// <summary>
+    /// C[i,j] = bias[j] + sum_k A[i,k] * B[k,j]: <see cref="Sgemm"/> (overwriting C) with a bias of n contiguous values
+    /// added to every row as the product is stored (<c>nn.Linear</c>'s <c>x W^T + b</c> without a second pass over C).
+    /// </summary>
+    public static void SgemmBias(int m, int n, int k, float* a, int aRowStride, int aColStride, float* b, int bRowStride, int bColStride,
+                                 float* c, int cRowStride, float* bias, int maxThreads)
+        => Multiply(m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, cRowStride, false, maxThreads, GemmPath.Auto, bias);
+
+    /// <summary>Double-precision counterpart of <see cref="SgemmBias"/>.</summary>
+    public static void DgemmBias(int m, int n, int k, double* a, int aRowStride, int aColStride, double* b, int bRowStride, int bColStride,
+                                 double* c, int cRowStride, double* bias, int maxThreads)
+        => Multiply(m, n, k, a, aRowStride, aColStride, b, bRowStride, bColStride, c, cRowStride, false, maxThreads, GemmPath.Auto, bias);
+
     /// <summary>Double-precision counterpart of <see cref="Sgemm"/>.</summary>
     public static void Dgemm(int m, int n, int k, double* a, int aRowStride, int aColStride, double* b, int bRowStride, int bColStride,
                              double* c, int cRowStride, bool accumulate, int maxThreads)
@@ -44,11 +57,16 @@ internal static unsafe partial class Gemm
         _ => true,
     };
 
-    /// <summary>The GEMM on a chosen path; <see cref="GemmPath.Auto"/> picks by CPU and problem size.</summary>
+    /// <summary>
+    /// The GEMM on a chosen path; <see cref="GemmPath.Auto"/> picks by CPU and problem size. A non-null
+    /// <paramref name="bias"/> (n contiguous values) is added to every row of C; it needs accumulate = false.
+    /// </summary>
     internal static void Multiply<T>(int m, int n, int k, T* a, int aRowStride, int aColStride, T* b, int bRowStride, int bColStride,
-                                     T* c, int cRowStride, bool accumulate, int maxThreads, GemmPath path)
+                                     T* c, int cRowStride, bool accumulate, int maxThreads, GemmPath path, T* bias = null)
         where T : unmanaged, INumberBase<T>
     {
+        if (bias != null && accumulate)
+            throw new ArgumentException("GEMM: a bias is added to an overwritten C; it cannot be combined with accumulate.", nameof(bias));
         if (m < 0 || n < 0 || k < 0)
             throw new ArgumentOutOfRangeException(nameof(m), $"GEMM dimensions must be non-negative, got m={m}, n={n}, k={k}.");
         if (maxThreads < 1)
@@ -59,10 +77,14 @@ internal static unsafe partial class Gemm
             return;
         if (k == 0)
         {
-            // An empty sum is zero: overwrite with zeros, or add nothing.
+            // An empty sum is zero: overwrite with zeros (or the bias), or add nothing.
             if (!accumulate)
                 for (int i = 0; i < m; i++)
-                    new Span<T>(c + (nint)i * cRowStride, n).Clear();
+                {
+                    var row = new Span<T>(c + (nint)i * cRowStride, n);
+                    if (bias != null) new ReadOnlySpan<T>(bias, n).CopyTo(row);
+                    else row.Clear();
+                }
             return;
         }
 
@@ -72,12 +94,18 @@ internal static unsafe partial class Gemm
         switch (path)
         {
             case GemmPath.Avx512:
-                Split<T, GemmKernel512<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads);
+                Split<T, GemmKernel512<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias);
                 break;
             case GemmPath.Avx2:
-                Split<T, GemmKernel256<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads);
+                Split<T, GemmKernel256<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias);
                 break;
             default:
+                if (bias != null)
+                {
+                    // Tiny products: start C from the bias and add the sums to it.
+                    for (int i = 0; i < m; i++) new ReadOnlySpan<T>(bias, n).CopyTo(new Span<T>(c + i * ldc, n));
+                    accumulate = true;
+                }
                 GemmNaive.Run(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate);
                 break;
         }
@@ -89,7 +117,7 @@ internal static unsafe partial class Gemm
     /// packs the full shared operand, which costs O(k * side) against O(m * n * k / threads) of arithmetic.
     /// </summary>
     private static void Split<T, TK>(int m, int n, int k, T* a, nint ars, nint acs, T* b, nint brs, nint bcs, T* c, nint ldc,
-                                     bool accumulate, int maxThreads)
+                                     bool accumulate, int maxThreads, T* bias)
         where T : unmanaged, INumberBase<T>
         where TK : IGemmMicroKernel<T>
     {
@@ -101,20 +129,21 @@ internal static unsafe partial class Gemm
         int threads = (int)Math.Min(Math.Min(maxThreads, units), Math.Max(1, work / MinWorkPerThread));
         if (threads <= 1)
         {
-            GemmDriver.Run<T, TK>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate);
+            GemmDriver.Run<T, TK>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, bias);
             return;
         }
 
         // Pointers travel into the lambda as integers.
-        nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
+        nint pa = (nint)a, pb = (nint)b, pc = (nint)c, pbias = (nint)bias;
         WorkerPool.Run(threads, threads, t =>
         {
             int start = (int)((long)units * t / threads) * unit;
             int end = Math.Min((int)((long)units * (t + 1) / threads) * unit, extent);
+            T* slabBias = pbias == 0 ? null : (T*)pbias + (splitN ? start : 0);
             if (splitN)
-                GemmDriver.Run<T, TK>(m, end - start, k, (T*)pa, ars, acs, (T*)pb + start * bcs, brs, bcs, (T*)pc + start, ldc, accumulate);
+                GemmDriver.Run<T, TK>(m, end - start, k, (T*)pa, ars, acs, (T*)pb + start * bcs, brs, bcs, (T*)pc + start, ldc, accumulate, slabBias);
             else
-                GemmDriver.Run<T, TK>(end - start, n, k, (T*)pa + start * ars, ars, acs, (T*)pb, brs, bcs, (T*)pc + start * ldc, ldc, accumulate);
+                GemmDriver.Run<T, TK>(end - start, n, k, (T*)pa + start * ars, ars, acs, (T*)pb, brs, bcs, (T*)pc + start * ldc, ldc, accumulate, slabBias);
         });
     }
 }

@@ -12,8 +12,12 @@ internal static unsafe class GemmDriver
     /// columns and pc over KC depth (pack a KC x NC panel of B, which lives in L3), ic over MC rows (pack an MC x KC
     /// block of A into L2), jr over NR columns (one B micro-panel, kept hot in L1/L2), ir over MR rows (A micro-panels
     /// stream past it), each ir step one microkernel call.
+    /// <para><paramref name="bias"/> (n values, or null) is added to every row of C: before the first depth block
+    /// writes a tile, the tile is filled with the bias and the kernel adds its sums to it, so the bias costs a few
+    /// stores per tile instead of another pass over C (which, for C larger than the caches, is a trip to memory).</para>
     /// </summary>
-    public static void Run<T, TK>(int m, int n, int k, T* a, nint ars, nint acs, T* b, nint brs, nint bcs, T* c, nint ldc, bool accumulate)
+    public static void Run<T, TK>(int m, int n, int k, T* a, nint ars, nint acs, T* b, nint brs, nint bcs, T* c, nint ldc, bool accumulate,
+                                  T* bias = null)
         where T : unmanaged, INumberBase<T>
         where TK : IGemmMicroKernel<T>
     {
@@ -51,14 +55,17 @@ internal static unsafe class GemmDriver
                             int mr = Math.Min(MR, mc - ir);
                             T* aPanel = ap + ir * kc;
                             T* cTile = c + (ic + ir) * ldc + jc + jr;
+                            // The first depth block of an overwrite starts from the bias, when there is one.
+                            T* rowBias = !acc && bias != null ? bias + jc + jr : null;
                             if (mr == MR && nr == NR)
                             {
-                                TK.Run(kc, aPanel, bPanel, cTile, ldc, acc);
+                                if (rowBias != null) FillRows(cTile, ldc, MR, rowBias, NR);
+                                TK.Run(kc, aPanel, bPanel, cTile, ldc, acc || rowBias != null);
                             }
                             else
                             {
                                 TK.Run(kc, aPanel, bPanel, tile, NR, false);
-                                StoreEdge(tile, NR, cTile, ldc, mr, nr, acc);
+                                StoreEdge(tile, NR, cTile, ldc, mr, nr, acc, rowBias);
                             }
                         }
                     }
@@ -67,12 +74,19 @@ internal static unsafe class GemmDriver
         }
     }
 
-    private static void StoreEdge<T>(T* tile, int tileStride, T* c, nint ldc, int mr, int nr, bool accumulate)
+    private static void StoreEdge<T>(T* tile, int tileStride, T* c, nint ldc, int mr, int nr, bool accumulate, T* bias)
         where T : unmanaged, INumberBase<T>
     {
         for (int i = 0; i < mr; i++, c += ldc, tile += tileStride)
             for (int j = 0; j < nr; j++)
-                c[j] = accumulate ? c[j] + tile[j] : tile[j];
+                c[j] = accumulate ? c[j] + tile[j] : bias != null ? tile[j] + bias[j] : tile[j];
+    }
+
+    /// <summary>Copies the <paramref name="cols"/> bias values into each of <paramref name="rows"/> rows of a C tile.</summary>
+    private static void FillRows<T>(T* c, nint ldc, int rows, T* bias, int cols) where T : unmanaged
+    {
+        var source = new ReadOnlySpan<T>(bias, cols);
+        for (int i = 0; i < rows; i++, c += ldc) source.CopyTo(new Span<T>(c, cols));
     }
 
     private static int CeilDiv(int x, int y) => (x + y - 1) / y;
