@@ -312,7 +312,8 @@ public class DisposeScopeTests
             Assert.That(after[step].LiveBytes, Is.EqualTo(after[warmup].LiveBytes), $"live bytes after step {step} vs step {warmup} ({after[step]} vs {after[warmup]})");
         }
         // Each step allocated far more than it kept (so the flat line is the scope's doing, not an idle loop), and learned.
-        Assert.That(peakLiveBuffers, Is.GreaterThan(after[warmup].LiveBuffers + 100));
+        // (Stated as a ratio: the fused backward kernels make fewer temporaries than a fixed count once assumed.)
+        Assert.That(peakLiveBuffers, Is.GreaterThan(3 * after[warmup].LiveBuffers), $"peak {peakLiveBuffers} live buffers during a step vs {after[warmup].LiveBuffers} kept");
         Assert.That(losses[steps], Is.LessThan(losses[1] / 2), $"loss went from {losses[1]} to {losses[steps]}");
         TestContext.Out.WriteLine($"{device}: loss {losses[1]:F4} -> {losses[steps]:F4}; after step {warmup}: {after[warmup]}; " +
                                   $"after step {steps}: {after[steps]}; peak during a step: {peakLiveBuffers} live buffers");
