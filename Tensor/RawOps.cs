@@ -468,13 +468,15 @@ internal static class RawOps
     }
 
     /// <summary>
-    /// Whether an optimizer can update these tensors in place with one fused kernel: a backend that has the kernels,
-    /// one device, one floating dtype, one shape, every tensor contiguous (null entries are skipped).
+    /// Whether an optimizer can update p and its state in place with one fused kernel from the gradient g: a backend
+    /// that has the kernels, one device, one floating dtype, one shape, p and the state contiguous (null entries are
+    /// skipped). g may have any layout (a weight's gradient is often a transposed product): it is made contiguous first.
     /// </summary>
-    public static bool CanStepInPlace(Tensor p, params Tensor?[] others)
+    public static bool CanStepInPlace(Tensor p, Tensor g, params Tensor?[] state)
     {
         if (p.Backend is not IFusedKernels || p.DType is not (DType.Float32 or DType.Float64) || !p.IsContiguous) return false;
-        foreach (var t in others)
+        if (g.Device != p.Device || g.DType != p.DType || !g.ShapeRef.SequenceEqual(p.ShapeRef)) return false;
+        foreach (var t in state)
             if (t is not null && (t.Device != p.Device || t.DType != p.DType || !t.IsContiguous || !t.ShapeRef.SequenceEqual(p.ShapeRef)))
                 return false;
         return true;
@@ -487,8 +489,9 @@ internal static class RawOps
         const string op = "adam_step";
         using var prof = Profiler.Op(op, 12L * p.Count, p);
         if (!CanStepInPlace(p, g, m, v, maxV))
-            throw new ArgumentException($"{op}: expected contiguous Float32 or Float64 operands of one shape, dtype and device on a backend with fused kernels, got parameter {p.DType} {ShapeMath.Format(p.ShapeRef)} on {p.Device}");
-        CompositeKernels.For(p.Backend).AdamStep(p.Data, g.Data, m.Data, v.Data, maxV?.Data, lr, wd, decoupled, beta1, beta2, eps, bias1, bias2);
+            throw new ArgumentException($"{op}: expected a contiguous Float32 or Float64 parameter and state, and a gradient, of one shape, dtype and device on a backend with fused kernels, got parameter {p.DType} {ShapeMath.Format(p.ShapeRef)} on {p.Device}");
+        using var gc = g.ContiguousRaw();
+        CompositeKernels.For(p.Backend).AdamStep(p.Data, gc.Data, m.Data, v.Data, maxV?.Data, lr, wd, decoupled, beta1, beta2, eps, bias1, bias2);
     }
 
     /// <summary>One in-place SGD step of p (and its momentum buffer) from g (<see cref="IFusedKernels.SgdStep"/>); see <see cref="CanStepInPlace"/>.</summary>
@@ -497,7 +500,8 @@ internal static class RawOps
         const string op = "sgd_step";
         using var prof = Profiler.Op(op, 5L * p.Count, p);
         if (!CanStepInPlace(p, g, buf))
-            throw new ArgumentException($"{op}: expected contiguous Float32 or Float64 operands of one shape, dtype and device on a backend with fused kernels, got parameter {p.DType} {ShapeMath.Format(p.ShapeRef)} on {p.Device}");
-        CompositeKernels.For(p.Backend).SgdStep(p.Data, g.Data, buf?.Data, lr, wd, momentum, dampening, nesterov, firstStep);
+            throw new ArgumentException($"{op}: expected a contiguous Float32 or Float64 parameter and state, and a gradient, of one shape, dtype and device on a backend with fused kernels, got parameter {p.DType} {ShapeMath.Format(p.ShapeRef)} on {p.Device}");
+        using var gc = g.ContiguousRaw();
+        CompositeKernels.For(p.Backend).SgdStep(p.Data, gc.Data, buf?.Data, lr, wd, momentum, dampening, nesterov, firstStep);
     }
 }

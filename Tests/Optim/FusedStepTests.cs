@@ -128,6 +128,38 @@ public class FusedStepTests
     }
 
     [Test]
+    public void FusedSteps_WithATransposedGradient_EqualTheTensorOpSteps_AndStillUpdateInPlace()
+    {
+        // A weight's gradient often arrives as a transposed product; the fused path copies it contiguous first.
+        foreach (var make in new Func<IEnumerable<Tensor>, Optimizer>[]
+                 {
+                     ps => new AdamW(ps, new AdamOptions { Lr = 0.01 }),
+                     ps => new Sgd(ps, new SgdOptions { Lr = 0.1, Momentum = 0.9, WeightDecay = 0.01 }),
+                 })
+        {
+            var results = new List<double[]>();
+            foreach (var fused in new[] { false, true })
+            {
+                using var p = Tensor.Randn([5, 9], new Generator(5)).DetachFromDisposeScope().RequireGrad();
+                using var opt = make([p]);
+                opt.Fused = fused;
+                Tensor? first = null;
+                for (int step = 0; step < 3; step++)
+                {
+                    p.Grad = Tensor.Randn([9, 5], new Generator(50 + (ulong)step)).T.DetachFromDisposeScope();
+                    Assert.That(p.Grad.IsContiguous, Is.False);
+                    opt.Step();
+                    var buffer = opt.State(p).Buffers.Values.First();
+                    first ??= buffer;
+                    if (fused) Assert.That(buffer, Is.SameAs(first), "the fused path updates the state in place");
+                }
+                results.Add(OptimKit.Values(p));
+            }
+            Assert.That(results[1], Is.EqualTo(results[0]), "fused and tensor-op steps, bit for bit");
+        }
+    }
+
+    [Test]
     public void FusedSteps_ThenSaveAndLoad_ContinueAsAnUninterruptedRun()
     {
         // The in-place buffers are what StateDict copies; a restored optimizer continues bit for bit.
