@@ -13,11 +13,28 @@ public sealed unsafe partial class CpuBackend
         if (y.DType != dx.DType || dy.DType != dx.DType)
             throw new ArgumentException($"{op}: expected y, dy and dx of one dtype, got {y.DType}, {dy.DType} and {dx.DType}");
         int len = y.Shape[axis];
-        if (len > 1 && (y.Strides[axis] != 1 || dy.Strides[axis] != 1 || dx.Strides[axis] != 1))
+        if (len > 1 && (dx.Strides[axis] != 1 || axis != y.Rank - 1 && (y.Strides[axis] != 1 || dy.Strides[axis] != 1)))
         {
-            // Lines that are not contiguous (softmax over a leading axis) are rare in training; the composite's
-            // strided primitives handle them.
+            // Lines that are not contiguous over a leading axis (softmax over dim 0) are rare in training; the
+            // composite's strided primitives handle them.
             new CompositeKernels(this).SoftmaxBackward(y, dy, dx, axis, log);
+            return;
+        }
+        if (len > 1 && (y.Strides[axis] != 1 || dy.Strides[axis] != 1))
+        {
+            // Along the last axis, an input with strided lines (dy often arrives as a transposed matmul product) is
+            // copied contiguous once: one pass, then the line kernel, instead of the composite's four strided passes.
+            var yc = y.Strides[axis] == 1 ? y : ContiguousCopy(y);
+            var dyc = dy.Strides[axis] == 1 ? dy : ContiguousCopy(dy);
+            try
+            {
+                SoftmaxBackward(yc, dyc, dx, axis, log);
+            }
+            finally
+            {
+                if (!ReferenceEquals(yc.Storage, y.Storage)) yc.Storage.Release();
+                if (!ReferenceEquals(dyc.Storage, dy.Storage)) dyc.Storage.Release();
+            }
             return;
         }
         switch (dx.DType)
@@ -26,6 +43,14 @@ public sealed unsafe partial class CpuBackend
             case DType.Float64: SoftmaxBackward<double>(y, dy, dx, axis, log); break;
             default: throw Unsupported(op, dx.DType);
         }
+    }
+
+    /// <summary>A contiguous copy of a view in a new buffer, which the caller releases.</summary>
+    private Strided ContiguousCopy(Strided x)
+    {
+        var copy = new Strided(Allocate(x.DType, x.Count), x.Shape, ShapeMath.ContiguousStrides(x.Shape), 0);
+        Copy(x, copy);
+        return copy;
     }
 
     private static void SoftmaxBackward<T>(Strided y, Strided dy, Strided dx, int axis, bool log) where T : unmanaged, IFloatingPointIeee754<T>
