@@ -225,6 +225,215 @@ public sealed class CompositeKernels(IBackend backend) : IFusedKernels
         if (bias is { } b) backend.Binary<AddOp>(y, Column(b, y.Shape), y);
     }
 
+    // ---- Training-step kernels: activation, softmax and cross-entropy backwards, optimizer updates ----
+
+    /// <summary>dx = dy * f'(x) with f' written from primitives (from y for sigmoid and tanh); ReLU as a where.</summary>
+    public void ActivationBackward(ActivationKind kind, Strided x, Strided dy, Strided dx)
+    {
+        using var t = new Temporaries(backend, x.DType);
+        var shape = x.Shape;
+        Strided S(double value) => t.Scalar(value, shape);
+        if (kind == ActivationKind.Relu)
+        {
+            var positive = t.Buffer(shape, DType.Bool);
+            backend.Compare<GtOp>(x, S(0), positive);
+            backend.Where(positive, dy, S(0), dx);
+            return;
+        }
+        var f = t.Buffer(shape);                                             // f'(x)
+        var a = t.Buffer(shape);
+        switch (kind)
+        {
+            case ActivationKind.Gelu:                                            // Phi(x) + x phi(x)
+                backend.Binary<MulOp>(x, S(1 / Math.Sqrt(2)), f);
+                backend.Unary<ErfOp>(f, f);
+                backend.Binary<AddOp>(f, S(1), f);
+                backend.Binary<MulOp>(f, S(0.5), f);
+                backend.Unary<SquareOp>(x, a);
+                backend.Binary<MulOp>(a, S(-0.5), a);
+                backend.Unary<ExpOp>(a, a);
+                backend.Binary<MulOp>(a, S(1 / Math.Sqrt(2 * Math.PI)), a);
+                backend.Binary<MulOp>(x, a, a);
+                backend.Binary<AddOp>(f, a, f);
+                break;
+            case ActivationKind.GeluTanh:                                        // s + x s (1 - s) 2u', s = sigmoid(2u)
+                {
+                    const double C = 0.7978845608028654, K = 0.044715;
+                    var s = t.Buffer(shape);
+                    backend.Unary<SquareOp>(x, a);
+                    backend.Binary<MulOp>(a, x, s);
+                    backend.Binary<MulOp>(s, S(K), s);
+                    backend.Binary<AddOp>(x, s, s);
+                    backend.Binary<MulOp>(s, S(2 * C), s);
+                    backend.Unary<SigmoidOp>(s, s);
+                    backend.Binary<MulOp>(a, S(3 * K), a);                   // 2u' = (3 K x^2 + 1) 2C
+                    backend.Binary<AddOp>(a, S(1), a);
+                    backend.Binary<MulOp>(a, S(2 * C), a);
+                    backend.Binary<SubOp>(S(1), s, f);
+                    backend.Binary<MulOp>(f, s, f);
+                    backend.Binary<MulOp>(f, x, f);
+                    backend.Binary<MulOp>(f, a, f);
+                    backend.Binary<AddOp>(s, f, f);
+                    break;
+                }
+            case ActivationKind.Silu:                                            // s (1 + x (1 - s))
+                backend.Unary<SigmoidOp>(x, a);
+                backend.Binary<SubOp>(S(1), a, f);
+                backend.Binary<MulOp>(f, x, f);
+                backend.Binary<AddOp>(f, S(1), f);
+                backend.Binary<MulOp>(f, a, f);
+                break;
+            case ActivationKind.Sigmoid:                                         // y (1 - y)
+                backend.Binary<SubOp>(S(1), x, f);
+                backend.Binary<MulOp>(f, x, f);
+                break;
+            case ActivationKind.Tanh:                                            // 1 - y^2
+                backend.Unary<SquareOp>(x, f);
+                backend.Binary<SubOp>(S(1), f, f);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind), kind, "activation_backward: unknown activation");
+        }
+        backend.Binary<MulOp>(dy, f, dx);
+    }
+
+    /// <summary>Softmax: dx = y (dy - sum(dy y)); log-softmax: dx = dy - exp(y) sum(dy); sums along the axis.</summary>
+    public void SoftmaxBackward(Strided y, Strided dy, Strided dx, int axis, bool log)
+    {
+        using var t = new Temporaries(backend, y.DType);
+        var sum = t.Buffer(Reduced(y.Shape, axis));
+        if (log)
+        {
+            backend.Reduce<SumOp>(dy, sum, [axis]);
+            backend.Unary<ExpOp>(y, dx);
+            backend.Binary<MulOp>(dx, Spread(sum, y.Shape), dx);
+            backend.Binary<SubOp>(dy, dx, dx);
+            return;
+        }
+        backend.Binary<MulOp>(dy, y, dx);
+        backend.Reduce<SumOp>(dx, sum, [axis]);
+        backend.Binary<SubOp>(dy, Spread(sum, y.Shape), dx);
+        backend.Binary<MulOp>(dx, y, dx);
+    }
+
+    /// <summary>
+    /// log p = log_softmax(x); loss = (1 - eps)(-log p[label]) - (eps / C) sum(log p), then 0 on ignored rows (their
+    /// labels are read as class 0 so the gather stays in range).
+    /// </summary>
+    public void CrossEntropy(Strided x, Strided labels, Strided loss, int ignoreIndex, double eps)
+    {
+        int M = x.Shape[0], C = x.Shape[1];
+        if (M == 0) return;
+        using var t = new Temporaries(backend, x.DType);
+        using var ints = new Temporaries(backend, DType.Int32);
+        var keep = t.Buffer([M], DType.Bool);
+        backend.Compare<NeOp>(labels, ints.Scalar(ignoreIndex, [M]), keep);
+        var safe = ints.Buffer([M]);
+        backend.Where(keep, labels, ints.Scalar(0, [M]), safe);
+        var logp = t.Buffer([M, C]);
+        Softmax(x, logp, 1, log: true);
+        var picked = t.Buffer([M, 1]);
+        backend.Gather(logp, 1, safe.With([M, 1], [1, 1], 0), picked);
+        var sum = t.Buffer([M, 1]);
+        backend.Reduce<SumOp>(logp, sum, [1]);
+        backend.Binary<MulOp>(picked, t.Scalar(-(1 - eps), [M, 1]), picked);
+        backend.Binary<MulOp>(sum, t.Scalar(-eps / C, [M, 1]), sum);
+        backend.Binary<AddOp>(picked, sum, picked);
+        backend.Where(keep, Rows(picked), t.Scalar(0, [M]), loss);
+    }
+
+    /// <summary>dx = (softmax(x) - eps / C) rowWeight, then -(1 - eps) rowWeight scattered onto each row's label.</summary>
+    public void CrossEntropyBackward(Strided x, Strided labels, Strided rowWeight, Strided dx, double eps)
+    {
+        int M = x.Shape[0], C = x.Shape[1];
+        if (M == 0 || C == 0) return;
+        using var t = new Temporaries(backend, x.DType);
+        Softmax(x, dx, 1, log: false);
+        backend.Binary<SubOp>(dx, t.Scalar(eps / C, [M, C]), dx);
+        backend.Binary<MulOp>(dx, PerRow(rowWeight, [M, C]), dx);
+        var onLabel = t.Buffer([M, 1]);
+        backend.Binary<MulOp>(rowWeight.With([M, 1], [rowWeight.Strides[0], 0], rowWeight.Offset), t.Scalar(-(1 - eps), [M, 1]), onLabel);
+        backend.ScatterAdd(dx, 1, labels.With([M, 1], [labels.Strides[0], 1], labels.Offset), onLabel);
+    }
+
+    /// <summary>Adam's update as the tensor ops of <c>Optim.Adam.Step</c> write it, op for op, into p, m, v (and maxV).</summary>
+    public void AdamStep(Strided p, Strided g, Strided m, Strided v, Strided? maxV, double lr, double wd, bool decoupled,
+                         double beta1, double beta2, double eps, double bias1, double bias2)
+    {
+        using var t = new Temporaries(backend, p.DType);
+        var shape = p.Shape;
+        Strided S(double value) => t.Scalar(value, shape);
+        var w = p;
+        if (wd != 0 && decoupled)
+        {
+            w = t.Buffer(shape);
+            backend.Binary<MulOp>(p, S(1 - lr * wd), w);                     // p (1 - lr wd)
+        }
+        if (wd != 0 && !decoupled)
+        {
+            var decayed = t.Buffer(shape);
+            backend.Binary<MulOp>(p, S(wd), decayed);
+            backend.Binary<AddOp>(g, decayed, decayed);                     // g + p wd
+            g = decayed;
+        }
+        var tmp = t.Buffer(shape);
+        backend.Binary<MulOp>(m, S(beta1), m);
+        backend.Binary<MulOp>(g, S(1 - beta1), tmp);
+        backend.Binary<AddOp>(m, tmp, m);
+        backend.Binary<MulOp>(v, S(beta2), v);
+        backend.Unary<SquareOp>(g, tmp);
+        backend.Binary<MulOp>(tmp, S(1 - beta2), tmp);
+        backend.Binary<AddOp>(v, tmp, v);
+        var vUsed = v;
+        if (maxV is { } mv)
+        {
+            backend.Binary<MaximumOp>(mv, v, mv);
+            vUsed = mv;
+        }
+        backend.Unary<SqrtOp>(vUsed, tmp);                                   // denom = sqrt(v) / sqrt(bias2) + eps
+        backend.Binary<DivOp>(tmp, S(Math.Sqrt(bias2)), tmp);
+        backend.Binary<AddOp>(tmp, S(eps), tmp);
+        backend.Binary<DivOp>(m, tmp, tmp);
+        backend.Binary<MulOp>(tmp, S(lr / bias1), tmp);
+        backend.Binary<SubOp>(w, tmp, p);
+    }
+
+    /// <summary>SGD's update as the tensor ops of <c>Optim.Sgd</c> write it, op for op, into p (and buf).</summary>
+    public void SgdStep(Strided p, Strided g, Strided? buf, double lr, double wd, double momentum, double dampening, bool nesterov, bool firstStep)
+    {
+        using var t = new Temporaries(backend, p.DType);
+        var shape = p.Shape;
+        Strided S(double value) => t.Scalar(value, shape);
+        var tmp = t.Buffer(shape);
+        if (wd != 0)
+        {
+            var decayed = t.Buffer(shape);
+            backend.Binary<MulOp>(p, S(wd), decayed);
+            backend.Binary<AddOp>(g, decayed, decayed);                     // g + p wd
+            g = decayed;
+        }
+        var d = g;
+        if (buf is { } b)
+        {
+            if (firstStep) backend.Copy(g, b);
+            else
+            {
+                backend.Binary<MulOp>(b, S(momentum), b);
+                backend.Binary<MulOp>(g, S(1 - dampening), tmp);
+                backend.Binary<AddOp>(b, tmp, b);                            // mu b + (1 - dampening) g
+            }
+            d = b;
+            if (nesterov)
+            {
+                backend.Binary<MulOp>(b, S(momentum), tmp);
+                backend.Binary<AddOp>(g, tmp, tmp);                          // g + mu b
+                d = tmp;
+            }
+        }
+        backend.Binary<MulOp>(d, S(lr), tmp);
+        backend.Binary<SubOp>(p, tmp, p);
+    }
+
     /// <summary>The shape with size 1 on the axis.</summary>
     private static int[] Reduced(int[] shape, int axis)
     {
@@ -256,9 +465,12 @@ public sealed class CompositeKernels(IBackend backend) : IFusedKernels
     {
         private readonly List<Storage> _held = [];
 
-        public Strided Buffer(int[] shape)
+        public Strided Buffer(int[] shape) => Buffer(shape, dtype);
+
+        /// <summary>A buffer of another dtype (a Bool mask, Int32 indices) released with the others.</summary>
+        public Strided Buffer(int[] shape, DType type)
         {
-            var storage = backend.Allocate(dtype, ShapeMath.Count(shape));
+            var storage = backend.Allocate(type, ShapeMath.Count(shape));
             _held.Add(storage);
             return new Strided(storage, shape, ShapeMath.ContiguousStrides(shape), 0);
         }

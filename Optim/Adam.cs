@@ -51,31 +51,42 @@ public class Adam : Optimizer<AdamOptions>
     protected override void Update(ParamGroup group, Tensor p, Tensor g, ParamState state, StepContext step)
     {
         var o = OptionsOf(group);
-        Step(p, g, state, step.Lr, o.WeightDecay, Decoupled, o.Beta1, o.Beta2, o.Eps, o.Amsgrad);
+        Step(p, g, state, step.Lr, o.WeightDecay, Decoupled, o.Beta1, o.Beta2, o.Eps, o.Amsgrad, Fused);
     }
 
     /// <summary>
     /// One Adam or AdamW step of <paramref name="p"/> with its state's "exp_avg" and "exp_avg_sq": the arithmetic of
     /// this class's doc comment, written once, so that Muon's AdamW groups follow <see cref="AdamW"/> bit for bit.
+    /// <paramref name="fused"/> allows the one-pass kernel (<see cref="Optimizer.Fused"/>).
     /// </summary>
     internal static void Step(Tensor p, Tensor g, ParamState state, double lr, double wd, bool decoupled,
-                              double beta1, double beta2, double eps, bool amsgrad)
+                              double beta1, double beta2, double eps, bool amsgrad, bool fused)
     {
+        double bias1 = 1 - Math.Pow(beta1, state.Step), bias2 = 1 - Math.Pow(beta2, state.Step);
+        var m = state.GetOrAdd("exp_avg", () => Tensor.ZerosLike(p));
+        var v = state.GetOrAdd("exp_avg_sq", () => Tensor.ZerosLike(p));
+        var maxV = amsgrad ? state.GetOrAdd("max_exp_avg_sq", () => Tensor.ZerosLike(p)) : null;
+        if (fused && RawOps.CanStepInPlace(p, g, m, v, maxV))
+        {
+            // One pass that updates p, m, v (and maxV) in place: the same buffers stay in the state.
+            RawOps.AdamStep(p, g, m, v, maxV, lr, wd, decoupled, beta1, beta2, eps, bias1, bias2);
+            return;
+        }
+
         var w = p;
         if (wd != 0 && decoupled) w = p * (1 - lr * wd);          // p (1 - lr wd), before the Adam step
         if (wd != 0 && !decoupled) g = g + p * wd;                 // L2 in the gradient
 
-        var m = state.GetOrAdd("exp_avg", () => Tensor.ZerosLike(p)) * beta1 + g * (1 - beta1);
-        var v = state.GetOrAdd("exp_avg_sq", () => Tensor.ZerosLike(p)) * beta2 + g.Square() * (1 - beta2);
+        m = m * beta1 + g * (1 - beta1);
+        v = v * beta2 + g.Square() * (1 - beta2);
         state.Set("exp_avg", m);
         state.Set("exp_avg_sq", v);
         if (amsgrad)
         {
-            v = state.GetOrAdd("max_exp_avg_sq", () => Tensor.ZerosLike(p)).Maximum(v);
+            v = maxV!.Maximum(v);
             state.Set("max_exp_avg_sq", v);
         }
 
-        double bias1 = 1 - Math.Pow(beta1, state.Step), bias2 = 1 - Math.Pow(beta2, state.Step);
         var denom = v.Sqrt() / Math.Sqrt(bias2) + eps;
         Assign(p, w - m / denom * (lr / bias1));
     }

@@ -147,7 +147,7 @@ public sealed partial class Dualized : Optimizer<DualizedOptions>
         var o = OptionsOf(group);
         if (o.UseAdamW)
         {
-            Adam.Step(p, g, state, step.Lr, o.WeightDecay, decoupled: true, o.AdamBeta1, o.AdamBeta2, o.AdamEps, amsgrad: false);
+            Adam.Step(p, g, state, step.Lr, o.WeightDecay, decoupled: true, o.AdamBeta1, o.AdamBeta2, o.AdamEps, amsgrad: false, Fused);
             return;
         }
         var rule = CheckRule(group, p);

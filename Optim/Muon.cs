@@ -93,7 +93,7 @@ public sealed partial class Muon : Optimizer<MuonOptions>
         var o = OptionsOf(group);
         if (!o.UseMuon)
         {
-            Adam.Step(p, g, state, step.Lr, o.WeightDecay, decoupled: true, o.AdamBeta1, o.AdamBeta2, o.AdamEps, amsgrad: false);
+            Adam.Step(p, g, state, step.Lr, o.WeightDecay, decoupled: true, o.AdamBeta1, o.AdamBeta2, o.AdamEps, amsgrad: false, Fused);
             return;
         }
         CheckMatrix(p, group);

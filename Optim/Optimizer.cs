@@ -28,6 +28,14 @@ public abstract class Optimizer : IDisposable
     public int StepCount { get; private set; }
 
     /// <summary>
+    /// Whether updates that have a one-pass kernel (Adam, AdamW, SGD, and Muon's AdamW groups) use it, like PyTorch's
+    /// <c>fused=True</c>: it runs where the parameter, its gradient and its state are contiguous, of one dtype, on a
+    /// backend with fused kernels, and updates them in place. The result is the tensor-op update's, to rounding.
+    /// False (or any other case) takes the tensor-op path, the readable form. Default true.
+    /// </summary>
+    public bool Fused { get; set; } = true;
+
+    /// <summary>
     /// A learning-rate multiplier as a function of the 0-based step (see <see cref="Schedules"/>); null means 1.
     /// Step k uses <c>group.Lr * Schedule(k)</c>, so under a linear warmup step 0 gets lr 0. Optimizers whose decay
     /// follows the schedule (the Scaling-ViT Adafactor) read the same factor.

@@ -54,6 +54,7 @@ public sealed class Sgd : Optimizer<SgdOptions>
     protected override void Update(ParamGroup group, Tensor p, Tensor g, ParamState state, StepContext step)
     {
         var o = OptionsOf(group);
+        if (Fused && FusedUpdate(p, g, state, step, o)) return;
         if (o.WeightDecay != 0) g = g + p * o.WeightDecay;
         var d = g;
         if (o.Momentum != 0)
@@ -66,5 +67,26 @@ public sealed class Sgd : Optimizer<SgdOptions>
             d = o.Nesterov ? g + b * o.Momentum : b;
         }
         Assign(p, p - d * step.Lr);
+    }
+
+    /// <summary>
+    /// The same update as one in-place pass over p, g and the buffer, when they allow it (a buffer stored in the
+    /// parameter's dtype, everything contiguous on a backend with the kernel); false leaves the tensor-op path to run.
+    /// </summary>
+    private static bool FusedUpdate(Tensor p, Tensor g, ParamState state, StepContext step, SgdOptions o)
+    {
+        if (!RawOps.CanStepInPlace(p, g)) return false;
+        if (o.Momentum == 0)
+        {
+            RawOps.SgdStep(p, g, null, step.Lr, o.WeightDecay, 0, o.Dampening, o.Nesterov, firstStep: false);
+            return true;
+        }
+        if ((o.MomentumDType ?? p.DType) != p.DType) return false;
+        var buf = state.Has("momentum_buffer") ? state["momentum_buffer"] : null;
+        if (buf is not null && !RawOps.CanStepInPlace(p, g, buf)) return false;
+        bool fresh = state.Step == 1 || buf is null;                          // the kernel then starts the buffer at g
+        if (buf is null) state.Set("momentum_buffer", buf = Tensor.ZerosLike(p));
+        RawOps.SgdStep(p, g, buf, step.Lr, o.WeightDecay, o.Momentum, o.Dampening, o.Nesterov, fresh);
+        return true;
     }
 }

@@ -509,4 +509,118 @@ internal static class RawOps
         CompositeKernels.For(x.Backend).Linear(x2.Data, weight.Data, bias?.Data, y2.Data);
         return y;
     }
+
+    // ---- Training-step kernels: one pass each where the tensor-op forms make several ----
+
+    /// <summary>dx = dy * f'(x) for an activation (from its output y for sigmoid and tanh), one pass; x and dy of one shape.</summary>
+    public static Tensor ActivationBackward(ActivationKind kind, Tensor x, Tensor dy)
+    {
+        const string op = "activation_backward";
+        long flops = kind switch { ActivationKind.Relu => 1, ActivationKind.Sigmoid or ActivationKind.Tanh => 3, ActivationKind.Silu => 8, ActivationKind.GeluTanh => 14, _ => 16 };
+        using var prof = Profiler.Op(op, flops * x.Count, x);
+        CheckFloating(op, x);
+        CheckSameDevice(op, x, dy);
+        if (!dy.ShapeRef.SequenceEqual(x.ShapeRef))
+            throw new ArgumentException($"{op}: expected dy of the input's shape {ShapeMath.Format(x.ShapeRef)}, got {ShapeMath.Format(dy.ShapeRef)}");
+        using var g = dy.CastRaw(x.DType);
+        var dx = Tensor.Empty(x.ShapeRef, x.DType, x.Device);
+        CompositeKernels.For(x.Backend).ActivationBackward(kind, x.Data, g.Data, dx.Data);
+        return dx;
+    }
+
+    /// <summary>
+    /// The backward of softmax (dx = y (dy - sum(dy y))) or log-softmax (dx = dy - exp(y) sum(dy)) along
+    /// <paramref name="axis"/> (already normalised), from the output y and dy of one shape, one pass per line.
+    /// </summary>
+    public static Tensor SoftmaxBackward(Tensor y, Tensor dy, int axis, bool log)
+    {
+        string op = log ? "log_softmax_backward" : "softmax_backward";
+        using var prof = Profiler.Op(op, 4L * y.Count, y);
+        CheckFloating(op, y);
+        CheckSameDevice(op, y, dy);
+        if (y.Rank == 0 || axis < 0 || axis >= y.Rank || !dy.ShapeRef.SequenceEqual(y.ShapeRef))
+            throw new ArgumentException($"{op}: expected y with the axis {axis} and dy of its shape {ShapeMath.Format(y.ShapeRef)}, got dy {ShapeMath.Format(dy.ShapeRef)}");
+        using var g = dy.CastRaw(y.DType);
+        var dx = Tensor.Empty(y.ShapeRef, y.DType, y.Device);
+        CompositeKernels.For(y.Backend).SoftmaxBackward(y.Data, g.Data, dx.Data, axis, log);
+        return dx;
+    }
+
+    /// <summary>
+    /// Per-row cross entropy [M] of logits [M, C] and Int32 labels [M] (each in [0, C) or the ignore index):
+    /// logsumexp(x) - (1 - eps) x[label] - eps mean(x), and 0 on ignored rows.
+    /// </summary>
+    public static Tensor CrossEntropyRows(Tensor logits, Tensor labels, int ignoreIndex, double eps)
+    {
+        const string op = "cross_entropy";
+        using var prof = Profiler.Op(op, 4L * logits.Count, logits);
+        CheckCrossEntropyOperands(op, logits, labels, null);
+        var loss = Tensor.Empty([logits.ShapeRef[0]], logits.DType, logits.Device);
+        CompositeKernels.For(logits.Backend).CrossEntropy(logits.Data, labels.Data, loss.Data, ignoreIndex, eps);
+        return loss;
+    }
+
+    /// <summary>
+    /// The gradient of <see cref="CrossEntropyRows"/> weighted per row: dx = (softmax(x) - q) rowWeight, q the smoothed
+    /// one-hot (1 - eps) onehot(label) + eps / C; labels [M] all in [0, C), rowWeight [M] of the logits' dtype.
+    /// </summary>
+    public static Tensor CrossEntropyBackward(Tensor logits, Tensor labels, Tensor rowWeight, double eps)
+    {
+        const string op = "cross_entropy_backward";
+        using var prof = Profiler.Op(op, 5L * logits.Count, logits);
+        CheckCrossEntropyOperands(op, logits, labels, rowWeight);
+        var dx = Tensor.Empty(logits.ShapeRef, logits.DType, logits.Device);
+        CompositeKernels.For(logits.Backend).CrossEntropyBackward(logits.Data, labels.Data, rowWeight.Data, dx.Data, eps);
+        return dx;
+    }
+
+    private static void CheckCrossEntropyOperands(string op, Tensor logits, Tensor labels, Tensor? rowWeight)
+    {
+        CheckFloating(op, logits);
+        CheckSameDevice(op, logits, labels);
+        if (logits.Rank != 2 || labels.DType != DType.Int32 || labels.Rank != 1 || labels.ShapeRef[0] != logits.ShapeRef[0])
+            throw new ArgumentException($"{op}: expected logits [M, C] and Int32 labels [M], got {ShapeMath.Format(logits.ShapeRef)} and {labels.DType} {ShapeMath.Format(labels.ShapeRef)}");
+        if (rowWeight is null) return;
+        CheckSameDevice(op, logits, rowWeight);
+        if (rowWeight.DType != logits.DType || rowWeight.Rank != 1 || rowWeight.ShapeRef[0] != logits.ShapeRef[0])
+            throw new ArgumentException($"{op}: expected row weights [{logits.ShapeRef[0]}] of dtype {logits.DType}, got {rowWeight.DType} {ShapeMath.Format(rowWeight.ShapeRef)}");
+    }
+
+    /// <summary>
+    /// Whether an optimizer can update p and its state in place with one fused kernel from the gradient g: a backend
+    /// that has the kernels, one device, one floating dtype, one shape, p and the state contiguous (null entries are
+    /// skipped). g may have any layout (a weight's gradient is often a transposed product): it is made contiguous first.
+    /// </summary>
+    public static bool CanStepInPlace(Tensor p, Tensor g, params Tensor?[] state)
+    {
+        if (p.Backend is not IFusedKernels || p.DType is not (DType.Float32 or DType.Float64) || !p.IsContiguous) return false;
+        if (g.Device != p.Device || g.DType != p.DType || !g.ShapeRef.SequenceEqual(p.ShapeRef)) return false;
+        foreach (var t in state)
+            if (t is not null && (t.Device != p.Device || t.DType != p.DType || !t.IsContiguous || !t.ShapeRef.SequenceEqual(p.ShapeRef)))
+                return false;
+        return true;
+    }
+
+    /// <summary>One in-place Adam / AdamW step of p, m, v (and maxV) from g (<see cref="IFusedKernels.AdamStep"/>); see <see cref="CanStepInPlace"/>.</summary>
+    public static void AdamStep(Tensor p, Tensor g, Tensor m, Tensor v, Tensor? maxV, double lr, double wd, bool decoupled,
+                                double beta1, double beta2, double eps, double bias1, double bias2)
+    {
+        const string op = "adam_step";
+        using var prof = Profiler.Op(op, 12L * p.Count, p);
+        if (!CanStepInPlace(p, g, m, v, maxV))
+            throw new ArgumentException($"{op}: expected a contiguous Float32 or Float64 parameter and state, and a gradient, of one shape, dtype and device on a backend with fused kernels, got parameter {p.DType} {ShapeMath.Format(p.ShapeRef)} on {p.Device}");
+        using var gc = g.ContiguousRaw();
+        CompositeKernels.For(p.Backend).AdamStep(p.Data, gc.Data, m.Data, v.Data, maxV?.Data, lr, wd, decoupled, beta1, beta2, eps, bias1, bias2);
+    }
+
+    /// <summary>One in-place SGD step of p (and its momentum buffer) from g (<see cref="IFusedKernels.SgdStep"/>); see <see cref="CanStepInPlace"/>.</summary>
+    public static void SgdStep(Tensor p, Tensor g, Tensor? buf, double lr, double wd, double momentum, double dampening, bool nesterov, bool firstStep)
+    {
+        const string op = "sgd_step";
+        using var prof = Profiler.Op(op, 5L * p.Count, p);
+        if (!CanStepInPlace(p, g, buf))
+            throw new ArgumentException($"{op}: expected a contiguous Float32 or Float64 parameter and state, and a gradient, of one shape, dtype and device on a backend with fused kernels, got parameter {p.DType} {ShapeMath.Format(p.ShapeRef)} on {p.Device}");
+        using var gc = g.ContiguousRaw();
+        CompositeKernels.For(p.Backend).SgdStep(p.Data, gc.Data, buf?.Data, lr, wd, momentum, dampening, nesterov, firstStep);
+    }
 }

@@ -7,10 +7,12 @@ namespace DotGrad.Autodiff.Functions;
 
 /// <summary>
 /// Softmax cross entropy of logits [M, C] and Int32 labels [M] as one node (the composition is
-/// <see cref="Functional.CrossEntropyComposite"/>). Forward: log_softmax, gather, mask, reduce, with no graph kept
-/// in between. With p = softmax(x), q = (1 - eps) onehot(label) + eps / C the smoothed target, and w the weight of a
-/// row in the reduction (1 for "sum", 1 / count for "mean", dOut_i for "none", 0 for ignored rows):
-/// d loss / d x = (p - q) * w * dOut. The backward recomputes p from x with tensor ops, so it can be differentiated again.
+/// <see cref="Functional.CrossEntropyComposite"/>). Forward: one kernel for the per-row losses
+/// logsumexp(x) - (1 - eps) x[label] - eps mean(x) (0 on ignored rows), then the reduction. With p = softmax(x),
+/// q = (1 - eps) onehot(label) + eps / C the smoothed target, and w the weight of a row in the reduction (1 for
+/// "sum", 1 / count for "mean", dOut_i for "none", 0 for ignored rows):
+/// d loss / d x = (p - q) * w * dOut. A first-order backward runs one kernel over the rows of x; with createGraph the
+/// backward recomputes p from x with tensor ops, so it can be differentiated again.
 /// </summary>
 public sealed class CrossEntropyFused : Function
 {
@@ -39,13 +41,7 @@ public sealed class CrossEntropyFused : Function
             keep = labels.Ne(ignoreIndex);                                           // [M] Bool
             using var zeroLabel = Tensor.Scalar(0, DType.Int32, labels.Device);
             safeLabels = Tensor.Where(keep, labels, zeroLabel);                      // [M]
-            using var logp = logits.LogSoftmax(-1);                                  // [M, C]
-            using var column = safeLabels.Unsqueeze(1);                              // [M, 1]
-            using var picked = logp.Gather(1, column);                               // [M, 1]
-            using var logpLabel = picked.Reshape(-1);                                // [M]: log p[label]
-            using var perRow = eps == 0 ? -logpLabel : SmoothedRow(logpLabel, logp, eps); // [M]
-            using var zero = Tensor.Scalar(0, logits.DType, logits.Device);
-            var masked = Tensor.Where(keep, perRow, zero);                           // [M]
+            var masked = RawOps.CrossEntropyRows(logits, labels, ignoreIndex, eps);  // [M], 0 on ignored rows
             using (var kept = keep.Sum()) count = kept.Item();
             if (reduction == "none") loss = masked;
             else
@@ -64,21 +60,10 @@ public sealed class CrossEntropyFused : Function
         return y;
     }
 
-    /// <summary>(1 - eps) (-log p[label]) + eps mean_c(-log p[c]), per row.</summary>
-    private static Tensor SmoothedRow(Tensor logpLabel, Tensor logp, double eps)
-    {
-        using var meanLogp = logp.Mean(-1);
-        using var a = logpLabel * -(1 - eps);
-        using var b = meanLogp * -eps;
-        return a + b;
-    }
-
     protected internal override Tensor?[] Backward(Tensor dOut)
     {
         var x = Inputs[0];                                                           // [M, C]
         int C = x.ShapeRef[^1];
-        var p = x.Softmax(-1);                                                       // [M, C]
-        var q = _labels.OneHot(C).To(x.DType) * (1 - _eps) + _eps / C;              // [M, C]
         var rowWeight = _keep.To(x.DType);                                           // [M]
         rowWeight = _reduction switch
         {
@@ -88,6 +73,10 @@ public sealed class CrossEntropyFused : Function
             // the composition's gradient is.
             _ => rowWeight * dOut / Math.Max(_count, 1),
         };
+        if (!Autograd.IsRecording([dOut, x]))
+            return [RawOps.CrossEntropyBackward(x, _labels, rowWeight, _eps)];       // one pass per row, no one-hot
+        var p = x.Softmax(-1);                                                       // [M, C]
+        var q = _labels.OneHot(C).To(x.DType) * (1 - _eps) + _eps / C;              // [M, C]
         return [(p - q) * rowWeight.Unsqueeze(1)];
     }
 

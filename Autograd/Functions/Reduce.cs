@@ -334,6 +334,7 @@ public sealed class Softmax(int axis, Tensor y) : Function
     protected internal override Tensor?[] Backward(Tensor dOut)
     {
         if (y.Rank == 0) return [dOut * ReduceGrad.Const(dOut, 0.0)]; // softmax of one element is 1: constant
+        if (!Autograd.IsRecording([dOut, y])) return [RawOps.SoftmaxBackward(y, dOut, axis, log: false)];  // one pass per line
         return [y * (dOut - (dOut * y).Sum(axis, keepDim: true))];
     }
 
@@ -357,6 +358,7 @@ public sealed class LogSoftmax(int axis, Tensor y) : Function
     protected internal override Tensor?[] Backward(Tensor dOut)
     {
         if (y.Rank == 0) return [dOut * ReduceGrad.Const(dOut, 0.0)]; // log-softmax of one element is 0: constant
+        if (!Autograd.IsRecording([dOut, y])) return [RawOps.SoftmaxBackward(y, dOut, axis, log: true)];
         return [dOut - y.Exp() * dOut.Sum(axis, keepDim: true)];
     }
 

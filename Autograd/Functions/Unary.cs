@@ -1,5 +1,6 @@
 // Unary functions: one small class per op, forward (a backend kernel) and backward (tensor ops) side by side.
-// Each doc comment states the derivative the backward implements.
+// Each doc comment states the derivative the backward implements. The activations' first-order backwards run one
+// fused kernel (RawOps.ActivationBackward); with createGraph they stay tensor ops, so they can be differentiated again.
 using DotGrad.Backends;
 
 namespace DotGrad.Autodiff.Functions;
@@ -139,7 +140,8 @@ public sealed class Cos : UnaryFunction
 public sealed class Tanh : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<TanhOp, Tanh>(x);
-    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * (1.0 - Y.Square())];
+    protected internal override Tensor?[] Backward(Tensor dOut) =>
+        Autograd.IsRecording([dOut, Y]) ? [dOut * (1.0 - Y.Square())] : [RawOps.ActivationBackward(ActivationKind.Tanh, Y, dOut)];
 
     [GradChecks]
     internal static OpChecks Checks() => OpChecks.For<Tanh>("unary").Op("tanh", x => x[0].Tanh(), d => d.Unary(-2, 2));
@@ -149,7 +151,8 @@ public sealed class Tanh : UnaryFunction
 public sealed class Sigmoid : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<SigmoidOp, Sigmoid>(x);
-    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * Y * (1.0 - Y)];
+    protected internal override Tensor?[] Backward(Tensor dOut) =>
+        Autograd.IsRecording([dOut, Y]) ? [dOut * Y * (1.0 - Y)] : [RawOps.ActivationBackward(ActivationKind.Sigmoid, Y, dOut)];
 
     [GradChecks]
     internal static OpChecks Checks() => OpChecks.For<Sigmoid>("unary").Op("sigmoid", x => x[0].Sigmoid(), d => d.Unary(-3, 3));
@@ -159,7 +162,8 @@ public sealed class Sigmoid : UnaryFunction
 public sealed class Relu : UnaryFunction
 {
     public static Tensor Apply(Tensor x) => Run<ReluOp, Relu>(x);
-    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * X.Gt(0.0).To(dOut.DType)];
+    protected internal override Tensor?[] Backward(Tensor dOut) =>
+        Autograd.IsRecording([dOut, X]) ? [dOut * X.Gt(0.0).To(dOut.DType)] : [RawOps.ActivationBackward(ActivationKind.Relu, X, dOut)];
 
     [GradChecks]
     internal static OpChecks Checks() => OpChecks.For<Relu>("unary")
@@ -185,6 +189,7 @@ public sealed class Gelu : UnaryFunction
     public static Tensor Apply(Tensor x) => Run<GeluOp, Gelu>(x);
     protected internal override Tensor?[] Backward(Tensor dOut)
     {
+        if (!Autograd.IsRecording([dOut, X])) return [RawOps.ActivationBackward(ActivationKind.Gelu, X, dOut)];  // one pass
         var cdf = ((X * (1 / Math.Sqrt(2))).Erf() + 1.0) * 0.5;
         var pdf = (X.Square() * -0.5).Exp() * (1 / Math.Sqrt(2 * Math.PI));
         return [dOut * (cdf + X * pdf)];
@@ -204,6 +209,7 @@ public sealed class GeluTanh : UnaryFunction
     public static Tensor Apply(Tensor x) => Run<GeluTanhOp, GeluTanh>(x);
     protected internal override Tensor?[] Backward(Tensor dOut)
     {
+        if (!Autograd.IsRecording([dOut, X])) return [RawOps.ActivationBackward(ActivationKind.GeluTanh, X, dOut)];
         var s = ((X + X.Pow(3) * K) * (2 * C)).Sigmoid();
         var du2 = (X.Square() * (3 * K) + 1.0) * (2 * C);
         return [dOut * (s + X * s * (1.0 - s) * du2)];
@@ -219,6 +225,7 @@ public sealed class Silu : UnaryFunction
     public static Tensor Apply(Tensor x) => Run<SiluOp, Silu>(x);
     protected internal override Tensor?[] Backward(Tensor dOut)
     {
+        if (!Autograd.IsRecording([dOut, X])) return [RawOps.ActivationBackward(ActivationKind.Silu, X, dOut)];
         var s = X.Sigmoid();
         return [dOut * s * (1.0 + X * (1.0 - s))];
     }
