@@ -438,9 +438,11 @@ internal static class RawOps
         using var qc = UnitLastStride(q);
         using var kc = UnitLastStride(k);
         using var vc = UnitLastStride(v);
-        var dq = Tensor.Empty(q.ShapeRef, q.DType, q.Device);
-        var dk = Tensor.Empty(k.ShapeRef, q.DType, q.Device);
-        var dv = Tensor.Empty(v.ShapeRef, q.DType, q.Device);
+        // Each gradient takes its input's layout when that is heads interleaved ([B, T, H, hs] memory seen as [B, H, T, hs],
+        // as a projection split into heads is): the backward of that split is then a view, not a copy.
+        var dq = GradientLike(q);
+        var dk = GradientLike(k);
+        var dv = GradientLike(v);
         CompositeKernels.For(q.Backend).AttentionBackward(gc.Data, qc.Data, kc.Data, vc.Data, oc.Data, lse.Data, scale, causal, dq.Data, dk.Data, dv.Data);
         return (dq, dk, dv);
     }
@@ -465,6 +467,12 @@ internal static class RawOps
     /// <summary>x itself (a new handle) when its last dim has unit stride, which the fused kernels read directly, else a copy.</summary>
     private static Tensor UnitLastStride(Tensor x) =>
         x.ShapeRef[^1] <= 1 || x.StridesRef[^1] == 1 ? x.AsStrided(x.ShapeRef, x.StridesRef, x.Offset) : x.CopyRaw();
+
+    /// <summary>A fresh tensor shaped like x: laid out heads interleaved when x is (its head stride below its row stride), else contiguous.</summary>
+    private static Tensor GradientLike(Tensor x) =>
+        x.Rank >= 3 && x.ShapeRef[^3] > 1 && x.ShapeRef[^2] > 1 && x.StridesRef[^3] < x.StridesRef[^2]
+            ? HeadsInterleaved(x.ShapeRef[..^2], x.ShapeRef[^2], x.ShapeRef[^1], x.DType, x.Device)
+            : Tensor.Empty(x.ShapeRef, x.DType, x.Device);
 
     /// <summary>A fresh [..., H, T, C] tensor whose memory is [..., T, H, C] (no permutation without batch dims).</summary>
     private static Tensor HeadsInterleaved(int[] batch, int T, int C, DType dtype, Device device)

@@ -1,6 +1,7 @@
 // Indexing kernels: index_select (whole inner blocks copied per index; on axis 0 of a contiguous table this is
 // the embedding lookup, one span copy per token), gather and scatter_add. Index values are checked exactly as the
 // reference checks them, with the same exception and message.
+using System.Numerics.Tensors;
 using DotGrad.Backends.Reference;
 
 namespace DotGrad.Backends.Cpu;
@@ -153,6 +154,7 @@ public sealed unsafe partial class CpuBackend
     private static void ScatterAdd<T>(Strided y, int axis, Strided index, Strided src) where T : unmanaged
     {
         if (src.DType != y.DType) throw new NotSupportedException($"scatter_add: src dtype {src.DType} must match y dtype {y.DType}");
+        if ((typeof(T) == typeof(float) || typeof(T) == typeof(double)) && TryScatterAddRows<T>(y, axis, index, src)) return;
         var ys = (int[])y.Strides.Clone();
         ys[axis] = 0;
         var loop = new StridedLoop(src.Shape, [index.Strides, src.Strides, ys], [index.Offset, src.Offset, y.Offset]);
@@ -162,6 +164,48 @@ public sealed unsafe partial class CpuBackend
             Si = loop.InnerStrides[0], Ss = loop.InnerStrides[1], Sy = loop.InnerStrides[2], Step = y.Strides[axis], Size = y.Shape[axis], Axis = axis,
         };
         loop.Execute(ref kernel, 0, loop.Count);
+    }
+
+    /// <summary>
+    /// The shape of an index_select backward (and of an embedding's): the index is one position per slice along the
+    /// axis (stride 0 over every other dim), and everything after the axis is one contiguous block in y and src. Then
+    /// each slice of src is added to the slice of y it names as one vector add, in the order the element loop would add
+    /// them: every target element receives the same float additions in the same order, so the result is identical.
+    /// Returns false (nothing done) for any other layout.
+    /// </summary>
+    private static bool TryScatterAddRows<T>(Strided y, int axis, Strided index, Strided src) where T : unmanaged
+    {
+        int rank = src.Rank;
+        for (int d = 0; d < rank; d++)
+            if (d != axis && index.Strides[d] != 0 && src.Shape[d] > 1) return false;
+        // The block after the axis: contiguous, and the same extent in y and src.
+        int inner = 1;
+        for (int d = rank - 1; d > axis; d--)
+        {
+            if (src.Shape[d] != y.Shape[d] || (src.Shape[d] > 1 && (src.Strides[d] != inner || y.Strides[d] != inner))) return false;
+            inner *= src.Shape[d];
+        }
+        int outer = 1;
+        for (int d = 0; d < axis; d++)
+        {
+            if (src.Shape[d] != y.Shape[d]) return false;
+            outer *= src.Shape[d];
+        }
+        if (outer != 1) return false;                                  // leading dims: the general loop
+        int count = src.Shape[axis], size = y.Shape[axis];
+        int* ip = IntPointer(index);
+        T* Y = (T*)((HostStorage)y.Storage).Pointer + y.Offset, S = (T*)((HostStorage)src.Storage).Pointer + src.Offset;
+        for (int i = 0; i < count; i++)
+        {
+            int id = CheckedIndex("scatter_add", index, ip, index.Offset + i * index.Strides[axis], size, axis);
+            T* yRow = Y + (long)id * y.Strides[axis];
+            T* sRow = S + (long)i * src.Strides[axis];
+            if (typeof(T) == typeof(float))
+                TensorPrimitives.Add(new ReadOnlySpan<float>((float*)yRow, inner), new ReadOnlySpan<float>((float*)sRow, inner), new Span<float>((float*)yRow, inner));
+            else
+                TensorPrimitives.Add(new ReadOnlySpan<double>((double*)yRow, inner), new ReadOnlySpan<double>((double*)sRow, inner), new Span<double>((double*)yRow, inner));
+        }
+        return true;
     }
 
     private struct ScatterAddKernel<T> : IStridedKernel where T : unmanaged

@@ -20,7 +20,7 @@ public unsafe class GemmTests
         BroadcastCols, // col stride 0: every column is the same
     }
 
-    // MR = 12 (AVX-512) or 6 (AVX2); NR = 32/16 (float) or 16/8 (double); MC = 144/72, KC = 256, NC = 3072.
+    // MR = 12 (AVX-512) or 6 (AVX2); NR = 32/16 (float) or 16/8 (double), 16/8 for the narrow AVX-512 kernel; MC = 144/72, KC = 256, NC = 3072.
     private static readonly (int M, int N, int K)[] Shapes =
     [
         (1, 1, 1), (1, 1, 300), (2, 3, 4), (1, 37, 5), (37, 1, 5), (5, 7, 1),
@@ -33,7 +33,7 @@ public unsafe class GemmTests
         Shapes.Select(s => new TestCaseData(s.M, s.N, s.K).SetArgDisplayNames($"{s.M}x{s.N}x{s.K}"));
 
     private static IEnumerable<GemmPath> Paths<T>() where T : unmanaged =>
-        new[] { GemmPath.Avx512, GemmPath.Avx2, GemmPath.Auto }.Where(Gemm.IsSupported<T>);
+        new[] { GemmPath.Avx512, GemmPath.Avx512Narrow, GemmPath.Avx2, GemmPath.Auto }.Where(Gemm.IsSupported<T>);
 
     [TestCaseSource(nameof(ShapeCases))]
     public void Sgemm_MatchesNaive_OnEveryPathThreadCountAndAccumulateMode(int m, int n, int k) => CheckAllModes<float>(m, n, k);

@@ -9,6 +9,8 @@ internal enum GemmPath
 {
     Auto,
     Avx512,
+    /// <summary>The AVX-512 kernel one vector wide, for C with at most that many columns.</summary>
+    Avx512Narrow,
     Avx2,
     Naive,
 }
@@ -52,7 +54,7 @@ internal static unsafe partial class Gemm
     /// <summary>Whether <paramref name="path"/> can run on this CPU.</summary>
     internal static bool IsSupported<T>(GemmPath path) where T : unmanaged => path switch
     {
-        GemmPath.Avx512 => GemmKernel512<T>.IsSupported,
+        GemmPath.Avx512 or GemmPath.Avx512Narrow => GemmKernel512<T>.IsSupported,
         GemmPath.Avx2 => GemmKernel256<T>.IsSupported,
         _ => true,
     };
@@ -89,12 +91,19 @@ internal static unsafe partial class Gemm
         }
 
         if (path == GemmPath.Auto)
+        {
             path = (long)m * n * k < NaiveBelow ? GemmPath.Naive : BestPath<T>();
+            // One vector of columns or fewer: the wide kernel would spend half its FMAs on padding.
+            if (path == GemmPath.Avx512 && n <= GemmKernel512Narrow<T>.NR) path = GemmPath.Avx512Narrow;
+        }
         nint ars = aRowStride, acs = aColStride, brs = bRowStride, bcs = bColStride, ldc = cRowStride;
         switch (path)
         {
             case GemmPath.Avx512:
                 Split<T, GemmKernel512<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias);
+                break;
+            case GemmPath.Avx512Narrow:
+                Split<T, GemmKernel512Narrow<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias);
                 break;
             case GemmPath.Avx2:
                 Split<T, GemmKernel256<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias);

@@ -124,6 +124,15 @@ internal static unsafe class GemmPacking
                 for (int p = 0; p < kc; p++)
                     Unsafe.CopyBlockUnaligned(dst + p * nr, src + p * rowStride, (uint)(nr * sizeof(T)));
             }
+            else if (cols == nr && rowStride == 1 && nr % 4 == 0 && Avx.IsSupported)
+            {
+                // Column-major B (a transposed view, as W^T in a linear layer) is a transpose, the same one as packing
+                // row-major A: 4 x 4 blocks in registers instead of one scattered store per element.
+                if (typeof(T) == typeof(float))
+                    TransposeRows4((float*)src, colStride, kc, (float*)dst, nr);
+                else
+                    TransposeRows4((double*)src, colStride, kc, (double*)dst, nr);
+            }
             else if (cols == nr && rowStride == 1)
             {
                 // Column-major B (a transposed view): read each column as a unit-stride stream.
