@@ -15,7 +15,7 @@ if command -v dotnet >/dev/null 2>&1 && [ "${1:-}" != "--run" ]; then
     dotnet publish Benchmarks/DeviceRunner -c Release -r linux-x64 -o "$RUNNER_DIR" -v quiet -nologo
     # The GPU machine may lack the OpenCL ICD loader (libOpenCL.so.1): bring ours (tens of KiB) to use there
     # only when the system has none.
-    loader=$(ldconfig -p 2>/dev/null | awk '/libOpenCL\.so\.1 .*x86-64/ { print $NF; exit }')
+    loader=$({ ldconfig -p || true; } 2>/dev/null | awk '/libOpenCL\.so\.1 .*x86-64/ { found = $NF } END { print found }')
     if [ -n "$loader" ]; then
         mkdir -p "$RUNNER_DIR/ocl-loader" && cp -L "$loader" "$RUNNER_DIR/ocl-loader/libOpenCL.so.1"
     fi
@@ -32,15 +32,27 @@ if [ ! -x "$RUNNER" ]; then
     exit 2
 fi
 
+# True when the dynamic loader can find library $1: in its cache (ldconfig may sit outside a user's PATH) or in a
+# directory of LD_LIBRARY_PATH, where driver containers often put the NVIDIA libraries.
+has_lib() {
+    local cache dir dirs
+    # Read the whole cache first: grep -q quitting early would fail the pipeline (pipefail) with SIGPIPE.
+    cache=$({ ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null || true)
+    grep -qF "$1 " <<< "$cache" && return 0
+    IFS=: read -ra dirs <<< "${LD_LIBRARY_PATH:-}"
+    for dir in "${dirs[@]}"; do [ -e "$dir/$1" ] && return 0; done
+    return 1
+}
+
 # No system ICD loader: use the one published beside the runner.
-if ! ldconfig -p 2>/dev/null | grep -q 'libOpenCL\.so\.1 ' && [ -e "$RUNNER_DIR/ocl-loader/libOpenCL.so.1" ]; then
+if ! has_lib libOpenCL.so.1 && [ -e "$RUNNER_DIR/ocl-loader/libOpenCL.so.1" ]; then
     export LD_LIBRARY_PATH="$PWD/$RUNNER_DIR/ocl-loader${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
 
 # A driver container often has the NVIDIA OpenCL library but no ICD file naming it, and the loader finds drivers
 # only through those files: write one (into /etc, or else into a temp dir the loader is pointed at).
 vendors=/etc/OpenCL/vendors
-if [ ! -e "$vendors/nvidia.icd" ] && ldconfig -p 2>/dev/null | grep -q 'libnvidia-opencl\.so\.1'; then
+if [ ! -e "$vendors/nvidia.icd" ] && has_lib libnvidia-opencl.so.1; then
     if mkdir -p "$vendors" 2>/dev/null && echo libnvidia-opencl.so.1 > "$vendors/nvidia.icd" 2>/dev/null; then
         echo "gpu-check: registered $vendors/nvidia.icd"
     elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
