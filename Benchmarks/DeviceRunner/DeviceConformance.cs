@@ -73,6 +73,28 @@ internal static class DeviceConformance
         }
     }
 
+    /// <summary>
+    /// The index of the element of <paramref name="actual"/> furthest outside |actual - expected| &lt;= Atol + Rtol |expected|,
+    /// or -1 when all agree; equal values (NaN and infinities included) agree. <paramref name="maxDiff"/> is the largest
+    /// |actual - expected| (infinity where one side is NaN).
+    /// </summary>
+    internal static int Disagreement(double[] expected, double[] actual, out double maxDiff)
+    {
+        int worstAt = -1;
+        double worstExcess = 0;
+        maxDiff = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double e = expected[i], a = actual[i];
+            if (e.Equals(a)) continue;
+            double diff = Math.Abs(a - e);
+            double excess = double.IsNaN(diff) ? double.PositiveInfinity : diff - (Atol + Rtol * Math.Abs(e));
+            maxDiff = double.IsNaN(diff) ? double.PositiveInfinity : Math.Max(maxDiff, diff);
+            if (excess > 0 && (worstAt < 0 || excess > worstExcess)) (worstExcess, worstAt) = (excess, i);
+        }
+        return worstAt;
+    }
+
     /// <summary>The op's forward in Float32 on the CPU and on <paramref name="device"/> from the same values and layouts, compared elementwise.</summary>
     private static string Parity(OpSpec op, OpSample sample, Device device, List<string> failures)
     {
@@ -93,16 +115,7 @@ internal static class DeviceConformance
                 failures.Add($"f32 parity: shape [{string.Join(", ", deviceShape)}] on {device}, [{string.Join(", ", cpuShape)}] on cpu");
                 return "FAIL";
             }
-            double worst = 0;
-            int worstAt = -1;
-            for (int i = 0; i < expected.Length; i++)
-            {
-                double e = expected[i], a = actual[i];
-                if (double.IsNaN(e) && double.IsNaN(a)) continue;
-                double excess = Math.Abs(a - e) - (Atol + Rtol * Math.Abs(e));
-                if (!(excess <= 0) && (worstAt < 0 || !(excess <= worst))) (worst, worstAt) = (double.IsNaN(excess) ? double.PositiveInfinity : excess, i);
-            }
-            double maxDiff = expected.Length == 0 ? 0 : expected.Zip(actual, (e, a) => double.IsNaN(e) && double.IsNaN(a) ? 0 : Math.Abs(a - e)).Max();
+            int worstAt = Disagreement(expected, actual, out double maxDiff);
             if (worstAt >= 0)
             {
                 failures.Add(F($"f32 parity: element {worstAt} is {actual[worstAt]:G9} on {device}, {expected[worstAt]:G9} on cpu (tolerance {Atol:G2} + {Rtol:G2} |cpu|)"));

@@ -55,6 +55,18 @@ public sealed class DeviceRunnerTests
         Assert.That(output, Does.Contain(named).And.Contain("usage:"));
     }
 
+    [TestCase(new[] { 1.0, 2.0 }, new[] { 1.0, 2.0 }, -1)]
+    [TestCase(new[] { 1.0, 2.0 }, new[] { 1.0, 2.001 }, 1)]                    // 1e-3 off: over 1e-5 + 1e-4 * 2
+    [TestCase(new[] { 1.0, 100.0 }, new[] { 1.00001, 100.005 }, -1)]           // within 1e-5 + 1e-4 |cpu| each
+    [TestCase(new[] { 1.0, 2.0, 3.0 }, new[] { 1.01, 2.0, 3.1 }, 2)]             // the element furthest out is named
+    [TestCase(new[] { double.NaN, double.PositiveInfinity }, new[] { double.NaN, double.PositiveInfinity }, -1)]
+    [TestCase(new[] { 1.0, 2.0 }, new[] { 1.0, double.NaN }, 1)]
+    public void Disagreement_NamesTheElementFurthestOutsideTheTolerance(double[] expected, double[] actual, int index)
+    {
+        Assert.That(DeviceConformance.Disagreement(expected, actual, out double maxDiff), Is.EqualTo(index));
+        Assert.That(maxDiff, index < 0 ? Is.LessThan(1e-2) : Is.GreaterThan(1e-4));
+    }
+
     [Test]
     public void Help_PrintsTheUsage_AndExits0()
     {
