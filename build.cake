@@ -5,7 +5,7 @@ var testFilter    = Argument("filter", "");
 var benchSuite    = Argument("suite", "*");
 var trainArgs     = Argument("args", "");
 
-var projects   = new[] { "DotGrad.csproj", "Cli/DotGrad.Cli.csproj", "Tests/DotGrad.Tests.csproj", "Benchmarks/DotGrad.Benchmarks.csproj", "Examples/Quickstart/Quickstart.csproj" };
+var projects   = new[] { "DotGrad.csproj", "Cli/DotGrad.Cli.csproj", "Tests/DotGrad.Tests.csproj", "Benchmarks/DotGrad.Benchmarks.csproj", "Benchmarks/DeviceRunner/DotGrad.DeviceRunner.csproj", "Examples/Quickstart/Quickstart.csproj" };
 var resultsDir = MakeAbsolute(Directory("artifacts/test-results"));
 
 // Clean: delete build outputs (artifacts/) and any stray TestResults folders.
