@@ -76,6 +76,8 @@ public sealed class GemmBenchmarkConfig : ManualConfig
     {
         AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(10).AsDefault());
         AddColumn(new GflopsColumn());
+        AddColumn(new ThroughputColumn("GemmPeak", "% of FMA peak", "2 N^3 / median time over the measured fp32 FMA peak at the same thread count",
+            c => c.Parameters["N"] is int n ? 100 * 2.0 * n * n * n / 1e9 / FmaPeak.CachedGflops(c.Parameters["Threads"] is int t ? t : 1) : null, "F0"));
     }
 }
 

@@ -41,29 +41,18 @@ public class ReferenceStepBenchmarks
 
 /// <summary>
 /// Many steps after warm-up (the median is the figure to report), plus the GFLOP/s and %-of-peak columns. The peak
-/// is measured once per thread count when the summary is printed (<see cref="FmaPeak.MeasureGflops"/>).
+/// is measured once per thread count when the summary is printed (<see cref="FmaPeak.CachedGflops"/>).
 /// </summary>
 public sealed class ReferenceStepBenchmarkConfig : ManualConfig
 {
-    private static readonly Dictionary<int, double> Peaks = [];
-
     public ReferenceStepBenchmarkConfig()
     {
         AddJob(Job.Default.WithWarmupCount(5).WithIterationCount(20).AsDefault());
         AddColumn(new ThroughputColumn("ReferenceStepGflops", "GFLOP/s", "Matrix-multiply GFLOP per step / median time", Gflops));
         AddColumn(new ThroughputColumn("ReferenceStepPeak", "% of FMA peak", "GFLOP/s over the measured fp32 FMA peak at the same thread count",
-            c => Gflops(c) is { } g && c.Parameters["Threads"] is int t ? 100 * g * 1e9 / Peak(t) : null, "F0"));
+            c => Gflops(c) is { } g && c.Parameters["Threads"] is int t ? 100 * g / FmaPeak.CachedGflops(t) : null, "F0"));
     }
 
     private static double? Gflops(BenchmarkCase c) =>
         c.Parameters["Model"] is string m ? ReferenceSteps.Flops(m).PerStep / 1e9 : null;
-
-    private static double Peak(int threads)
-    {
-        lock (Peaks)
-        {
-            if (!Peaks.TryGetValue(threads, out var p)) Peaks[threads] = p = FmaPeak.MeasureGflops(threads) * 1e9;
-            return p;
-        }
-    }
 }

@@ -40,6 +40,21 @@ public static class FmaPeak
         return RunScalar(iterations);
     }
 
+    private static readonly Dictionary<int, double> Measured = [];
+
+    /// <summary>
+    /// <see cref="MeasureGflops"/> at <paramref name="threads"/>, measured once per process and thread count: what the
+    /// benchmark columns divide by, so every row of one run is stated against the same peak.
+    /// </summary>
+    public static double CachedGflops(int threads)
+    {
+        lock (Measured)
+        {
+            if (!Measured.TryGetValue(threads, out var gflops)) Measured[threads] = gflops = MeasureGflops(threads);
+            return gflops;
+        }
+    }
+
     /// <summary>
     /// GFLOP/s of <paramref name="threads"/> threads each running <paramref name="iterations"/> iterations at once
     /// (wall time from the first start to the last finish).
