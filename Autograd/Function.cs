@@ -47,6 +47,8 @@ public abstract class Function
     /// <summary>
     /// The gradient of each input given the gradient of the output (<paramref name="dOut"/>, shaped like the output).
     /// An entry may be null for an input that needs no gradient (an index, a mask) or gets none.
+    /// Inside a dispose scope (and without createGraph) the engine runs this in a nested scope and frees what it
+    /// created, and later dOut, once nothing needs them: return what you compute, and keep none of it in the node.
     /// </summary>
     protected internal abstract Tensor?[] Backward(Tensor dOut);
 
