@@ -206,6 +206,63 @@ public static class SpecialFunctions
         return Vector256.Clamp(c * (p / q), Vector256.Create(-1f), Vector256<float>.One);
     }
 
+    // exp(x) = 2^n e^r with n = round(x / ln 2) and r = x - n ln 2, |r| <= ln 2 / 2; ln 2 is split into a part with few
+    // mantissa bits (n times it is exact in float) and a small correction. e^r = 1 + r + r^2 R(r), R of degree 5 with
+    // Cephes' expf coefficients (a minimax fit on that interval).
+    const float ExpHi = 88.72283f, ExpLo = -87.33654f;       // e^x overflows above, leaves the normal floats below
+    const float Log2E = 1.44269504088896341f, Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f;
+    const float E0 = 1.9875691500e-4f, E1 = 1.3981999507e-3f, E2 = 8.3334519073e-3f, E3 = 4.1665795894e-2f,
+        E4 = 1.6666665459e-1f, E5 = 5.0000001201e-1f;
+
+    /// <summary>
+    /// Sixteen lanes of float e^x, within 2 ulp of the exact value (a test checks a dense grid): 0 below -87.34 (where e^x leaves
+    /// the normal floats), +inf above 88.72, NaN for NaN. Several times faster than <c>Vector512.Exp</c> on this
+    /// project's machine, which is what the one-pass activation backwards need it for.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> x)
+    {
+        var c = Vector512.Clamp(x, Vector512.Create(ExpLo), Vector512.Create(ExpHi));
+        var n = Vector512.Round(c * Vector512.Create(Log2E));
+        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), c);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), r);
+        var p = Vector512.FusedMultiplyAdd(Vector512.Create(E0), r, Vector512.Create(E1));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(E2));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(E3));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(E4));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(E5));
+        p = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
+        // 2^n as two normal powers of two, 2^(n/2) 2^(n - n/2), so n = 128 (e^88.7) and n = -126 both stay exact.
+        var k = Vector512.ConvertToInt32(n);
+        var k1 = Vector512.ShiftRightArithmetic(k, 1);
+        var bias = Vector512.Create(127);
+        var y = p * Vector512.ShiftLeft(k1 + bias, 23).AsSingle() * Vector512.ShiftLeft(k - k1 + bias, 23).AsSingle();
+        y = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(ExpLo)), Vector512<float>.Zero, y);
+        return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512.Create(ExpHi)), Vector512.Create(float.PositiveInfinity), y);
+    }
+
+    /// <summary>Eight lanes of <see cref="Exp(Vector512{float})"/>, lane for lane the same values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Exp(Vector256<float> x)
+    {
+        var c = Vector256.Clamp(x, Vector256.Create(ExpLo), Vector256.Create(ExpHi));
+        var n = Vector256.Round(c * Vector256.Create(Log2E));
+        var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Hi), c);
+        r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Lo), r);
+        var p = Vector256.FusedMultiplyAdd(Vector256.Create(E0), r, Vector256.Create(E1));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(E2));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(E3));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(E4));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(E5));
+        p = Vector256.FusedMultiplyAdd(p, r * r, r + Vector256<float>.One);
+        var k = Vector256.ConvertToInt32(n);
+        var k1 = Vector256.ShiftRightArithmetic(k, 1);
+        var bias = Vector256.Create(127);
+        var y = p * Vector256.ShiftLeft(k1 + bias, 23).AsSingle() * Vector256.ShiftLeft(k - k1 + bias, 23).AsSingle();
+        y = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(ExpLo)), Vector256<float>.Zero, y);
+        return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(ExpHi)), Vector256.Create(float.PositiveInfinity), y);
+    }
+
     /// <summary>
     /// Elementwise float erf, y[i] = erf(x[i]): 16 lanes at a time with AVX-512, else 8, then a scalar
     /// tail. x and y may be the same span.

@@ -117,14 +117,14 @@ public sealed unsafe partial class CpuBackend
         public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy)
         {
             var cdf = Vector256.Create(0.5f) * (Vector256<float>.One + SpecialFunctions.Erf(x * Vector256.Create(InvSqrt2)));
-            var pdf = Vector256.Exp(Vector256.Create(-0.5f) * x * x) * Vector256.Create(InvSqrt2Pi);
+            var pdf = SpecialFunctions.Exp(Vector256.Create(-0.5f) * x * x) * Vector256.Create(InvSqrt2Pi);
             return dy * (cdf + x * pdf);
         }
 
         public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy)
         {
             var cdf = Vector512.Create(0.5f) * (Vector512<float>.One + SpecialFunctions.Erf(x * Vector512.Create(InvSqrt2)));
-            var pdf = Vector512.Exp(Vector512.Create(-0.5f) * x * x) * Vector512.Create(InvSqrt2Pi);
+            var pdf = SpecialFunctions.Exp(Vector512.Create(-0.5f) * x * x) * Vector512.Create(InvSqrt2Pi);
             return dy * (cdf + x * pdf);
         }
     }
@@ -150,7 +150,7 @@ public sealed unsafe partial class CpuBackend
         {
             var one = Vector256<float>.One;
             var x2 = x * x;
-            var s = one / (one + Vector256.Exp(Vector256.Create(-(float)C2) * (x + Vector256.Create((float)K) * x2 * x)));
+            var s = one / (one + SpecialFunctions.Exp(Vector256.Create(-(float)C2) * (x + Vector256.Create((float)K) * x2 * x)));
             return dy * (s + x * s * (one - s) * (Vector256.Create((float)C2) * (one + Vector256.Create((float)(3 * K)) * x2)));
         }
 
@@ -158,7 +158,7 @@ public sealed unsafe partial class CpuBackend
         {
             var one = Vector512<float>.One;
             var x2 = x * x;
-            var s = one / (one + Vector512.Exp(Vector512.Create(-(float)C2) * (x + Vector512.Create((float)K) * x2 * x)));
+            var s = one / (one + SpecialFunctions.Exp(Vector512.Create(-(float)C2) * (x + Vector512.Create((float)K) * x2 * x)));
             return dy * (s + x * s * (one - s) * (Vector512.Create((float)C2) * (one + Vector512.Create((float)(3 * K)) * x2)));
         }
     }
@@ -181,14 +181,14 @@ public sealed unsafe partial class CpuBackend
         public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy)
         {
             var one = Vector256<float>.One;
-            var s = one / (one + Vector256.Exp(-x));
+            var s = one / (one + SpecialFunctions.Exp(-x));
             return dy * (s * (one + x * (one - s)));
         }
 
         public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy)
         {
             var one = Vector512<float>.One;
-            var s = one / (one + Vector512.Exp(-x));
+            var s = one / (one + SpecialFunctions.Exp(-x));
             return dy * (s * (one + x * (one - s)));
         }
     }

@@ -218,6 +218,53 @@ public class SpecialFunctionsTests
     }
 
     [Test]
+    public void VectorExpIsWithin2UlpOfTheExactValue_AndTheTwoWidthsAgree()
+    {
+        // A dense grid over the whole normal range, both ends included, in 16-lane groups.
+        const int n = 16 * 20_000;
+        int checkedPoints = 0;
+        double worst = 0;
+        for (int i = 0; i < n; i += 16)
+        {
+            var x = new float[16];
+            for (int k = 0; k < 16; k++) x[k] = (float)(-87.3 + 176.0 * (i + k) / (n - 1));
+            Vector512<float> v512 = SpecialFunctions.Exp(Vector512.Create(x));
+            Vector256<float> v256 = SpecialFunctions.Exp(Vector256.Create(x.AsSpan(0, 8)));
+            for (int k = 0; k < 16; k++)
+            {
+                double exact = Math.Exp(x[k]);
+                if (exact > float.MaxValue) continue;
+                double ulp = (double)MathF.BitIncrement((float)exact) - (float)exact;
+                double err = Math.Abs(v512[k] - exact) / ulp;
+                worst = Math.Max(worst, err);
+                Assert.That(err, Is.LessThanOrEqualTo(2.0), $"exp({x[k]:R}) = {v512[k]:R}, exact {exact:R}");
+                checkedPoints++;
+            }
+            for (int k = 0; k < 8; k++) AssertBitwiseEqual(v256[k], v512[k], $"Vector256 lane {k}, x = {x[k]:R}");
+        }
+        TestContext.Out.WriteLine($"{checkedPoints} points, worst error {worst:F2} ulp");
+        Assert.That(checkedPoints, Is.GreaterThan(n * 9 / 10));
+    }
+
+    [Test]
+    public void VectorExpHandlesTheEndsAndSpecialValues()
+    {
+        float[] x = [-1000f, -87.4f, float.NegativeInfinity, 0f, -0f, 1f, 88.7f, 88.8f, 1000f, float.PositiveInfinity, float.NaN, 2f, 3f, 4f, 5f, 6f];
+        Vector512<float> y = SpecialFunctions.Exp(Vector512.Create(x));
+        Assert.That(y[0], Is.EqualTo(0f));
+        Assert.That(y[1], Is.EqualTo(0f), "below the normal range");
+        Assert.That(y[2], Is.EqualTo(0f));
+        Assert.That(y[3], Is.EqualTo(1f));
+        Assert.That(y[4], Is.EqualTo(1f));
+        Assert.That(y[5], Is.EqualTo(MathF.E).Within(2e-7));
+        Assert.That(float.IsFinite(y[6]) && y[6] > 3e38f, Is.True, $"exp(88.7) = {y[6]}");
+        Assert.That(y[7], Is.EqualTo(float.PositiveInfinity));
+        Assert.That(y[8], Is.EqualTo(float.PositiveInfinity));
+        Assert.That(y[9], Is.EqualTo(float.PositiveInfinity));
+        Assert.That(float.IsNaN(y[10]), Is.True, "NaN stays NaN");
+    }
+
+    [Test]
     public void SpanErfEqualsScalarForEveryLengthUpTo70()
     {
         const int seed = 70;
