@@ -31,7 +31,8 @@ public abstract class Optimizer : IDisposable
     /// Whether updates that have a one-pass kernel (Adam, AdamW, SGD, and Muon's AdamW groups) use it, like PyTorch's
     /// <c>fused=True</c>: it runs where the parameter, its gradient and its state are contiguous, of one dtype, on a
     /// backend with fused kernels, and updates them in place. The result is the tensor-op update's, to rounding.
-    /// False (or any other case) takes the tensor-op path, the readable form. Default true.
+    /// False (or any other case) takes the tensor-op path, the readable form. Default true, where PyTorch's default
+    /// is None (its choice of implementation): on the CPU backend the one-pass update gives the tensor-op path's bits.
     /// </summary>
     public bool Fused { get; set; } = true;
 
