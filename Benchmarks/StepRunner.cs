@@ -4,7 +4,6 @@
 // come from the BenchmarkDotNet suites.
 //
 //   dotnet run -c Release --project Benchmarks -- steps gpt --threads 2 --steps 50 [--profile]
-using System.Diagnostics;
 using System.Globalization;
 using DotGrad.Backends.Cpu;
 
@@ -41,22 +40,14 @@ internal static class StepRunner
         CpuBackend.MaxThreads = threads;
         using var step = ReferenceSteps.Create(name);
         for (int i = 0; i < warmup; i++) step.Step();
-        long systemBefore = DotGrad.Backends.HostAllocator.SystemAllocations;
-        var times = new double[steps];
-        double loss = 0;
-        for (int i = 0; i < steps; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            loss = step.Step();
-            times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        }
-        Array.Sort(times);
-        double median = times[steps / 2];
+        long systemBefore = DotGrad.Backends.HostAllocator.SystemAllocations;   // blocks the pool takes from the OS once warm
+        var t = step.Time(0, steps);
+        double median = t.Median * 1e3;
         double gflops = step.Flops.PerStep / (median * 1e6);
-        double peak = FmaPeak.MeasureGflops(threads);
+        double peak = FmaPeak.CachedGflops(threads);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name}: {threads} thread(s), {steps} steps after {warmup} warm-up: median {median:F2} ms (min {times[0]:F2}, max {times[^1]:F2}), " +
-            $"{gflops:F1} GFLOP/s = {100 * gflops / peak:F1}% of the {peak:F1} GFLOP/s FMA peak; last loss {loss:F4}"));
+            $"{name}: {threads} thread(s), {steps} steps after {warmup} warm-up: median {median:F2} ms (min {t.Min * 1e3:F2}, max {t.Max * 1e3:F2}), " +
+            $"{gflops:F1} GFLOP/s = {100 * gflops / peak:F1}% of the {peak:F1} GFLOP/s FMA peak; last loss {t.LastLoss:F4}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"peak resident memory (VmHWM) {PeakRssMiB():F0} MiB; host pool: {DotGrad.Backends.HostAllocator.PeakLiveBytes / 1048576.0:F0} MiB peak live, " +
             $"{DotGrad.Backends.HostAllocator.PooledBytes / 1048576.0:F0} MiB pooled now, " +

@@ -1,6 +1,5 @@
 // The reference training steps on one OpenCL device and, for comparison, on the CPU: median step time, the
 // matrix multiplies' GFLOP/s and their share of each device's measured fp32 FMA peak.
-using System.Diagnostics;
 using DotGrad.Backends;
 using DotGrad.Backends.Cpu;
 using DotGrad.Backends.OpenCL;
@@ -27,16 +26,8 @@ internal static class DeviceSteps
     private static void Time(string name, Device device, double peak, RunnerOptions options, TextWriter output)
     {
         using var step = ReferenceSteps.Create(name, device);
-        for (int i = 0; i < options.Warmup; i++) step.Step();
-        var times = new double[options.StepCount];
-        double loss = 0;
-        for (int i = 0; i < times.Length; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            loss = step.Step();
-            times[i] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        }
-        double median = Median(times), gflops = step.Flops.PerStep / median / 1e9;
-        output.WriteLine(F($"{name} on {device}: median {median * 1e3:F2} ms (min {times.Min() * 1e3:F2}, max {times.Max() * 1e3:F2}), {gflops:F1} GFLOP/s = {100 * gflops / peak:F1}% of peak; loss {loss:F4}"));
+        var t = step.Time(options.Warmup, options.StepCount);
+        double median = t.Median, gflops = step.Flops.PerStep / median / 1e9;
+        output.WriteLine(F($"{name} on {device}: median {median * 1e3:F2} ms (min {t.Min * 1e3:F2}, max {t.Max * 1e3:F2}), {gflops:F1} GFLOP/s = {100 * gflops / peak:F1}% of peak; loss {t.LastLoss:F4}"));
     }
 }

@@ -51,6 +51,25 @@ public sealed class ReferenceStep : IDisposable
         return loss.Item();
     }
 
+    /// <summary>
+    /// A plain timed run: <paramref name="warmup"/> untimed steps, then <paramref name="steps"/> steps timed one by one
+    /// (each reads its loss, so on a device with a queue each waits for it). What the quick runners report; the
+    /// README's figures come from BenchmarkDotNet.
+    /// </summary>
+    public StepTimings Time(int warmup, int steps)
+    {
+        for (int i = 0; i < warmup; i++) Step();
+        var seconds = new double[steps];
+        double loss = double.NaN;
+        for (int i = 0; i < steps; i++)
+        {
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            loss = Step();
+            seconds[i] = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        }
+        return new StepTimings(seconds, loss);
+    }
+
     /// <summary>Frees the optimizer's state, the model's parameters and the batch.</summary>
     public void Dispose()
     {
@@ -58,4 +77,15 @@ public sealed class ReferenceStep : IDisposable
         Model.Dispose();
         foreach (var t in _batch) t.Dispose();
     }
+}
+
+/// <summary>The seconds of each timed step, in order, and the loss the last one read.</summary>
+public sealed record StepTimings(double[] Seconds, double LastLoss)
+{
+    /// <summary>The median step time in seconds (the upper of the middle two for an even count).</summary>
+    public double Median => Seconds.Order().ElementAt(Seconds.Length / 2);
+
+    public double Min => Seconds.Min();
+
+    public double Max => Seconds.Max();
 }
