@@ -14,6 +14,7 @@ public unsafe class GemmTests
     public enum Layout
     {
         RowMajor,
+        PaddedRows,    // row-major with rows further apart than their length (a column block of a wider matrix)
         ColumnMajor,   // a transposed view
         Strided,       // neither stride is 1
         BroadcastRows, // row stride 0: every row is the same
@@ -145,11 +146,13 @@ public unsafe class GemmTests
         foreach (var path in Paths<T>())
             foreach (int threads in new[] { 1, 2 })
                 foreach (bool accumulate in new[] { false, true })
-                    Check<T>(m, n, k, Layout.RowMajor, Layout.RowMajor, cPad: 0, accumulate, threads, path);
+                    foreach (bool packA in new[] { false, true })   // A read in place (where n allows) and packed
+                        Check<T>(m, n, k, Layout.RowMajor, Layout.RowMajor, cPad: 0, accumulate, threads, path, packA);
     }
 
     /// <summary>Runs Gemm and GemmNaive on the same random operands and compares every element of C, padding included.</summary>
-    private static void Check<T>(int m, int n, int k, Layout aLayout, Layout bLayout, int cPad, bool accumulate, int threads, GemmPath path)
+    private static void Check<T>(int m, int n, int k, Layout aLayout, Layout bLayout, int cPad, bool accumulate, int threads, GemmPath path,
+                                 bool packA = false)
         where T : unmanaged, IFloatingPoint<T>
     {
         var rng = new Random(HashCode.Combine(Seed, m, n, k, aLayout, bLayout));
@@ -160,12 +163,12 @@ public unsafe class GemmTests
         T[] got = (T[])c0.Clone(), expected = (T[])c0.Clone();
         fixed (T* pa = a, pb = b, pg = got, pe = expected)
         {
-            Gemm.Multiply(m, n, k, pa, ars, acs, pb, brs, bcs, pg, ldc, accumulate, threads, path);
+            Gemm.Multiply(m, n, k, pa, ars, acs, pb, brs, bcs, pg, ldc, accumulate, threads, path, packA: packA);
             GemmNaive.Run(m, n, k, pa, ars, acs, pb, brs, bcs, pe, ldc, accumulate);
         }
         double[] tol = Tolerances(a, b, m, n, k, ars, acs, brs, bcs, accumulate ? c0 : null, ldc);
         AssertClose(got, expected, tol,
-            $"{typeof(T).Name} {m}x{n}x{k} A={aLayout} B={bLayout} ldc={ldc} accumulate={accumulate} threads={threads} path={path} seed={Seed}");
+            $"{typeof(T).Name} {m}x{n}x{k} A={aLayout} B={bLayout} ldc={ldc} accumulate={accumulate} threads={threads} path={path} packA={packA} seed={Seed}");
     }
 
     /// <summary>The GEMM with a bias against the naive product with the bias added afterwards (C starts as garbage).</summary>
@@ -195,6 +198,7 @@ public unsafe class GemmTests
     private static (int Row, int Col, int Length) Strides(int rows, int cols, Layout layout) => layout switch
     {
         Layout.RowMajor => (cols, 1, rows * cols),
+        Layout.PaddedRows => (cols + 5, 1, rows * (cols + 5)),
         Layout.ColumnMajor => (1, rows, rows * cols),
         Layout.Strided => (2 * cols + 3, 2, rows * (2 * cols + 3)),
         Layout.BroadcastRows => (0, 1, cols),

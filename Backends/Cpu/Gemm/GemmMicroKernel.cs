@@ -27,6 +27,16 @@ internal unsafe interface IGemmMicroKernel<T> where T : unmanaged
     /// The full tile is always written; the driver redirects partial edge tiles to a scratch tile.
     /// </summary>
     static abstract void Run(int kc, T* a, T* b, T* c, nint ldc, bool accumulate);
+
+    /// <summary>Whether <see cref="RunRowMajorA"/> is implemented (the driver packs A otherwise).</summary>
+    static virtual bool ReadsRowMajorA => false;
+
+    /// <summary>
+    /// <see cref="Run"/> with A read in place instead of from a packed micro-panel: A(r, p) = a[r * lda + p] for r in
+    /// [0, MR), a row-major A with unit stride along k. All MR rows must exist; the driver packs a ragged last panel.
+    /// </summary>
+    static virtual void RunRowMajorA(int kc, T* a, nint lda, T* b, T* c, nint ldc, bool accumulate) =>
+        throw new NotSupportedException("This microkernel reads A only from packed micro-panels.");
 }
 
 /// <summary>Element-type dispatch for fused multiply-add on generic vectors; folded away by the JIT per T.</summary>
