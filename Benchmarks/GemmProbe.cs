@@ -1,8 +1,8 @@
 // A plain timed loop over the GEMM shapes the reference steps run (single thread), for quick looks while tuning the
 // kernels: GFLOP/s and the share of the FMA peak per shape. The README's figures come from the BenchmarkDotNet suites.
 //
-//   dotnet run -c Release --project Benchmarks -- gemm [--threads N] [--pack-a] [m,n,k[,ta][,tb] ...]
-// (--pack-a packs A where the GEMM would read it in place; ta / tb read A / B transposed.)
+//   dotnet run -c Release --project Benchmarks -- gemm [--threads N] [--pack] [m,n,k[,ta][,tb] ...]
+// (--pack packs both operands where the GEMM would read them in place; ta / tb read A / B transposed.)
 using System.Diagnostics;
 using System.Globalization;
 using DotGrad.Backends.Cpu;
@@ -33,12 +33,12 @@ internal static unsafe class GemmProbe
     public static int Run(string[] args)
     {
         int threads = 1;
-        bool packA = false;
+        bool pack = false;
         var shapes = new List<Shape>();
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--threads" && i + 1 < args.Length) threads = int.Parse(args[++i], CultureInfo.InvariantCulture);
-            else if (args[i] == "--pack-a") packA = true;
+            else if (args[i] == "--pack") pack = true;
             else
             {
                 // m,n,k[,ta][,tb]
@@ -63,7 +63,7 @@ internal static unsafe class GemmProbe
                 {
                     var sw = Stopwatch.StartNew();
                     for (int r = 0; r < reps; r++)
-                        Gemm.Multiply(s.M, s.N, s.K, pa, ars, acs, pb, brs, bcs, pc, s.N, false, threads, GemmPath.Auto, null, packA);
+                        Gemm.Multiply(s.M, s.N, s.K, pa, ars, acs, pb, brs, bcs, pc, s.N, false, threads, GemmPath.Auto, null, pack);
                     best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
                 }
             }

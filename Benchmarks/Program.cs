@@ -1,6 +1,6 @@
 // Entry point for the BenchmarkDotNet suites: `dotnet run -c Release --project Benchmarks -- --filter '*Gemm*'`,
 // for a plain timed run of a reference step: `dotnet run -c Release --project Benchmarks -- steps gpt` (StepRunner), and
-// for the GEMM shapes the steps run: `dotnet run -c Release --project Benchmarks -- gemm [m,n,k[,ta][,tb]] [--pack-a]` (GemmProbe).
+// for the GEMM shapes the steps run: `dotnet run -c Release --project Benchmarks -- gemm [m,n,k[,ta][,tb]] [--pack]` (GemmProbe).
 using BenchmarkDotNet.Running;
 
 if (args.Length > 0 && args[0] == "steps") return DotGrad.Benchmarks.StepRunner.Run(args[1..]);

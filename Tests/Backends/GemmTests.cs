@@ -146,13 +146,13 @@ public unsafe class GemmTests
         foreach (var path in Paths<T>())
             foreach (int threads in new[] { 1, 2 })
                 foreach (bool accumulate in new[] { false, true })
-                    foreach (bool packA in new[] { false, true })   // A read in place (where n allows) and packed
-                        Check<T>(m, n, k, Layout.RowMajor, Layout.RowMajor, cPad: 0, accumulate, threads, path, packA);
+                    foreach (bool pack in new[] { false, true })   // operands read in place (where the shape allows) and packed
+                        Check<T>(m, n, k, Layout.RowMajor, Layout.RowMajor, cPad: 0, accumulate, threads, path, pack);
     }
 
     /// <summary>Runs Gemm and GemmNaive on the same random operands and compares every element of C, padding included.</summary>
     private static void Check<T>(int m, int n, int k, Layout aLayout, Layout bLayout, int cPad, bool accumulate, int threads, GemmPath path,
-                                 bool packA = false)
+                                 bool pack = false)
         where T : unmanaged, IFloatingPoint<T>
     {
         var rng = new Random(HashCode.Combine(Seed, m, n, k, aLayout, bLayout));
@@ -163,12 +163,12 @@ public unsafe class GemmTests
         T[] got = (T[])c0.Clone(), expected = (T[])c0.Clone();
         fixed (T* pa = a, pb = b, pg = got, pe = expected)
         {
-            Gemm.Multiply(m, n, k, pa, ars, acs, pb, brs, bcs, pg, ldc, accumulate, threads, path, packA: packA);
+            Gemm.Multiply(m, n, k, pa, ars, acs, pb, brs, bcs, pg, ldc, accumulate, threads, path, pack: pack);
             GemmNaive.Run(m, n, k, pa, ars, acs, pb, brs, bcs, pe, ldc, accumulate);
         }
         double[] tol = Tolerances(a, b, m, n, k, ars, acs, brs, bcs, accumulate ? c0 : null, ldc);
         AssertClose(got, expected, tol,
-            $"{typeof(T).Name} {m}x{n}x{k} A={aLayout} B={bLayout} ldc={ldc} accumulate={accumulate} threads={threads} path={path} packA={packA} seed={Seed}");
+            $"{typeof(T).Name} {m}x{n}x{k} A={aLayout} B={bLayout} ldc={ldc} accumulate={accumulate} threads={threads} path={path} pack={pack} seed={Seed}");
     }
 
     /// <summary>The GEMM with a bias against the naive product with the bias added afterwards (C starts as garbage).</summary>

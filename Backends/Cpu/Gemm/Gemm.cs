@@ -62,10 +62,10 @@ internal static unsafe partial class Gemm
     /// <summary>
     /// The GEMM on a chosen path; <see cref="GemmPath.Auto"/> picks by CPU and problem size. A non-null
     /// <paramref name="bias"/> (n contiguous values) is added to every row of C; it needs accumulate = false.
-    /// <paramref name="packA"/> packs A even where the driver would read a row-major A in place (for tests).
+    /// <paramref name="pack"/> packs both operands even where the driver would read them in place (for tests).
     /// </summary>
     internal static void Multiply<T>(int m, int n, int k, T* a, int aRowStride, int aColStride, T* b, int bRowStride, int bColStride,
-                                     T* c, int cRowStride, bool accumulate, int maxThreads, GemmPath path, T* bias = null, bool packA = false)
+                                     T* c, int cRowStride, bool accumulate, int maxThreads, GemmPath path, T* bias = null, bool pack = false)
         where T : unmanaged, INumberBase<T>
     {
         if (bias != null && accumulate)
@@ -101,13 +101,13 @@ internal static unsafe partial class Gemm
         switch (path)
         {
             case GemmPath.Avx512:
-                Split<T, GemmKernel512<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias, packA);
+                Split<T, GemmKernel512<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias, pack);
                 break;
             case GemmPath.Avx512Narrow:
-                Split<T, GemmKernel512Narrow<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias, packA);
+                Split<T, GemmKernel512Narrow<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias, pack);
                 break;
             case GemmPath.Avx2:
-                Split<T, GemmKernel256<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias, packA);
+                Split<T, GemmKernel256<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias, pack);
                 break;
             default:
                 if (bias != null)
@@ -127,7 +127,7 @@ internal static unsafe partial class Gemm
     /// packs the full shared operand, which costs O(k * side) against O(m * n * k / threads) of arithmetic.
     /// </summary>
     private static void Split<T, TK>(int m, int n, int k, T* a, nint ars, nint acs, T* b, nint brs, nint bcs, T* c, nint ldc,
-                                     bool accumulate, int maxThreads, T* bias, bool packA)
+                                     bool accumulate, int maxThreads, T* bias, bool pack)
         where T : unmanaged, INumberBase<T>
         where TK : IGemmMicroKernel<T>
     {
@@ -139,7 +139,7 @@ internal static unsafe partial class Gemm
         int threads = (int)Math.Min(Math.Min(maxThreads, units), Math.Max(1, work / MinWorkPerThread));
         if (threads <= 1)
         {
-            GemmDriver.Run<T, TK>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, bias, packA);
+            GemmDriver.Run<T, TK>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, bias, pack);
             return;
         }
 
@@ -151,9 +151,9 @@ internal static unsafe partial class Gemm
             int end = Math.Min((int)((long)units * (t + 1) / threads) * unit, extent);
             T* slabBias = pbias == 0 ? null : (T*)pbias + (splitN ? start : 0);
             if (splitN)
-                GemmDriver.Run<T, TK>(m, end - start, k, (T*)pa, ars, acs, (T*)pb + start * bcs, brs, bcs, (T*)pc + start, ldc, accumulate, slabBias, packA);
+                GemmDriver.Run<T, TK>(m, end - start, k, (T*)pa, ars, acs, (T*)pb + start * bcs, brs, bcs, (T*)pc + start, ldc, accumulate, slabBias, pack);
             else
-                GemmDriver.Run<T, TK>(end - start, n, k, (T*)pa + start * ars, ars, acs, (T*)pb, brs, bcs, (T*)pc + start * ldc, ldc, accumulate, slabBias, packA);
+                GemmDriver.Run<T, TK>(end - start, n, k, (T*)pa + start * ars, ars, acs, (T*)pb, brs, bcs, (T*)pc + start * ldc, ldc, accumulate, slabBias, pack);
         });
     }
 }

@@ -8,23 +8,34 @@ namespace DotGrad.Backends.Cpu;
 internal static unsafe class GemmDriver
 {
     /// <summary>
-    /// Products with at most this many columns read a row-major A in place instead of packing it. Measured on Zen 4:
-    /// in place is 1.3-2.3x faster at n = 32..64 and k = 64..256 (the ViT and attention shapes), 10-25% at n = 128..512;
-    /// at n = 1024 the two are within noise, and packing keeps far-apart rows of a wide A out of one cache set.
+    /// Products with at most this many columns read A in place (row- or column-major) instead of packing it. Measured on
+    /// Zen 4: in place is 1.3-2.3x faster at n = 32..64 and k = 64..256 (the ViT and attention shapes), 10-25% at
+    /// n = 128..512; at n = 1024 the two are within noise, and packing keeps far-apart rows of a wide A out of one cache set.
     /// </summary>
     internal const int DirectAMaxColumns = 512;
+
+    /// <summary>
+    /// Products with at most this many rows (one MC block: each B micro-panel meets at most MC / MR row tiles) read a
+    /// row-major B in place instead of packing it: the weight gradients dY^T X of a linear layer, with few rows and a
+    /// depth of every token, otherwise spend a third of their time packing B.
+    /// </summary>
+    internal const int DirectBMaxRows = 144;
 
     /// <summary>
     /// C (+)= A * B on one thread with microkernel <typeparamref name="TK"/>. Loop order, outer to inner: jc over NC
     /// columns and pc over KC depth (pack a KC x NC panel of B, which lives in L3), ic over MC rows (pack an MC x KC
     /// block of A into L2), jr over NR columns (one B micro-panel, kept hot in L1/L2), ir over MR rows (A micro-panels
     /// stream past it), each ir step one microkernel call.
+    /// <para>Where packing would cost a large share of the product, an operand is read in place instead (see
+    /// <see cref="DirectAMaxColumns"/> and <see cref="DirectBMaxRows"/>); only its ragged last micro-panel, which the
+    /// kernel could not read without running past the operand, is packed.</para>
     /// <para><paramref name="bias"/> (n values, or null) is added to every row of C: before the first depth block
     /// writes a tile, the tile is filled with the bias and the kernel adds its sums to it, so the bias costs a few
     /// stores per tile instead of another pass over C (which, for C larger than the caches, is a trip to memory).</para>
+    /// <para><paramref name="pack"/> forces both operands through the packed path (tests use it to cover both).</para>
     /// </summary>
     public static void Run<T, TK>(int m, int n, int k, T* a, nint ars, nint acs, T* b, nint brs, nint bcs, T* c, nint ldc, bool accumulate,
-                                  T* bias = null, bool packA = false)
+                                  T* bias = null, bool pack = false)
         where T : unmanaged, INumberBase<T>
         where TK : IGemmMicroKernel<T>
     {
@@ -34,10 +45,10 @@ internal static unsafe class GemmDriver
         int mc0 = RoundUp(CeilDiv(m, CeilDiv(m, TK.MC)), MR);
         int nc0 = RoundUp(CeilDiv(n, CeilDiv(n, TK.NC)), NR);
 
-        // A row-major A meeting few columns of C is read in place: each A element takes part in only n / NR microkernel
-        // calls, so packing it (a transpose, about a cycle per element) would cost a large share of the product.
-        // packA forces the packed path (tests use it to cover both).
-        bool directA = !packA && acs == 1 && TK.ReadsRowMajorA && n <= DirectAMaxColumns;
+        // Each A element takes part in n / NR microkernel calls and each B element in m / MR: when that is few, packing
+        // (a copy, and for row-major A a transpose, at about a cycle per element) costs a large share of the product.
+        bool directA = !pack && TK.ReadsInPlace && (acs == 1 || ars == 1) && n <= DirectAMaxColumns;
+        bool directB = !pack && TK.ReadsInPlace && bcs == 1 && m <= DirectBMaxRows;
         var buffers = GemmPackBuffers.ForCurrentThread();
         T* ap = (T*)buffers.A((nuint)mc0 * (nuint)kc0 * (nuint)sizeof(T));
         T* bp = (T*)buffers.B((nuint)nc0 * (nuint)kc0 * (nuint)sizeof(T));
@@ -47,43 +58,46 @@ internal static unsafe class GemmDriver
         for (int jc = 0; jc < n; jc += nc0)
         {
             int nc = Math.Min(nc0, n - jc);
+            // Read in place, only a ragged last micro-panel (fewer than NR columns) is packed, zero-padded, into bp.
+            int fullCols = directB ? nc / NR * NR : 0;
             for (int pc = 0; pc < k; pc += kc0)
             {
                 int kc = Math.Min(kc0, k - pc);
                 // Only the first depth block may overwrite C; later ones add their partial sums.
                 bool acc = accumulate || pc > 0;
-                GemmPacking.PackB(kc, nc, b + pc * brs + jc * bcs, brs, bcs, bp, NR);
+                if (fullCols < nc)
+                    GemmPacking.PackB(kc, nc - fullCols, b + pc * brs + (jc + fullCols) * bcs, brs, bcs, bp, NR);
                 for (int ic = 0; ic < m; ic += mc0)
                 {
                     int mc = Math.Min(mc0, m - ic);
-                    // Read in place, only a ragged last micro-panel (fewer than MR rows) is packed, zero-padded, into ap.
+                    // The same for A: in place, only a ragged last micro-panel (fewer than MR rows) goes into ap.
                     int fullRows = directA ? mc / MR * MR : 0;
                     if (fullRows < mc)
                         GemmPacking.PackA(mc - fullRows, kc, a + (ic + fullRows) * ars + pc * acs, ars, acs, ap, MR);
                     for (int jr = 0; jr < nc; jr += NR)
                     {
                         int nr = Math.Min(NR, nc - jr);
-                        T* bPanel = bp + jr * kc;
+                        bool bInPlace = jr < fullCols;
+                        T* bPanel = bInPlace ? b + pc * brs + jc + jr : bp + (jr - fullCols) * kc;
+                        nint ldb = bInPlace ? brs : NR;
                         for (int ir = 0; ir < mc; ir += MR)
                         {
                             int mr = Math.Min(MR, mc - ir);
-                            T* aPanel = ap + (ir - fullRows) * kc;
-                            T* aRows = a + (ic + ir) * ars + pc;
+                            bool aInPlace = ir < fullRows;
+                            T* aPanel = aInPlace ? a + (ic + ir) * ars + pc * acs : ap + (ir - fullRows) * kc;
                             T* cTile = c + (ic + ir) * ldc + jc + jr;
                             // The first depth block of an overwrite starts from the bias, when there is one.
                             T* rowBias = !acc && bias != null ? bias + jc + jr : null;
-                            if (mr == MR && nr == NR)
-                            {
-                                if (rowBias != null) FillRows(cTile, ldc, MR, rowBias, NR);
-                                if (ir < fullRows) TK.RunRowMajorA(kc, aRows, ars, bPanel, cTile, ldc, acc || rowBias != null);
-                                else TK.Run(kc, aPanel, bPanel, cTile, ldc, acc || rowBias != null);
-                            }
+                            bool full = mr == MR && nr == NR;
+                            if (full && rowBias != null) FillRows(cTile, ldc, MR, rowBias, NR);
+                            T* dst = full ? cTile : tile;
+                            nint ldd = full ? ldc : NR;
+                            bool add = full && (acc || rowBias != null);
+                            if (aInPlace || bInPlace)
+                                TK.RunStrided(kc, aPanel, aInPlace ? ars : 1, aInPlace ? acs : MR, bPanel, ldb, dst, ldd, add);
                             else
-                            {
-                                if (ir < fullRows) TK.RunRowMajorA(kc, aRows, ars, bPanel, tile, NR, false);
-                                else TK.Run(kc, aPanel, bPanel, tile, NR, false);
-                                StoreEdge(tile, NR, cTile, ldc, mr, nr, acc, rowBias);
-                            }
+                                TK.Run(kc, aPanel, bPanel, dst, ldd, add);
+                            if (!full) StoreEdge(tile, NR, cTile, ldc, mr, nr, acc, rowBias);
                         }
                     }
                 }

@@ -121,15 +121,15 @@ internal readonly unsafe struct GemmKernel512<T> : IGemmMicroKernel<T> where T :
         StoreRow(c, c11x, c11y, accumulate); c += ldc;
     }
 
-    public static bool ReadsRowMajorA => true;
+    public static bool ReadsInPlace => true;
 
     /// <summary>
-    /// The same tile with A read in place from its rows (see <see cref="IGemmMicroKernel{T}.RunRowMajorA"/>). Four row
-    /// pointers and two offsets reach the 12 rows through x86 addressing ([row], [row + lda], [row + 2 lda]), so the loop
-    /// needs 8 general registers and the broadcasts stay single loads.
+    /// The same tile with the operands read through strides (see <see cref="IGemmMicroKernel{T}.RunStrided"/>). Four
+    /// row pointers and two offsets reach the 12 rows of A through x86 addressing ([row], [row + ars], [row + 2 ars]),
+    /// so the loop needs 10 general registers and each broadcast stays a single load.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunRowMajorA(int kc, T* a, nint lda, T* b, T* c, nint ldc, bool accumulate)
+    public static void RunStrided(int kc, T* a, nint ars, nint acs, T* b, nint ldb, T* c, nint ldc, bool accumulate)
     {
         Vector512<T> c0x = Vector512<T>.Zero, c0y = Vector512<T>.Zero;
         Vector512<T> c1x = Vector512<T>.Zero, c1y = Vector512<T>.Zero;
@@ -153,24 +153,24 @@ internal readonly unsafe struct GemmKernel512<T> : IGemmMicroKernel<T> where T :
                 Sse.Prefetch0(cp + NR - 1);
             }
         }
-        T* r0 = a, r3 = a + 3 * lda, r6 = a + 6 * lda, r9 = a + 9 * lda;
-        nint l2 = 2 * lda;
+        T* r0 = a, r3 = a + 3 * ars, r6 = a + 6 * ars, r9 = a + 9 * ars;
+        nint l1 = ars, l2 = 2 * ars;
         for (int p = 0; p < kc; p++)
         {
             b0 = Vector512.Load(b); b1 = Vector512.Load(b + W);
             av = Vector512.Create(r0[0]); c0x = GemmVector.Fma(av, b0, c0x); c0y = GemmVector.Fma(av, b1, c0y);
-            av = Vector512.Create(r0[lda]); c1x = GemmVector.Fma(av, b0, c1x); c1y = GemmVector.Fma(av, b1, c1y);
+            av = Vector512.Create(r0[l1]); c1x = GemmVector.Fma(av, b0, c1x); c1y = GemmVector.Fma(av, b1, c1y);
             av = Vector512.Create(r0[l2]); c2x = GemmVector.Fma(av, b0, c2x); c2y = GemmVector.Fma(av, b1, c2y);
             av = Vector512.Create(r3[0]); c3x = GemmVector.Fma(av, b0, c3x); c3y = GemmVector.Fma(av, b1, c3y);
-            av = Vector512.Create(r3[lda]); c4x = GemmVector.Fma(av, b0, c4x); c4y = GemmVector.Fma(av, b1, c4y);
+            av = Vector512.Create(r3[l1]); c4x = GemmVector.Fma(av, b0, c4x); c4y = GemmVector.Fma(av, b1, c4y);
             av = Vector512.Create(r3[l2]); c5x = GemmVector.Fma(av, b0, c5x); c5y = GemmVector.Fma(av, b1, c5y);
             av = Vector512.Create(r6[0]); c6x = GemmVector.Fma(av, b0, c6x); c6y = GemmVector.Fma(av, b1, c6y);
-            av = Vector512.Create(r6[lda]); c7x = GemmVector.Fma(av, b0, c7x); c7y = GemmVector.Fma(av, b1, c7y);
+            av = Vector512.Create(r6[l1]); c7x = GemmVector.Fma(av, b0, c7x); c7y = GemmVector.Fma(av, b1, c7y);
             av = Vector512.Create(r6[l2]); c8x = GemmVector.Fma(av, b0, c8x); c8y = GemmVector.Fma(av, b1, c8y);
             av = Vector512.Create(r9[0]); c9x = GemmVector.Fma(av, b0, c9x); c9y = GemmVector.Fma(av, b1, c9y);
-            av = Vector512.Create(r9[lda]); c10x = GemmVector.Fma(av, b0, c10x); c10y = GemmVector.Fma(av, b1, c10y);
+            av = Vector512.Create(r9[l1]); c10x = GemmVector.Fma(av, b0, c10x); c10y = GemmVector.Fma(av, b1, c10y);
             av = Vector512.Create(r9[l2]); c11x = GemmVector.Fma(av, b0, c11x); c11y = GemmVector.Fma(av, b1, c11y);
-            r0++; r3++; r6++; r9++; b += NR;
+            r0 += acs; r3 += acs; r6 += acs; r9 += acs; b += ldb;
         }
 
         StoreRow(c, c0x, c0y, accumulate); c += ldc;

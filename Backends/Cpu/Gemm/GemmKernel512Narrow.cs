@@ -64,11 +64,11 @@ internal readonly unsafe struct GemmKernel512Narrow<T> : IGemmMicroKernel<T> whe
         StoreRow(c, c11, accumulate);
     }
 
-    public static bool ReadsRowMajorA => true;
+    public static bool ReadsInPlace => true;
 
-    /// <summary>The same tile with A read in place from its rows, addressed as in <see cref="GemmKernel512{T}.RunRowMajorA"/>.</summary>
+    /// <summary>The same tile with the operands read through strides, addressed as in <see cref="GemmKernel512{T}.RunStrided"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunRowMajorA(int kc, T* a, nint lda, T* b, T* c, nint ldc, bool accumulate)
+    public static void RunStrided(int kc, T* a, nint ars, nint acs, T* b, nint ldb, T* c, nint ldc, bool accumulate)
     {
         Vector512<T> c0 = Vector512<T>.Zero, c1 = Vector512<T>.Zero, c2 = Vector512<T>.Zero, c3 = Vector512<T>.Zero;
         Vector512<T> c4 = Vector512<T>.Zero, c5 = Vector512<T>.Zero, c6 = Vector512<T>.Zero, c7 = Vector512<T>.Zero;
@@ -79,24 +79,24 @@ internal readonly unsafe struct GemmKernel512Narrow<T> : IGemmMicroKernel<T> whe
             T* cp = c;
             for (int r = 0; r < 12; r++, cp += ldc) Sse.Prefetch0(cp);
         }
-        T* r0 = a, r3 = a + 3 * lda, r6 = a + 6 * lda, r9 = a + 9 * lda;
-        nint l2 = 2 * lda;
+        T* r0 = a, r3 = a + 3 * ars, r6 = a + 6 * ars, r9 = a + 9 * ars;
+        nint l1 = ars, l2 = 2 * ars;
         for (int p = 0; p < kc; p++)
         {
             bv = Vector512.Load(b);
             c0 = GemmVector.Fma(Vector512.Create(r0[0]), bv, c0);
-            c1 = GemmVector.Fma(Vector512.Create(r0[lda]), bv, c1);
+            c1 = GemmVector.Fma(Vector512.Create(r0[l1]), bv, c1);
             c2 = GemmVector.Fma(Vector512.Create(r0[l2]), bv, c2);
             c3 = GemmVector.Fma(Vector512.Create(r3[0]), bv, c3);
-            c4 = GemmVector.Fma(Vector512.Create(r3[lda]), bv, c4);
+            c4 = GemmVector.Fma(Vector512.Create(r3[l1]), bv, c4);
             c5 = GemmVector.Fma(Vector512.Create(r3[l2]), bv, c5);
             c6 = GemmVector.Fma(Vector512.Create(r6[0]), bv, c6);
-            c7 = GemmVector.Fma(Vector512.Create(r6[lda]), bv, c7);
+            c7 = GemmVector.Fma(Vector512.Create(r6[l1]), bv, c7);
             c8 = GemmVector.Fma(Vector512.Create(r6[l2]), bv, c8);
             c9 = GemmVector.Fma(Vector512.Create(r9[0]), bv, c9);
-            c10 = GemmVector.Fma(Vector512.Create(r9[lda]), bv, c10);
+            c10 = GemmVector.Fma(Vector512.Create(r9[l1]), bv, c10);
             c11 = GemmVector.Fma(Vector512.Create(r9[l2]), bv, c11);
-            r0++; r3++; r6++; r9++; b += NR;
+            r0 += acs; r3 += acs; r6 += acs; r9 += acs; b += ldb;
         }
         StoreRow(c, c0, accumulate); c += ldc;
         StoreRow(c, c1, accumulate); c += ldc;

@@ -28,15 +28,17 @@ internal unsafe interface IGemmMicroKernel<T> where T : unmanaged
     /// </summary>
     static abstract void Run(int kc, T* a, T* b, T* c, nint ldc, bool accumulate);
 
-    /// <summary>Whether <see cref="RunRowMajorA"/> is implemented (the driver packs A otherwise).</summary>
-    static virtual bool ReadsRowMajorA => false;
+    /// <summary>Whether <see cref="RunStrided"/> is implemented (the driver packs A and B otherwise).</summary>
+    static virtual bool ReadsInPlace => false;
 
     /// <summary>
-    /// <see cref="Run"/> with A read in place instead of from a packed micro-panel: A(r, p) = a[r * lda + p] for r in
-    /// [0, MR), a row-major A with unit stride along k. All MR rows must exist; the driver packs a ragged last panel.
+    /// <see cref="Run"/> with the operands read through strides instead of from packed micro-panels: A(r, p) =
+    /// a[r * ars + p * acs] for r in [0, MR), B(p, j) = b[p * ldb + j] for j in [0, NR). That covers a packed A panel
+    /// (ars 1, acs MR), a row-major A read in place (acs 1), a column-major one (ars 1), and a packed B panel (ldb NR)
+    /// or a row-major B read in place. All MR rows and NR columns must exist; the driver packs ragged last panels.
     /// </summary>
-    static virtual void RunRowMajorA(int kc, T* a, nint lda, T* b, T* c, nint ldc, bool accumulate) =>
-        throw new NotSupportedException("This microkernel reads A only from packed micro-panels.");
+    static virtual void RunStrided(int kc, T* a, nint ars, nint acs, T* b, nint ldb, T* c, nint ldc, bool accumulate) =>
+        throw new NotSupportedException("This microkernel reads only packed micro-panels.");
 }
 
 /// <summary>Element-type dispatch for fused multiply-add on generic vectors; folded away by the JIT per T.</summary>
