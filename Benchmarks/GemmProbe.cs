@@ -85,3 +85,87 @@ internal static unsafe class GemmProbe
         return p;
     }
 }
+
+/// <summary>
+/// A plain timed loop over the fused attention kernels at one shape (heads interleaved in the rows, as the models'
+/// q/k/v views are), forward and backward on one thread:
+/// <c>dotnet run -c Release --project Benchmarks -- attention B H T D [--causal]</c> (the ViT step's is 128 4 50 16).
+/// </summary>
+internal static class AttentionProbe
+{
+    public static int Run(string[] args)
+    {
+        if (args.Length < 4)
+        {
+            Console.Error.WriteLine("usage: attention B H T D [--causal] [--long]");
+            return 2;
+        }
+        int B = int.Parse(args[0], CultureInfo.InvariantCulture), H = int.Parse(args[1], CultureInfo.InvariantCulture);
+        int T = int.Parse(args[2], CultureInfo.InvariantCulture), D = int.Parse(args[3], CultureInfo.InvariantCulture);
+        bool causal = args.Contains("--causal");
+        int rounds = args.Contains("--long") ? 300 : 15;   // --long: enough rounds for a sampling profiler
+        CpuBackend.MaxThreads = 1;
+        var g = new Generator(1);
+        // [B, T, 3, H, D] split into q, k, v [B, H, T, D] views, as a qkv projection is.
+        using var qkv = Tensor.Randn([B, T, 3, H, D], g);
+        Tensor q = qkv[.., .., 0].Permute(0, 2, 1, 3), k = qkv[.., .., 1].Permute(0, 2, 1, 3), v = qkv[.., .., 2].Permute(0, 2, 1, 3);
+        using var dO = Tensor.Randn([B, H, T, D], g);
+        double scale = 1 / Math.Sqrt(D);
+        double flopF = 4.0 * B * H * T * T * D * (causal ? 0.5 : 1), flopB = 2.5 * flopF;
+        double fwd = double.MaxValue, bwd = double.MaxValue;
+        for (int round = 0; round < rounds; round++)
+        {
+            var sw = Stopwatch.StartNew();
+            var (o, lse) = RawOps.Attention(q, k, v, scale, causal);
+            fwd = Math.Min(fwd, sw.Elapsed.TotalSeconds);
+            sw.Restart();
+            var (dq, dk, dv) = RawOps.AttentionBackward(dO, q, k, v, o, lse, scale, causal);
+            bwd = Math.Min(bwd, sw.Elapsed.TotalSeconds);
+            o.Dispose(); lse.Dispose(); dq.Dispose(); dk.Dispose(); dv.Dispose();
+        }
+        double peak = FmaPeak.CachedGflops(1);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"attention [{B}, {H}, {T}, {D}]{(causal ? " causal" : "")}: forward {fwd * 1e3:F2} ms ({flopF / fwd / 1e9:F1} GFLOP/s, {100 * flopF / fwd / 1e9 / peak:F0}%), " +
+            $"backward {bwd * 1e3:F2} ms ({flopB / bwd / 1e9:F1} GFLOP/s, {100 * flopB / bwd / 1e9 / peak:F0}%) of the {peak:F0} GFLOP/s FMA peak"));
+        return 0;
+    }
+
+    private static int Lda(int variant) => variant switch { 2 => 256, 3 => 272, 4 => 1024, _ => 1040 };
+}
+
+internal static unsafe class KernelProbe
+{
+    public static int Run()
+    {
+        const int kc = 256;
+        var a = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(12 * 1040 * 4, 64);
+        var b = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(32 * kc * 4, 64);
+        var c = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(12 * 32 * 4, 64);
+        for (int i = 0; i < 12 * 1040; i++) a[i] = 0.001f;
+        for (int i = 0; i < 32 * kc; i++) b[i] = 0.001f;
+        foreach (int k in new[] { 16, 64, 256 })
+        {
+            for (int variant = 0; variant < 6; variant++)
+            {
+                double best = double.MaxValue;
+                int reps = 2_000_000 / k;
+                for (int round = 0; round < 5; round++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    for (int r = 0; r < reps; r++)
+                    {
+                        if (variant == 0) GemmKernel512<float>.Run(k, a, b, c, 32, true);
+                        else if (variant == 1) GemmKernel512<float>.RunStrided(k, a, 1, 12, b, 32, c, 32, true, null);
+                        else GemmKernel512<float>.RunStrided(k, a, Lda(variant), 1, b, 32, c, 32, true, null);
+                    }
+                    best = Math.Min(best, sw.Elapsed.TotalSeconds);
+                }
+                double gf = 2.0 * 12 * 32 * k * reps / best / 1e9;
+                Console.WriteLine($"kc {k,3} {(variant == 0 ? "packed Run" : variant == 1 ? "RunStrided packed A" : $"RunStrided A lda {Lda(variant)}"),-24} {gf:F1} GFLOP/s {100 * gf / FmaPeak.CachedGflops(1):F0}%");
+            }
+        }
+        return 0;
+    }
+
+    private static int Lda(int variant) => variant switch { 2 => 256, 3 => 272, 4 => 1024, _ => 1040 };
+}

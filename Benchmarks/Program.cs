@@ -5,6 +5,8 @@ using BenchmarkDotNet.Running;
 
 if (args.Length > 0 && args[0] == "steps") return DotGrad.Benchmarks.StepRunner.Run(args[1..]);
 if (args.Length > 0 && args[0] == "gemm") return DotGrad.Benchmarks.GemmProbe.Run(args[1..]);
+if (args.Length > 0 && args[0] == "attention") return DotGrad.Benchmarks.AttentionProbe.Run(args[1..]);
+if (args.Length > 0 && args[0] == "kernel") return DotGrad.Benchmarks.KernelProbe.Run();
 if (args.Length > 0 && args[0] == "threshold") return DotGrad.Benchmarks.ThresholdProbe.Run();
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -90,9 +90,12 @@ public sealed unsafe partial class CpuBackend
         nint vRow = v.Strides[^2], vCol = v.Strides[^1], oRow = o.Strides[^2], lStep = lse.Strides[^1];
         T s = T.CreateTruncating(scale);
         nint Qp = Base(q), Kp = Base(k), Vp = Base(v), Op = Base(o), Lp = Base(lse);
+        // The score block is padded to whole GEMM tiles, so its edge tiles are written in place (no scratch copies).
+        int ldS = Gemm.RoundUp(Math.Max(1, Tk), Gemm.PadColumns), rowsS = Gemm.RoundUp(Math.Min(AttentionBlock, Tq), Gemm.PadRows);
+        bool rowLoops = typeof(T) == typeof(float) && AttentionRows.IsSupported;
         ForItems(N, 2L * Tq * Tk * (D + Dv), (first, end) =>
         {
-            var rented = ArrayPool<T>.Shared.Rent(Math.Max(1, Math.Min(AttentionBlock, Tq) * Tk));
+            var rented = ArrayPool<T>.Shared.Rent(rowsS * ldS);
             fixed (T* S = rented)
             {
                 for (int item = first; item < end; item++)
@@ -104,11 +107,16 @@ public sealed unsafe partial class CpuBackend
                         int m = Math.Min(AttentionBlock, Tq - i0), n = causal ? Math.Min(Tk, i0 + m) : Tk;
                         T* qb = qi + i0 * qRow;
                         // S [m, n] = q_block k^T: B(d, j) = k[j, d].
-                        Gemm.Multiply(m, n, D, qb, (int)qRow, (int)qCol, ki, (int)kCol, (int)kRow, S, n, false, 1, GemmPath.Auto);
+                        Gemm.Multiply(m, n, D, qb, (int)qRow, (int)qCol, ki, (int)kCol, (int)kRow, S, ldS, false, 1, GemmPath.Auto, paddedC: true);
                         for (int r = 0; r < m; r++)
                         {
-                            var row = new Span<T>(S + (nint)r * n, n);
                             int seen = causal ? Math.Min(i0 + r + 1, Tk) : Tk;
+                            if (rowLoops)
+                            {
+                                li[(i0 + r) * lStep] = T.CreateTruncating(AttentionRows.Softmax((float*)(S + (nint)r * ldS), seen, n, float.CreateTruncating(s)));
+                                continue;
+                            }
+                            var row = new Span<T>(S + (nint)r * ldS, n);
                             var live = row[..seen];
                             T lseRow = T.NegativeInfinity;                    // no keys: -inf, and the row of o is 0
                             if (seen > 0)
@@ -125,7 +133,7 @@ public sealed unsafe partial class CpuBackend
                             li[(i0 + r) * lStep] = lseRow;
                         }
                         // o_block [m, Dv] = P [m, n] v[:n]
-                        Gemm.Multiply(m, Dv, n, S, n, 1, vi, (int)vRow, (int)vCol, oi + i0 * oRow, (int)oRow, false, 1, GemmPath.Auto);
+                        Gemm.Multiply(m, Dv, n, S, ldS, 1, vi, (int)vRow, (int)vCol, oi + i0 * oRow, (int)oRow, false, 1, GemmPath.Auto);
                     }
                 }
             }
@@ -144,9 +152,11 @@ public sealed unsafe partial class CpuBackend
         nint dqRow = dq.Strides[^2], dkRow = dk.Strides[^2], dvRow = dv.Strides[^2];
         T s = T.CreateTruncating(scale);
         nint Qp = Base(q), Kp = Base(k), Vp = Base(v), Op = Base(o), Lp = Base(lse), dOp = Base(dO), dQp = Base(dq), dKp = Base(dk), dVp = Base(dv);
+        // P and dS are padded to whole GEMM tiles, as the forward's scores are.
+        int ldS = Gemm.RoundUp(Math.Max(1, Tk), Gemm.PadColumns), tile = Gemm.RoundUp(Math.Min(AttentionBlock, Tq), Gemm.PadRows) * ldS;
+        bool rowLoops = typeof(T) == typeof(float) && AttentionRows.IsSupported;
         ForItems(N, 5L * Tq * Tk * (D + Dv), (first, end) =>
         {
-            int tile = Math.Max(1, Math.Min(AttentionBlock, Tq) * Tk);
             var rented = ArrayPool<T>.Shared.Rent(2 * tile);
             fixed (T* P = rented)
             {
@@ -172,11 +182,16 @@ public sealed unsafe partial class CpuBackend
                             continue;
                         }
                         // P [m, n] = exp(q_block k^T * scale - lse), 0 where masked.
-                        Gemm.Multiply(m, n, D, qb, (int)qRow, (int)qCol, ki, (int)kCol, (int)kRow, P, n, false, 1, GemmPath.Auto);
+                        Gemm.Multiply(m, n, D, qb, (int)qRow, (int)qCol, ki, (int)kCol, (int)kRow, P, ldS, false, 1, GemmPath.Auto, paddedC: true);
                         for (int r = 0; r < m; r++)
                         {
-                            var row = new Span<T>(P + (nint)r * n, n);
                             int seen = causal ? Math.Min(i0 + r + 1, Tk) : Tk;
+                            if (rowLoops)
+                            {
+                                AttentionRows.Probabilities((float*)(P + (nint)r * ldS), seen, n, float.CreateTruncating(s), float.CreateTruncating(li[(i0 + r) * lStep]));
+                                continue;
+                            }
+                            var row = new Span<T>(P + (nint)r * ldS, n);
                             var live = row[..seen];
                             TensorPrimitives.Multiply(live, s, live);
                             TensorPrimitives.Subtract(live, li[(i0 + r) * lStep], live);
@@ -184,13 +199,19 @@ public sealed unsafe partial class CpuBackend
                             row[seen..].Clear();
                         }
                         // dv[:n] += P^T dO_block: A(j, r) = P[r, j].
-                        Gemm.Multiply(n, Dv, m, P, 1, n, dOb, (int)dORow, 1, dvi, (int)dvRow, true, 1, GemmPath.Auto);
+                        Gemm.Multiply(n, Dv, m, P, 1, ldS, dOb, (int)dORow, 1, dvi, (int)dvRow, true, 1, GemmPath.Auto);
                         // dP [m, n] = dO_block v^T: B(c, j) = v[j, c].
-                        Gemm.Multiply(m, n, Dv, dOb, (int)dORow, 1, vi, (int)vCol, (int)vRow, dS, n, false, 1, GemmPath.Auto);
+                        Gemm.Multiply(m, n, Dv, dOb, (int)dORow, 1, vi, (int)vCol, (int)vRow, dS, ldS, false, 1, GemmPath.Auto, paddedC: true);
                         for (int r = 0; r < m; r++)
                         {
-                            var ds = new Span<T>(dS + (nint)r * n, n);
-                            var p = new ReadOnlySpan<T>(P + (nint)r * n, n);
+                            if (rowLoops)
+                            {
+                                float dot = AttentionRows.Dot((float*)(dOb + r * dORow), (float*)(oi + (i0 + r) * oRow), Dv);
+                                AttentionRows.ScoreGradient((float*)(dS + (nint)r * ldS), (float*)(P + (nint)r * ldS), n, dot, float.CreateTruncating(s));
+                                continue;
+                            }
+                            var ds = new Span<T>(dS + (nint)r * ldS, n);
+                            var p = new ReadOnlySpan<T>(P + (nint)r * ldS, n);
                             // Drow = rowsum(dO * o): the softmax backward's sum of P dP, from the saved output.
                             T rowDot = TensorPrimitives.Dot<T>(new ReadOnlySpan<T>(dOb + r * dORow, Dv), new ReadOnlySpan<T>(oi + (i0 + r) * oRow, Dv));
                             TensorPrimitives.Subtract(ds, rowDot, ds);
@@ -198,8 +219,8 @@ public sealed unsafe partial class CpuBackend
                             TensorPrimitives.Multiply(ds, s, ds);
                         }
                         // dq_block = dS k[:n]; dk[:n] += dS^T q_block (both with the scale folded into dS).
-                        Gemm.Multiply(m, D, n, dS, n, 1, ki, (int)kRow, (int)kCol, dqi + i0 * dqRow, (int)dqRow, false, 1, GemmPath.Auto);
-                        Gemm.Multiply(n, D, m, dS, 1, n, qb, (int)qRow, (int)qCol, dki, (int)dkRow, true, 1, GemmPath.Auto);
+                        Gemm.Multiply(m, D, n, dS, ldS, 1, ki, (int)kRow, (int)kCol, dqi + i0 * dqRow, (int)dqRow, false, 1, GemmPath.Auto);
+                        Gemm.Multiply(n, D, m, dS, 1, ldS, qb, (int)qRow, (int)qCol, dki, (int)dkRow, true, 1, GemmPath.Auto);
                     }
                 }
             }

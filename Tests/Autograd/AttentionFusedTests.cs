@@ -82,6 +82,22 @@ public class AttentionFusedTests
             Check.Close(Check.Values(AG.Grad(fused, x, g, retainGraph: true)), Check.Values(AG.Grad(composite, x, g, retainGraph: true)), atol: 1e-4, rtol: 1e-4);
     }
 
+    [Test]
+    public void Fused_MatchesComposite_InFloat32_AtRowLengthsAroundTheVectorWidth(
+        [Values(false, true)] bool causal, [Values(0, 1, 2, 3)] int shape)
+    {
+        // The float row loops run whole 16-lane vectors with the dead lanes masked: rows of 5, 16, 37, 50 and 129 keys,
+        // head dims that are and are not multiples of a vector, one and several query blocks.
+        var (Tq, Tk, D, Dv) = new[] { (50, 50, 16, 16), (3, 37, 8, 24), (130, 16, 32, 32), (66, 5, 4, 16) }[shape];
+        var (q, k, v) = Inputs(13 + (ulong)shape, [2, 3], Tq, Tk, D, Dv, DType.Float32);
+        var fused = F.ScaledDotProductAttention(q, k, v, causal);
+        var composite = F.ScaledDotProductAttentionComposite(q, k, v, causal);
+        Check.Close(Check.Values(fused), Check.Values(composite), atol: 2e-5, rtol: 2e-5);
+        using var g = Randn(14 + (ulong)shape, [2, 3, Tq, Dv], DType.Float32);
+        foreach (var x in new[] { q, k, v })
+            Check.Close(Check.Values(AG.Grad(fused, x, g, retainGraph: true)), Check.Values(AG.Grad(composite, x, g, retainGraph: true)), atol: 1e-4, rtol: 1e-4);
+    }
+
     [TestCase(false)]
     [TestCase(true)]
     public void Fused_OnHeadViewsOfOneProjection_MatchesComposite_AndReturnsTheHeadsInterleaved(bool causal)

@@ -64,6 +64,49 @@ public unsafe class GemmTests
     }
 
     [Test]
+    public void Gemm_IntoATilePaddedC_MatchesNaive_AndWritesNothingPastThePadding(
+        [Values(1, 2)] int threads, [Values] bool accumulate, [Values("Avx512", "Avx512Narrow", "Avx2", "Auto")] string pathName)
+    {
+        var path = Enum.Parse<GemmPath>(pathName);
+        if (!Gemm.IsSupported<float>(path))
+            Assert.Ignore($"{path} is not supported on this CPU.");
+        foreach (var (m, n, k) in new[] { (50, 50, 16), (50, 16, 50), (13, 33, 7), (24, 64, 9) })
+        {
+            // C [RoundUp(m, 12) + 1, ld]: the valid block, the padding the GEMM may scribble on, and a guard row and column.
+            int rows = Gemm.RoundUp(m, Gemm.PadRows), ld = Gemm.RoundUp(n, Gemm.PadColumns) + 1;
+            var rng = new Random(HashCode.Combine(Seed, m, n, k));
+            float[] a = Fill<float>(rng, m * k), b = Fill<float>(rng, k * n), c = Fill<float>(rng, (rows + 1) * ld);
+            var expected = (float[])c.Clone();
+            var before = (float[])c.Clone();
+            fixed (float* pa = a, pb = b, pc = c, pe = expected)
+            {
+                Gemm.Multiply(m, n, k, pa, k, 1, pb, n, 1, pc, ld, accumulate, threads, path, paddedC: true);
+                GemmNaive.Run(m, n, k, pa, k, 1, pb, n, 1, pe, ld, accumulate);
+            }
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                    Assert.That(c[i * ld + j], Is.EqualTo(expected[i * ld + j]).Within(1e-5 * k), $"{m}x{n}x{k} {path}: C[{i}, {j}]");
+            for (int j = 0; j < ld; j++)
+                Assert.That(c[rows * ld + j], Is.EqualTo(before[rows * ld + j]), $"{m}x{n}x{k} {path}: the guard row, column {j}, was written");
+            for (int i = 0; i < rows; i++)
+                Assert.That(c[i * ld + ld - 1], Is.EqualTo(before[i * ld + ld - 1]), $"{m}x{n}x{k} {path}: the guard column, row {i}, was written");
+        }
+    }
+
+    [Test]
+    public void Gemm_IntoAPaddedC_RejectsABiasOrARowStrideWithoutRoomForWholeTiles()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Gemm.Multiply<float>(12, 40, 8, null, 8, 1, null, 40, 1, null, 40, false, 1, GemmPath.Auto, paddedC: true));
+        Assert.That(ex!.Message, Does.Contain("row stride of at least 64"));
+        var bias = new float[40];
+        Assert.Throws<ArgumentException>(() =>
+        {
+            fixed (float* pbias = bias)
+                Gemm.Multiply<float>(12, 40, 8, null, 8, 1, null, 40, 1, null, 64, false, 1, GemmPath.Auto, pbias, paddedC: true);
+        });
+    }
+
+    [Test]
     public void Sgemm_PublicEntryPoint_MatchesNaive_OnALargeMultithreadedProblem()
     {
         const int m = 300, n = 260, k = 520;
@@ -98,7 +141,10 @@ public unsafe class GemmTests
             foreach (int threads in new[] { 1, 2 })
                 CheckBias<float>(m, n, k, Layout.ColumnMajor, threads, path);
         foreach (var path in Paths<double>())
+        {
             CheckBias<double>(m, n, k, Layout.RowMajor, threads: 2, path);
+            CheckBias<double>(m, n, k, Layout.RowMajor, threads: 1, path, pack: true);
+        }
         CheckBias<float>(m, n, k, Layout.Strided, threads: 1, GemmPath.Naive);
     }
 
@@ -172,7 +218,8 @@ public unsafe class GemmTests
     }
 
     /// <summary>The GEMM with a bias against the naive product with the bias added afterwards (C starts as garbage).</summary>
-    private static void CheckBias<T>(int m, int n, int k, Layout bLayout, int threads, GemmPath path) where T : unmanaged, IFloatingPoint<T>
+    private static void CheckBias<T>(int m, int n, int k, Layout bLayout, int threads, GemmPath path, bool pack = false)
+        where T : unmanaged, IFloatingPoint<T>
     {
         var rng = new Random(HashCode.Combine(Seed, m, n, k, bLayout, 7));
         var (ars, acs, aLen) = Strides(m, k, Layout.RowMajor);
@@ -180,7 +227,7 @@ public unsafe class GemmTests
         T[] a = Fill<T>(rng, aLen), b = Fill<T>(rng, bLen), bias = Fill<T>(rng, n), got = Fill<T>(rng, m * n), expected = new T[m * n];
         fixed (T* pa = a, pb = b, pg = got, pe = expected, pbias = bias)
         {
-            Gemm.Multiply(m, n, k, pa, ars, acs, pb, brs, bcs, pg, n, accumulate: false, threads, path, pbias);
+            Gemm.Multiply(m, n, k, pa, ars, acs, pb, brs, bcs, pg, n, accumulate: false, threads, path, pbias, pack);
             GemmNaive.Run(m, n, k, pa, ars, acs, pb, brs, bcs, pe, n, accumulate: false);
         }
         for (int i = 0; i < m; i++)
@@ -191,7 +238,7 @@ public unsafe class GemmTests
             for (int j = 0; j < n; j++)
                 c0[i * n + j] = bias[j];
         AssertClose(got, expected, Tolerances(a, b, m, n, k, ars, acs, brs, bcs, c0, n),
-            $"{typeof(T).Name} {m}x{n}x{k} with bias, B={bLayout} threads={threads} path={path}");
+            $"{typeof(T).Name} {m}x{n}x{k} with bias, B={bLayout} threads={threads} path={path} pack={pack}");
     }
 
     /// <summary>Strides and buffer length for a rows x cols operand stored in <paramref name="layout"/>.</summary>

@@ -22,6 +22,14 @@ internal static unsafe partial class Gemm
     // Each extra thread must get at least this many multiply-adds (64^3, ~5 us) to pay for waking it.
     internal const long MinWorkPerThread = 64 * 64 * 64;
 
+    /// <summary>A padded C (see <see cref="Multiply{T}"/>) has rows up to a multiple of this: every kernel's MR divides it.</summary>
+    internal const int PadRows = 12;
+
+    /// <summary>A padded C has columns up to a multiple of this: every kernel's NR, float or double, divides it.</summary>
+    internal const int PadColumns = 32;
+
+    internal static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+
     /// C[i,j] (+)= sum_k A[i,k] * B[k,j]. A element (i,k) is at a[i*aRowStride + k*aColStride]; B (k,j) at b[k*bRowStride + j*bColStride];
     /// C (i,j) at c[i*cRowStride + j] (C rows are contiguous). accumulate=false overwrites C, true adds to it.
     public static void Sgemm(int m, int n, int k, float* a, int aRowStride, int aColStride, float* b, int bRowStride, int bColStride,
@@ -63,11 +71,17 @@ internal static unsafe partial class Gemm
     /// The GEMM on a chosen path; <see cref="GemmPath.Auto"/> picks by CPU and problem size. A non-null
     /// <paramref name="bias"/> (n contiguous values) is added to every row of C; it needs accumulate = false.
     /// <paramref name="pack"/> packs both operands even where the driver would read them in place (for tests).
+    /// <paramref name="paddedC"/> promises that C has <see cref="PadRows"/> / <see cref="PadColumns"/> room: rows up to m
+    /// rounded up to a multiple of PadRows and columns up to n rounded up to a multiple of PadColumns (within
+    /// cRowStride) may be written with garbage, so edge tiles need no scratch copy (attention's score blocks).
     /// </summary>
     internal static void Multiply<T>(int m, int n, int k, T* a, int aRowStride, int aColStride, T* b, int bRowStride, int bColStride,
-                                     T* c, int cRowStride, bool accumulate, int maxThreads, GemmPath path, T* bias = null, bool pack = false)
+                                     T* c, int cRowStride, bool accumulate, int maxThreads, GemmPath path, T* bias = null, bool pack = false,
+                                     bool paddedC = false)
         where T : unmanaged, INumberBase<T>
     {
+        if (paddedC && (bias != null || cRowStride < RoundUp(n, PadColumns)))
+            throw new ArgumentException($"GEMM: a padded C takes no bias and needs a row stride of at least {RoundUp(n, PadColumns)} for n = {n}, got {cRowStride}.", nameof(paddedC));
         if (bias != null && accumulate)
             throw new ArgumentException("GEMM: a bias is added to an overwritten C; it cannot be combined with accumulate.", nameof(bias));
         if (m < 0 || n < 0 || k < 0)
@@ -101,13 +115,13 @@ internal static unsafe partial class Gemm
         switch (path)
         {
             case GemmPath.Avx512:
-                Split<T, GemmKernel512<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias, pack);
+                Split<T, GemmKernel512<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias, pack, paddedC);
                 break;
             case GemmPath.Avx512Narrow:
-                Split<T, GemmKernel512Narrow<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias, pack);
+                Split<T, GemmKernel512Narrow<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias, pack, paddedC);
                 break;
             case GemmPath.Avx2:
-                Split<T, GemmKernel256<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias, pack);
+                Split<T, GemmKernel256<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias, pack, paddedC);
                 break;
             default:
                 if (bias != null)
@@ -127,7 +141,7 @@ internal static unsafe partial class Gemm
     /// packs the full shared operand, which costs O(k * side) against O(m * n * k / threads) of arithmetic.
     /// </summary>
     private static void Split<T, TK>(int m, int n, int k, T* a, nint ars, nint acs, T* b, nint brs, nint bcs, T* c, nint ldc,
-                                     bool accumulate, int maxThreads, T* bias, bool pack)
+                                     bool accumulate, int maxThreads, T* bias, bool pack, bool paddedC)
         where T : unmanaged, INumberBase<T>
         where TK : IGemmMicroKernel<T>
     {
@@ -139,7 +153,7 @@ internal static unsafe partial class Gemm
         int threads = (int)Math.Min(Math.Min(maxThreads, units), Math.Max(1, work / MinWorkPerThread));
         if (threads <= 1)
         {
-            GemmDriver.Run<T, TK>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, bias, pack);
+            GemmDriver.Run<T, TK>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, bias, pack, paddedC);
             return;
         }
 
@@ -151,9 +165,9 @@ internal static unsafe partial class Gemm
             int end = Math.Min((int)((long)units * (t + 1) / threads) * unit, extent);
             T* slabBias = pbias == 0 ? null : (T*)pbias + (splitN ? start : 0);
             if (splitN)
-                GemmDriver.Run<T, TK>(m, end - start, k, (T*)pa, ars, acs, (T*)pb + start * bcs, brs, bcs, (T*)pc + start, ldc, accumulate, slabBias, pack);
+                GemmDriver.Run<T, TK>(m, end - start, k, (T*)pa, ars, acs, (T*)pb + start * bcs, brs, bcs, (T*)pc + start, ldc, accumulate, slabBias, pack, paddedC);
             else
-                GemmDriver.Run<T, TK>(end - start, n, k, (T*)pa + start * ars, ars, acs, (T*)pb, brs, bcs, (T*)pc + start * ldc, ldc, accumulate, slabBias, pack);
+                GemmDriver.Run<T, TK>(end - start, n, k, (T*)pa + start * ars, ars, acs, (T*)pb, brs, bcs, (T*)pc + start * ldc, ldc, accumulate, slabBias, pack, paddedC);
         });
     }
 }

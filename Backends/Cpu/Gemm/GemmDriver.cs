@@ -29,13 +29,15 @@ internal static unsafe class GemmDriver
     /// <para>Where packing would cost a large share of the product, an operand is read in place instead (see
     /// <see cref="DirectAMaxColumns"/> and <see cref="DirectBMaxRows"/>); only its ragged last micro-panel, which the
     /// kernel could not read without running past the operand, is packed.</para>
-    /// <para><paramref name="bias"/> (n values, or null) is added to every row of C: before the first depth block
-    /// writes a tile, the tile is filled with the bias and the kernel adds its sums to it, so the bias costs a few
-    /// stores per tile instead of another pass over C (which, for C larger than the caches, is a trip to memory).</para>
-    /// <para><paramref name="pack"/> forces both operands through the packed path (tests use it to cover both).</para>
+    /// <para><paramref name="bias"/> (n values, or null) is added to every row of C: the first depth block's kernel
+    /// starts its sums from the bias, so the bias costs two loads per tile instead of another pass over C (which, for C
+    /// larger than the caches, is a trip to memory).</para>
+    /// <para><paramref name="pack"/> forces both operands through the packed path (tests use it to cover both).
+    /// <paramref name="paddedC"/> says C has room for whole tiles past its last row and column (see
+    /// <see cref="Gemm.Multiply{T}"/>): edge tiles are then written in place, not through a scratch tile.</para>
     /// </summary>
     public static void Run<T, TK>(int m, int n, int k, T* a, nint ars, nint acs, T* b, nint brs, nint bcs, T* c, nint ldc, bool accumulate,
-                                  T* bias = null, bool pack = false)
+                                  T* bias = null, bool pack = false, bool paddedC = false)
         where T : unmanaged, INumberBase<T>
         where TK : IGemmMicroKernel<T>
     {
@@ -88,13 +90,16 @@ internal static unsafe class GemmDriver
                             T* cTile = c + (ic + ir) * ldc + jc + jr;
                             // The first depth block of an overwrite starts from the bias, when there is one.
                             T* rowBias = !acc && bias != null ? bias + jc + jr : null;
-                            bool full = mr == MR && nr == NR;
-                            if (full && rowBias != null) FillRows(cTile, ldc, MR, rowBias, NR);
+                            bool full = paddedC || (mr == MR && nr == NR);
                             T* dst = full ? cTile : tile;
                             nint ldd = full ? ldc : NR;
-                            bool add = full && (acc || rowBias != null);
-                            if (aInPlace || bInPlace)
-                                TK.RunStrided(kc, aPanel, aInPlace ? ars : 1, aInPlace ? acs : MR, bPanel, ldb, dst, ldd, add);
+                            // A full tile's bias goes into the strided kernel's registers (or, for kernels without
+                            // one, is written into C first); an edge tile's is added as it is copied out.
+                            T* kernelBias = full && TK.ReadsInPlace ? rowBias : null;
+                            if (full && rowBias != null && !TK.ReadsInPlace) FillRows(cTile, ldc, MR, rowBias, NR);
+                            bool add = full && (acc || (rowBias != null && kernelBias == null));
+                            if (aInPlace || bInPlace || kernelBias != null)
+                                TK.RunStrided(kc, aPanel, aInPlace ? ars : 1, aInPlace ? acs : MR, bPanel, ldb, dst, ldd, add, kernelBias);
                             else
                                 TK.Run(kc, aPanel, bPanel, dst, ldd, add);
                             if (!full) StoreEdge(tile, NR, cTile, ldc, mr, nr, acc, rowBias);

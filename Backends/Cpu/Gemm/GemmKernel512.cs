@@ -129,20 +129,13 @@ internal readonly unsafe struct GemmKernel512<T> : IGemmMicroKernel<T> where T :
     /// so the loop needs 10 general registers and each broadcast stays a single load.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunStrided(int kc, T* a, nint ars, nint acs, T* b, nint ldb, T* c, nint ldc, bool accumulate)
+    public static void RunStrided(int kc, T* a, nint ars, nint acs, T* b, nint ldb, T* c, nint ldc, bool accumulate, T* bias)
     {
-        Vector512<T> c0x = Vector512<T>.Zero, c0y = Vector512<T>.Zero;
-        Vector512<T> c1x = Vector512<T>.Zero, c1y = Vector512<T>.Zero;
-        Vector512<T> c2x = Vector512<T>.Zero, c2y = Vector512<T>.Zero;
-        Vector512<T> c3x = Vector512<T>.Zero, c3y = Vector512<T>.Zero;
-        Vector512<T> c4x = Vector512<T>.Zero, c4y = Vector512<T>.Zero;
-        Vector512<T> c5x = Vector512<T>.Zero, c5y = Vector512<T>.Zero;
-        Vector512<T> c6x = Vector512<T>.Zero, c6y = Vector512<T>.Zero;
-        Vector512<T> c7x = Vector512<T>.Zero, c7y = Vector512<T>.Zero;
-        Vector512<T> c8x = Vector512<T>.Zero, c8y = Vector512<T>.Zero;
-        Vector512<T> c9x = Vector512<T>.Zero, c9y = Vector512<T>.Zero;
-        Vector512<T> c10x = Vector512<T>.Zero, c10y = Vector512<T>.Zero;
-        Vector512<T> c11x = Vector512<T>.Zero, c11y = Vector512<T>.Zero;
+        // Every row's sums start from the bias (or zero).
+        Vector512<T> ix = bias != null ? Vector512.Load(bias) : Vector512<T>.Zero, iy = bias != null ? Vector512.Load(bias + W) : Vector512<T>.Zero;
+        Vector512<T> c0x = ix, c0y = iy, c1x = ix, c1y = iy, c2x = ix, c2y = iy, c3x = ix, c3y = iy;
+        Vector512<T> c4x = ix, c4y = iy, c5x = ix, c5y = iy, c6x = ix, c6y = iy, c7x = ix, c7y = iy;
+        Vector512<T> c8x = ix, c8y = iy, c9x = ix, c9y = iy, c10x = ix, c10y = iy, c11x = ix, c11y = iy;
         Vector512<T> b0, b1, av;
         if (Sse.IsSupported)
         {

@@ -68,11 +68,11 @@ internal readonly unsafe struct GemmKernel512Narrow<T> : IGemmMicroKernel<T> whe
 
     /// <summary>The same tile with the operands read through strides, addressed as in <see cref="GemmKernel512{T}.RunStrided"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunStrided(int kc, T* a, nint ars, nint acs, T* b, nint ldb, T* c, nint ldc, bool accumulate)
+    public static void RunStrided(int kc, T* a, nint ars, nint acs, T* b, nint ldb, T* c, nint ldc, bool accumulate, T* bias)
     {
-        Vector512<T> c0 = Vector512<T>.Zero, c1 = Vector512<T>.Zero, c2 = Vector512<T>.Zero, c3 = Vector512<T>.Zero;
-        Vector512<T> c4 = Vector512<T>.Zero, c5 = Vector512<T>.Zero, c6 = Vector512<T>.Zero, c7 = Vector512<T>.Zero;
-        Vector512<T> c8 = Vector512<T>.Zero, c9 = Vector512<T>.Zero, c10 = Vector512<T>.Zero, c11 = Vector512<T>.Zero;
+        Vector512<T> init = bias != null ? Vector512.Load(bias) : Vector512<T>.Zero;   // every row starts from the bias (or zero)
+        Vector512<T> c0 = init, c1 = init, c2 = init, c3 = init, c4 = init, c5 = init;
+        Vector512<T> c6 = init, c7 = init, c8 = init, c9 = init, c10 = init, c11 = init;
         Vector512<T> bv;
         if (Sse.IsSupported)
         {

@@ -36,8 +36,10 @@ internal unsafe interface IGemmMicroKernel<T> where T : unmanaged
     /// a[r * ars + p * acs] for r in [0, MR), B(p, j) = b[p * ldb + j] for j in [0, NR). That covers a packed A panel
     /// (ars 1, acs MR), a row-major A read in place (acs 1), a column-major one (ars 1), and a packed B panel (ldb NR)
     /// or a row-major B read in place. All MR rows and NR columns must exist; the driver packs ragged last panels.
+    /// A non-null <paramref name="bias"/> (NR values) starts every row's sums from it (a linear layer's first depth
+    /// block), in registers, so C is neither filled nor read first; it is used with <paramref name="accumulate"/> false.
     /// </summary>
-    static virtual void RunStrided(int kc, T* a, nint ars, nint acs, T* b, nint ldb, T* c, nint ldc, bool accumulate) =>
+    static virtual void RunStrided(int kc, T* a, nint ars, nint acs, T* b, nint ldb, T* c, nint ldc, bool accumulate, T* bias) =>
         throw new NotSupportedException("This microkernel reads only packed micro-panels.");
 }
 
