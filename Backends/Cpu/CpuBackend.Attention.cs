@@ -166,8 +166,10 @@ public sealed unsafe partial class CpuBackend
                     T* qi = (T*)Qp + ItemOffset(item, q, nb), ki = (T*)Kp + ItemOffset(item, k, nb), vi = (T*)Vp + ItemOffset(item, v, nb);
                     T* oi = (T*)Op + ItemOffset(item, o, nb), li = (T*)Lp + ItemOffset(item, lse, nb), dOi = (T*)dOp + ItemOffset(item, dO, nb);
                     T* dqi = (T*)dQp + ItemOffset(item, dq, nb), dki = (T*)dKp + ItemOffset(item, dk, nb), dvi = (T*)dVp + ItemOffset(item, dv, nb);
-                    // dk and dv collect a term from every query block: start them at 0.
-                    for (int j = 0; j < Tk; j++)
+                    // dk and dv collect a term from every query block. The first block writes the rows of the keys it sees
+                    // (all of them unless causal); only the rest start at 0.
+                    int firstKeys = causal ? Math.Min(Tk, Math.Min(AttentionBlock, Tq)) : Tq > 0 ? Tk : 0;
+                    for (int j = firstKeys; j < Tk; j++)
                     {
                         new Span<T>(dki + j * dkRow, D).Clear();
                         new Span<T>(dvi + j * dvRow, Dv).Clear();
@@ -199,7 +201,7 @@ public sealed unsafe partial class CpuBackend
                             row[seen..].Clear();
                         }
                         // dv[:n] += P^T dO_block: A(j, r) = P[r, j].
-                        Gemm.Multiply(n, Dv, m, P, 1, ldS, dOb, (int)dORow, 1, dvi, (int)dvRow, true, 1, GemmPath.Auto);
+                        Gemm.Multiply(n, Dv, m, P, 1, ldS, dOb, (int)dORow, 1, dvi, (int)dvRow, i0 > 0, 1, GemmPath.Auto);
                         // dP [m, n] = dO_block v^T: B(c, j) = v[j, c].
                         Gemm.Multiply(m, n, Dv, dOb, (int)dORow, 1, vi, (int)vCol, (int)vRow, dS, ldS, false, 1, GemmPath.Auto, paddedC: true);
                         for (int r = 0; r < m; r++)
@@ -220,7 +222,7 @@ public sealed unsafe partial class CpuBackend
                         }
                         // dq_block = dS k[:n]; dk[:n] += dS^T q_block (both with the scale folded into dS).
                         Gemm.Multiply(m, D, n, dS, ldS, 1, ki, (int)kRow, (int)kCol, dqi + i0 * dqRow, (int)dqRow, false, 1, GemmPath.Auto);
-                        Gemm.Multiply(n, D, m, dS, 1, ldS, qb, (int)qRow, (int)qCol, dki, (int)dkRow, true, 1, GemmPath.Auto);
+                        Gemm.Multiply(n, D, m, dS, 1, ldS, qb, (int)qRow, (int)qCol, dki, (int)dkRow, i0 > 0, 1, GemmPath.Auto);
                     }
                 }
             }

@@ -43,9 +43,25 @@ internal static unsafe class GemmPacking
                 for (int p = 0; p < kc; p++)
                     Unsafe.CopyBlockUnaligned(dst + p * mr, src + p * colStride, (uint)(mr * sizeof(T)));
             }
+            else if (colStride == 1 || rowStride == 1)
+            {
+                // The ragged last panel of a row- or column-major A (the 2 leftover rows of a 50-row attention block):
+                // zero the panel in one pass, then copy the rows that exist along their unit stride.
+                new Span<T>(dst, kc * mr).Clear();
+                if (colStride == 1)
+                    for (int r = 0; r < rows; r++)
+                    {
+                        T* s = src + r * rowStride;
+                        for (int p = 0; p < kc; p++)
+                            dst[p * mr + r] = s[p];
+                    }
+                else
+                    for (int p = 0; p < kc; p++)
+                        Unsafe.CopyBlockUnaligned(dst + p * mr, src + p * colStride, (uint)(rows * sizeof(T)));
+            }
             else
             {
-                // Any strides, broadcasts (stride 0) and the ragged last panel.
+                // Any strides, broadcasts (stride 0), and their ragged last panel.
                 T* d = dst;
                 for (int p = 0; p < kc; p++, d += mr)
                 {
@@ -143,8 +159,25 @@ internal static unsafe class GemmPacking
                         dst[p * nr + j] = s[p];
                 }
             }
+            else if (colStride == 1 || rowStride == 1)
+            {
+                // The ragged last panel of a row- or column-major B (the 18 leftover keys of a 50-key k^T): zero the
+                // panel in one pass, then copy the columns that exist along their unit stride.
+                new Span<T>(dst, kc * nr).Clear();
+                if (colStride == 1)
+                    for (int p = 0; p < kc; p++)
+                        Unsafe.CopyBlockUnaligned(dst + p * nr, src + p * rowStride, (uint)(cols * sizeof(T)));
+                else
+                    for (int j = 0; j < cols; j++)
+                    {
+                        T* s = src + j * colStride;
+                        for (int p = 0; p < kc; p++)
+                            dst[p * nr + j] = s[p];
+                    }
+            }
             else
             {
+                // Any strides, broadcasts (stride 0), and their ragged last panel.
                 T* d = dst;
                 for (int p = 0; p < kc; p++, d += nr)
                 {
