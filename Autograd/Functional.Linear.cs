@@ -8,7 +8,7 @@ public static partial class Functional
     /// <summary>
     /// <c>y = x W^T + b</c> over the last dim, as PyTorch's <c>F.linear(input, weight, bias)</c>: x [..., in],
     /// weight [out, in], bias [out] or null; y [..., out]. One graph node (<see cref="Functions.LinearFused"/>) whose
-    /// forward is one matrix product that adds the bias as it stores; <see cref="LinearComposite"/> is the same
+    /// forward is one matrix product that adds the bias in the same pass; <see cref="LinearComposite"/> is the same
     /// function from matmul and add, its oracle.
     /// </summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)

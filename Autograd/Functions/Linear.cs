@@ -1,4 +1,4 @@
-// A linear layer as one graph node: y = x W^T + b computed by one GEMM that adds the bias as it stores, and the
+// A linear layer as one graph node: y = x W^T + b computed by one GEMM that adds the bias in the same pass, and the
 // three gradients side by side. The composition it replaces is x.MatMul(W.MT) + b (two nodes and two full outputs).
 using DotGrad.Backends;
 

@@ -1,4 +1,4 @@
-// A linear layer's forward on the CPU: one packed GEMM whose stores add the bias (no second pass over the output).
+// A linear layer's forward on the CPU: one GEMM whose kernel starts its sums from the bias (no second pass over the output).
 namespace DotGrad.Backends.Cpu;
 
 public sealed unsafe partial class CpuBackend
