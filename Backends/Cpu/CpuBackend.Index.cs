@@ -154,6 +154,9 @@ public sealed unsafe partial class CpuBackend
     private static void ScatterAdd<T>(Strided y, int axis, Strided index, Strided src) where T : unmanaged
     {
         if (src.DType != y.DType) throw new NotSupportedException($"scatter_add: src dtype {src.DType} must match y dtype {y.DType}");
+        // Nothing to add, and no index to read: an empty index has no elements even where a row loop would count rows
+        // (src [2, 1, 0] has 2 rows of nothing; reading their "indices" read past the index's storage).
+        if (ShapeMath.Count(src.Shape) == 0) return;
         if ((typeof(T) == typeof(float) || typeof(T) == typeof(double)) && TryScatterAddRows<T>(y, axis, index, src)) return;
         var ys = (int[])y.Strides.Clone();
         ys[axis] = 0;

@@ -54,6 +54,21 @@ public partial class OpsTests
     }
 
     [Test]
+    public void ScatterAdd_WithAnEmptyIndex_ReturnsTheInputUnchanged([Values(0, 1)] int dim)
+    {
+        // An index with a zero-length dim has no elements, though a row loop over the other dims counts rows: src
+        // [2, 1, 0] along dim 0 is two rows of nothing. Nothing may be read from the index (its storage is empty).
+        using var x = Tensor.Ones(3, 1, 2)[.., .., ..0];                           // [3, 1, 0], a view
+        using var idx = Tensor.Zeros([2, 1, 0], DType.Int32);
+        using var src = Tensor.Zeros([2, 1, 0]);
+        using var y = x.ScatterAdd(dim, idx, src);
+        Assert.That(y.Shape, Is.EqualTo(new[] { 3, 1, 0 }));
+        using var full = Tensor.Ones(3, 4);
+        using var y2 = full.ScatterAdd(dim, Tensor.Zeros([dim == 0 ? 0 : 3, dim == 0 ? 4 : 0], DType.Int32), Tensor.Zeros([dim == 0 ? 0 : 3, dim == 0 ? 4 : 0]));
+        Close(y2, [3, 4], Enumerable.Repeat(1.0, 12).ToArray());
+    }
+
+    [Test]
     public void OneHot_InfersOrTakesTheClassCount()
     {
         using var idx = I(0, 2, 1);
