@@ -1,7 +1,7 @@
 // A plain timed loop over the GEMM shapes the reference steps run (single thread), for quick looks while tuning the
 // kernels: GFLOP/s and the share of the FMA peak per shape. The README's figures come from the BenchmarkDotNet suites.
 //
-//   dotnet run -c Release --project Benchmarks -- gemm [--threads N] [--pack] [m,n,k[,ta][,tb] ...]
+//   dotnet run -c Release --project Benchmarks -- gemm [--threads N] [--pack] [--batch N] [m,n,k[,ta][,tb] ...]
 // (--pack packs both operands where the GEMM would read them in place; ta / tb read A / B transposed.)
 using System.Diagnostics;
 using System.Globalization;
@@ -34,11 +34,13 @@ internal static unsafe class GemmProbe
     {
         int threads = 1;
         bool pack = false;
+        int batch = 1;
         var shapes = new List<Shape>();
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--threads" && i + 1 < args.Length) threads = int.Parse(args[++i], CultureInfo.InvariantCulture);
             else if (args[i] == "--pack") pack = true;
+            else if (args[i] == "--batch" && i + 1 < args.Length) batch = int.Parse(args[++i], CultureInfo.InvariantCulture);
             else
             {
                 // m,n,k[,ta][,tb]
@@ -53,8 +55,10 @@ internal static unsafe class GemmProbe
         foreach (var s in shapes)
         {
             // 64-byte aligned, as the tensor allocator's buffers are.
-            float* pa = Aligned((long)s.M * s.K), pb = Aligned((long)s.K * s.N), pc = Aligned((long)s.M * s.N);
-            double flop = 2.0 * s.M * s.N * s.K;
+            // --batch N: N products on distinct operands, one after another (as a batched matmul runs them on one thread).
+            long sa = (long)s.M * s.K, sb = (long)s.K * s.N, sc = (long)s.M * s.N;
+            float* pa = Aligned(sa * batch), pb = Aligned(sb * batch), pc = Aligned(sc * batch);
+            double flop = 2.0 * s.M * s.N * s.K * batch;
             int reps = (int)Math.Clamp(2e8 / flop, 1, 100000);
             double best = double.MaxValue;
             {
@@ -63,7 +67,8 @@ internal static unsafe class GemmProbe
                 {
                     var sw = Stopwatch.StartNew();
                     for (int r = 0; r < reps; r++)
-                        Gemm.Multiply(s.M, s.N, s.K, pa, ars, acs, pb, brs, bcs, pc, s.N, false, threads, GemmPath.Auto, null, pack);
+                        for (int item = 0; item < batch; item++)
+                            Gemm.Multiply(s.M, s.N, s.K, pa + item * sa, ars, acs, pb + item * sb, brs, bcs, pc + item * sc, s.N, false, threads, GemmPath.Auto, null, pack);
                     best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
                 }
             }
