@@ -47,7 +47,7 @@ internal static class CompareCommand
     private static int Run(CliContext context, ParseResult parse, string? model, string? optimizerList, string[] variants, string? outDir)
     {
         var passThrough = parse.UnmatchedTokens.ToArray();
-        foreach (var reserved in new[] { "--optimizer", "--out", "--resume", "--branch" })
+        foreach (var reserved in new[] { "--optimizer", "--out", "--resume", "--branch", "--overwrite" })
             if (passThrough.Contains(reserved))
                 throw new UserError($"dotgrad compare sets {reserved} for each run itself; use --optimizers LIST{(reserved == "--out" ? " and compare's own --out" : "")} instead");
 
@@ -78,7 +78,7 @@ internal static class CompareCommand
             var plan = plans[i];
             context.Out.WriteLine($"== run {i + 1} of {plans.Length}: {plan.Label}");
             string[] args = ["train", .. model is null ? Array.Empty<string>() : [model], .. passThrough, .. plan.Switches,
-                             "--optimizer", plan.Optimizer, "--out", plan.Dir];
+                             "--optimizer", plan.Optimizer, "--out", plan.Dir, "--overwrite"];   // compare's own run directories: a rerun replaces them
             int code = Program.Run(args, context.Out, context.Err, context.Interactive);
             if (code != ExitCodes.Success)
             {

@@ -55,6 +55,14 @@ internal static class TrainCommand
 
         using var modelScope = run.Model;
         using var optimizerScope = run.Optimizer;
+        // One run at a time in a directory, and a new run never mixes its files with another's.
+        bool overwrite = p.GetValue(o.Overwrite);
+        if (overwrite && run.ContinuesInPlace)
+            throw new UserError("--overwrite replaces a run, --resume continues one in its own directory: give one of them (or --out NEW to resume into another directory)");
+        using var directoryLock = RunDirectoryLock.Acquire(run.RunDir);
+        if (!run.ContinuesInPlace)
+            RunDirectory.PrepareFresh(run.RunDir, overwrite,
+                p.GetValue(o.Resume) is not null ? "resuming into it" : p.GetValue(o.Branch) is not null ? "branching into it" : "a new run");
         PrintHeader(run);
         var result = Trainer.Run(run);
         PrintSummary(run, result);
@@ -131,7 +139,8 @@ internal static class TrainCommand
         // By default the run goes on in its own directory (RUN/checkpoints/step-N -> RUN).
         string runDir = p.GetValue(o.Out) ?? source.RunDir ?? Path.Combine("runs", $"{task.Name}-{kind.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
         context.Out.WriteLine($"Resuming {dir} at step {state.Step} of {settings.Steps}.");
-        return Restore(context, source, settings, device, runDir);
+        bool inPlace = source.RunDir is { } own && Path.TrimEndingDirectorySeparator(Path.GetFullPath(runDir)) == Path.TrimEndingDirectorySeparator(own);
+        return Restore(context, source, settings, device, runDir) with { ContinuesInPlace = inPlace };
     }
 
     /// <summary>

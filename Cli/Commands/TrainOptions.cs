@@ -80,6 +80,11 @@ internal sealed class TrainOptions
     // Run
     public readonly Option<string> Device = DeviceChoice.CreateOption();
     public readonly Option<string?> Out = new("--out") { HelpName = "DIR", Description = "Run directory (default runs/TASK-MODEL-TIMESTAMP): metrics.csv, loss.png, checkpoints/" };
+    public readonly Option<bool> Overwrite = new("--overwrite")
+    {
+        Description = "Train a new run into an --out that holds another run, replacing its metrics.csv, loss.png, profile.csv and checkpoints/ " +
+                      "(without it such an --out is refused)",
+    };
     public readonly Option<string?> Resume = new("--resume") { HelpName = "DIR", Description = "Continue a run from a checkpoint (or a run directory's latest one), exactly" };
     public readonly Option<string?> Branch = new("--branch")
     {
@@ -101,6 +106,6 @@ internal sealed class TrainOptions
         Task, Text, Mnist, Labels, TrainExamples, Digits, Context, Optimizer, Lr, WeightDecay, HeadWeightDecay, Schedule, Warmup, Cooldown, Clip, Agc,
         Sm3Momentum, DualizedTargets, DualizedVectors, DualizedFan, ZLoss, Steps, Batch, Seed,
         Width, Depth, Heads, KvHeads, MlpHidden, TokenMlpHidden, Patch, Norm, NormKind, Parallel, Residual, Mlp, Activation, Positions, Rope, Head,
-        QkNorm, LogitCap, AttnLogitCap, NoBias, Dualized, Mixer, MixerHeads, ReZero, Device, Out, Resume, Branch, EvalEvery, SaveEvery, LogEvery, Profile,
+        QkNorm, LogitCap, AttnLogitCap, NoBias, Dualized, Mixer, MixerHeads, ReZero, Device, Out, Overwrite, Resume, Branch, EvalEvery, SaveEvery, LogEvery, Profile,
     ];
 }

@@ -36,6 +36,9 @@ internal sealed record TrainingRun(
 
     /// <summary>Profile the training steps after the first (a warm-up): the table is printed and written as profile.csv.</summary>
     public bool Profile { get; init; }
+
+    /// <summary>A resumed run that goes on in its own directory (whose files are its own); any other run starts its directory afresh.</summary>
+    public bool ContinuesInPlace { get; init; }
 }
 
 /// <summary>What a finished run reports; <see cref="PeakBytes"/> is the most device memory tensors held at once during the training steps.</summary>
