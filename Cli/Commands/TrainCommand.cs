@@ -57,6 +57,8 @@ internal static class TrainCommand
         using var optimizerScope = run.Optimizer;
         // One run at a time in a directory, and a new run never mixes its files with another's.
         bool overwrite = p.GetValue(o.Overwrite);
+        if (p.GetValue(o.Extend) && p.GetValue(o.Resume) is null)
+            throw new UserError("--extend applies to --resume: it trains a saved run on past its end at its schedule's final learning rate");
         if (overwrite && run.ContinuesInPlace)
             throw new UserError("--overwrite replaces a run, --resume continues one in its own directory: give one of them (or --out NEW to resume into another directory)");
         using var directoryLock = RunDirectoryLock.Acquire(run.RunDir);
@@ -132,10 +134,27 @@ internal static class TrainCommand
 
         var source = Open(o, p, resume, "--resume");
         var (dir, state, kind, task, _) = source;
-        var settings = state.Settings with { Steps = p.GetValue(o.Steps) ?? state.Settings.Steps };
+        var saved = state.Settings;
+        int steps = p.GetValue(o.Steps) ?? saved.Steps;
+        bool extend = p.GetValue(o.Extend);
+        if (extend && steps <= saved.Steps)
+            throw new UserError($"--extend trains on past the run's end: pass --steps N with N > {saved.Steps}, the run's length");
+        var settings = saved with { Steps = steps };
+        if (steps != saved.Steps)
+            settings = settings with
+            {
+                // A new length must not change the learning rate of a step already taken: the rsqrt decay keeps its
+                // timescale, and --extend keeps the whole schedule where it was (holding its last value past the end).
+                RsqrtTimescale = saved.Schedule == "rsqrt" ? saved.Timescale() : saved.RsqrtTimescale,
+                ScheduleSteps = extend ? saved.ScheduleSteps ?? saved.Steps : saved.ScheduleSteps,
+            };
         settings.Validate();
         if (state.Step >= settings.Steps)
             throw new UserError($"--resume '{dir}': that run already finished its {state.Step} steps; pass --steps N with N > {state.Step} to train further");
+        if (extend && saved.Cooldown > 0)
+            throw new UserError($"--resume '{dir}' --extend: the run's schedule ends in a cooldown to a learning rate of 0, so there is no rate to train on at; " +
+                                "branch a longer run from a checkpoint before the cooldown instead (--branch CHECKPOINT --steps N --cooldown C --out NEW)");
+        CheckResumedSchedule(saved, settings, state.Step, dir);
         // By default the run goes on in its own directory (RUN/checkpoints/step-N -> RUN).
         string runDir = p.GetValue(o.Out) ?? source.RunDir ?? Path.Combine("runs", $"{task.Name}-{kind.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
         context.Out.WriteLine($"Resuming {dir} at step {state.Step} of {settings.Steps}.");
@@ -187,6 +206,29 @@ internal static class TrainCommand
             context.Out.WriteLine($"Branching {dir} at step {k} into {outDir}: {settings.Steps} steps, cooldown {settings.Cooldown} " +
                                   $"(no {sourceMetrics}: the new metrics.csv starts after step {k}).");
         return Restore(context, source, settings, device, outDir) with { MetricsFrom = File.Exists(sourceMetrics) ? sourceMetrics : null };
+    }
+
+    /// <summary>
+    /// A <see cref="UserError"/> when resuming at step <paramref name="k"/> with another --steps would give a step already
+    /// taken another learning rate, as stretching a linear or cosine decay over a new length does: the message says what to do.
+    /// </summary>
+    private static void CheckResumedSchedule(TrainSettings saved, TrainSettings resumed, int k, string dir)
+    {
+        Func<int, double> before = saved.CreateSchedule(), after = resumed.CreateSchedule();
+        for (int step = 0; step < k; step++)
+        {
+            if (before(step) == after(step)) continue;
+            string why = saved.Schedule is "linear" or "cosine" && resumed.Steps > saved.Steps
+                ? $"a {saved.Schedule} decay is laid over the run's {saved.ScheduleSteps ?? saved.Steps} steps, so stretching it over {resumed.Steps} would change it. " +
+                  $"Pass --extend to train on to step {resumed.Steps} at the schedule's final learning rate ({Num(before(saved.ScheduleSteps ?? saved.Steps) * saved.Lr)}), " +
+                  $"or start a new run with --steps {resumed.Steps}"
+                : saved.Cooldown > 0
+                ? $"the run's cooldown started at step {(saved.ScheduleSteps ?? saved.Steps) - saved.Cooldown}, and a new length moves it. " +
+                  "Branch from a checkpoint before the cooldown instead (--branch CHECKPOINT --steps N --cooldown C --out NEW)"
+                : $"keep --steps {saved.Steps}, or start a new run";
+            throw new UserError($"--resume '{dir}' --steps {resumed.Steps}: the learning rate of step {step}, already taken, would become " +
+                                $"{Num(after(step) * resumed.Lr)} instead of {Num(before(step) * saved.Lr)}; {why}");
+        }
     }
 
     /// <summary>A <see cref="UserError"/> when <paramref name="branch"/>'s schedule differs from the source's at a step before <paramref name="k"/>.</summary>

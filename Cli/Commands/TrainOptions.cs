@@ -48,7 +48,7 @@ internal sealed class TrainOptions
     public readonly Option<string?> DualizedTargets = new("--dualized-targets") { Description = "dualized: per-layer (each parameter the target its modular norm gives it, modula's; default for vit --dualized) or uniform (one for all, as Muon; default elsewhere)" };
     public readonly Option<string?> DualizedVectors = new("--dualized-vectors") { Description = "dualized: dualized (default: biases momentum + L2-normalised step, norm gains momentum + sign) or adamw (every non-matrix parameter to AdamW at the task's lr, as Muon)" };
     public readonly Option<string?> DualizedFan = new("--dualized-fan") { Description = "dualized: raw (default, modula's sqrt(fan_out/fan_in)) or clipped (Muon's sqrt(max(1, fan_out/fan_in)))" };
-    public readonly Option<int?> Steps = new("--steps") { Description = "Optimizer steps (default: sort 500, text 1000, MNIST 2000); with --resume, a larger N trains on past the saved run" };
+    public readonly Option<int?> Steps = new("--steps") { Description = "Optimizer steps (default: sort 500, text 1000, MNIST 2000); with --resume, a larger N trains on past the saved run (see --extend)" };
     public readonly Option<int?> Batch = new("--batch") { Description = "Examples per step (default: sort 64, text 32, MNIST 128)" };
     public readonly Option<double?> ZLoss = new("--z-loss") { HelpName = "COEF", Description = "Add COEF * mean(logsumexp(logits)^2) to the loss (PaLM's z-loss, e.g. 1e-4); off by default" };
     public readonly Option<ulong?> Seed = new("--seed") { Description = "Seed of the initial weights and the data order (default 1)" };
@@ -86,6 +86,11 @@ internal sealed class TrainOptions
                       "(without it such an --out is refused)",
     };
     public readonly Option<string?> Resume = new("--resume") { HelpName = "DIR", Description = "Continue a run from a checkpoint (or a run directory's latest one), exactly" };
+    public readonly Option<bool> Extend = new("--extend")
+    {
+        Description = "With --resume and a larger --steps: train on past the run's end at its schedule's final learning rate (0.1 x --lr " +
+                      "for linear and cosine, which are laid over the run's --steps and cannot simply be stretched)",
+    };
     public readonly Option<string?> Branch = new("--branch")
     {
         HelpName = "CHECKPOINT",
@@ -106,6 +111,6 @@ internal sealed class TrainOptions
         Task, Text, Mnist, Labels, TrainExamples, Digits, Context, Optimizer, Lr, WeightDecay, HeadWeightDecay, Schedule, Warmup, Cooldown, Clip, Agc,
         Sm3Momentum, DualizedTargets, DualizedVectors, DualizedFan, ZLoss, Steps, Batch, Seed,
         Width, Depth, Heads, KvHeads, MlpHidden, TokenMlpHidden, Patch, Norm, NormKind, Parallel, Residual, Mlp, Activation, Positions, Rope, Head,
-        QkNorm, LogitCap, AttnLogitCap, NoBias, Dualized, Mixer, MixerHeads, ReZero, Device, Out, Overwrite, Resume, Branch, EvalEvery, SaveEvery, LogEvery, Profile,
+        QkNorm, LogitCap, AttnLogitCap, NoBias, Dualized, Mixer, MixerHeads, ReZero, Device, Out, Overwrite, Resume, Extend, Branch, EvalEvery, SaveEvery, LogEvery, Profile,
     ];
 }

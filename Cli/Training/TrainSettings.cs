@@ -1,6 +1,8 @@
 // The training settings of one run after defaults are applied; saved in run.json so --resume continues the same run.
 // HeadWeightDecay is the output layer's own decay (null: the head decays as the body); RsqrtTimescale pins the
 // rsqrt decay's timescale, which is otherwise a tenth of --steps, so that a branch of another length keeps its shape.
+// ScheduleSteps is the length the schedule was laid over when a run was extended past it (--resume --extend): the
+// learning rate holds the value it ended with for the extra steps.
 using DotGrad.Optim;
 
 namespace DotGrad.Cli.Training;
@@ -25,7 +27,8 @@ internal sealed record TrainSettings(
     double? RsqrtTimescale = null,
     string? DualizedTargets = null,
     string? DualizedVectors = null,
-    string? DualizedFan = null)
+    string? DualizedFan = null,
+    int? ScheduleSteps = null)
 {
     public static readonly string[] ScheduleNames = ["constant", "linear", "cosine", "rsqrt"];
 
@@ -39,7 +42,10 @@ internal sealed record TrainSettings(
         if (HeadWeightDecay is { } h && !(h >= 0 && double.IsFinite(h))) throw new UserError($"--head-weight-decay must be a number >= 0, got {h}");
         if (RsqrtTimescale is { } ts && !(ts > 0 && double.IsFinite(ts))) throw new UserError($"run.json: the rsqrt timescale must be a positive number, got {ts}");
         if (Warmup < 0 || Cooldown < 0) throw new UserError($"--warmup and --cooldown must be >= 0, got {Warmup} and {Cooldown}");
-        if (Warmup + Cooldown > Steps) throw new UserError($"--warmup {Warmup} plus --cooldown {Cooldown} is more than --steps {Steps}");
+        if (ScheduleSteps is { } laid && (laid < 1 || laid > Steps))
+            throw new UserError($"run.json: the schedule's length must be between 1 and the run's {Steps} steps, got {laid}");
+        if (Warmup + Cooldown > (ScheduleSteps ?? Steps))
+            throw new UserError($"--warmup {Warmup} plus --cooldown {Cooldown} is more than --steps {ScheduleSteps ?? Steps}");
         if (Clip is { } c && !(c > 0)) throw new UserError($"--clip must be a positive gradient norm, got {c}");
         if (Agc is { } a && !(a > 0)) throw new UserError($"--agc must be a positive clipping factor (0.01 is typical), got {a}");
         if (ZLoss is { } z && !(z > 0 && double.IsFinite(z))) throw new UserError($"--z-loss must be a positive coefficient (1e-4 is typical), got {z}");
@@ -65,7 +71,7 @@ internal sealed record TrainSettings(
     /// The rsqrt decay's timescale: <see cref="RsqrtTimescale"/> when pinned (a branch), else a tenth of the run, so
     /// the decay is visible in a short run (the library's default is 10,000 steps). A method, so run.json does not keep it.
     /// </summary>
-    public double Timescale() => RsqrtTimescale ?? Math.Max(1, Steps / 10.0);
+    public double Timescale() => RsqrtTimescale ?? Math.Max(1, (ScheduleSteps ?? Steps) / 10.0);
 
     /// <summary>
     /// The dualized optimizer's three switches, each as given or, when absent (a run.json written before they
@@ -73,7 +79,10 @@ internal sealed record TrainSettings(
     /// </summary>
     public DualizedSwitches Dualized() => new(DualizedTargets ?? "uniform", DualizedVectors ?? "dualized", DualizedFan ?? "raw");
 
-    /// <summary>The learning-rate multiplier: linear warmup, the decay shape, linear cooldown (see <see cref="Schedules.Create"/>).</summary>
+    /// <summary>
+    /// The learning-rate multiplier: linear warmup, the decay shape, linear cooldown (see <see cref="Schedules.Create"/>),
+    /// over <see cref="ScheduleSteps"/> when the run was extended past its schedule (which then holds its last value).
+    /// </summary>
     public Func<int, double> CreateSchedule()
     {
         var decay = Schedule switch
@@ -84,6 +93,6 @@ internal sealed record TrainSettings(
             "rsqrt" => DecayKind.Rsqrt,
             _ => throw new UserError($"--schedule '{Schedule}' is not one of {string.Join(", ", ScheduleNames)}"),
         };
-        return Schedules.Create(decay, Steps, Warmup, Cooldown, end: 0.1, timescale: Timescale());
+        return Schedules.Create(decay, ScheduleSteps ?? Steps, Warmup, Cooldown, end: 0.1, timescale: Timescale());
     }
 }
