@@ -67,6 +67,11 @@ internal static class TrainCommand
                 p.GetValue(o.Resume) is not null ? "resuming into it" : p.GetValue(o.Branch) is not null ? "branching into it" : "a new run");
         PrintHeader(run);
         var result = Trainer.Run(run);
+        if (result.Interrupted is var (signal, exitCode))
+        {
+            PrintInterrupted(run, result, signal);
+            return exitCode;
+        }
         PrintSummary(run, result);
         return ExitCodes.Success;
     }
@@ -359,6 +364,18 @@ internal static class TrainCommand
             string prompt = $"'{lt.SuggestedPrompt.Replace("'", "")}'" + (run.Task is SortTask ? " --temperature 0" : "");
             w.WriteLine($"next      dotgrad sample --checkpoint {run.RunDir} --prompt {prompt}");
         }
+        w.Flush();
+    }
+
+    /// <summary>What a run stopped by a signal left, and the command that continues it.</summary>
+    private static void PrintInterrupted(TrainingRun run, TrainResult r, string signal)
+    {
+        var w = run.Context.Out;
+        w.WriteLine($"stopped   by {signal} after step {r.Steps} of {run.Settings.Steps}, last loss {r.FinalLoss.ToString("F4", CultureInfo.InvariantCulture)}");
+        w.WriteLine($"metrics   {r.MetricsPath}");
+        w.WriteLine($"plot      {r.PlotPath}");
+        w.WriteLine($"checkpoint {r.CheckpointDir}");
+        w.WriteLine($"resume    dotgrad train --resume {r.CheckpointDir}");
         w.Flush();
     }
 

@@ -1,6 +1,6 @@
 // The training loop shared by every task: batch, forward, loss, backward, clipping, optimizer step; metrics (with
 // the parameters' norm after each step), progress, periodic evaluation and checkpoints; at the end a final
-// evaluation, a checkpoint and the loss curve.
+// evaluation, a checkpoint and the loss curve (or, when Ctrl-C or SIGTERM stops the run, a checkpoint of its last step).
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using DotGrad.Autodiff;
@@ -47,6 +47,9 @@ internal sealed record TrainResult(int Steps, double FinalLoss, Evaluation Evalu
 {
     /// <summary>With --profile: the profiler's table of the steps after the first, and the path of its profile.csv.</summary>
     public (string Table, string CsvPath)? Profile { get; init; }
+
+    /// <summary>When a signal stopped the run before its last step: the signal's name and the exit code it calls for.</summary>
+    public (string Signal, int ExitCode)? Interrupted { get; init; }
 }
 
 internal static class Trainer
@@ -74,6 +77,8 @@ internal static class Trainer
         string lastCheckpoint = "";
         Evaluation? final = null;
         double lastLoss = double.NaN, stepSeconds = double.NaN;
+        int stepsDone = run.StartStep;
+        using var interrupts = RunInterrupts.Listen();
         var clock = Stopwatch.StartNew();
         TimeSpan Elapsed() => TimeSpan.FromSeconds(run.ElapsedBefore) + clock.Elapsed;
 
@@ -153,6 +158,9 @@ internal static class Trainer
                     using (Profiler.Suspend())
                         metrics.Write(new MetricsRow(done, lastLoss, lr, norm, throughput, Elapsed().TotalSeconds, eval, paramNorm));
                     sink.Step(new StepReport(done, s.Steps, lastLoss, lr, throughput, unit, Elapsed(), TimeSpan.FromSeconds(stepSeconds * (s.Steps - done))));
+                    stepsDone = done;
+                    if (interrupts.Requested && done != s.Steps)
+                        break;   // the checkpoint, metrics and plot follow below
                     if (s.SaveEvery > 0 && done % s.SaveEvery == 0 && done != s.Steps)
                     {
                         using (Profiler.Suspend())
@@ -170,16 +178,19 @@ internal static class Trainer
 
         var elapsed = Elapsed();
         long peakBytes = Math.Max(trainPeak, backend.Memory.PeakLiveBytes);
-        final ??= Evaluate(task, model, run.Device, final: true);
-        lastCheckpoint = Checkpoint.Save(run.RunDir, State(run, s.Steps, elapsed, lastLoss, final.Summary), model, optimizer);
+        // Stopped by a signal: the checkpoint of the last finished step (the final evaluation belongs to the whole run).
+        bool interrupted = stepsDone < s.Steps && interrupts.Requested;
+        final ??= interrupted ? new Evaluation(double.NaN, $"not evaluated: stopped by {interrupts.Name} at step {stepsDone}") : Evaluate(task, model, run.Device, final: true);
+        lastCheckpoint = Checkpoint.Save(run.RunDir, State(run, stepsDone, elapsed, lastLoss, interrupted ? null : final.Summary), model, optimizer);
         string plotPath = Path.Combine(run.RunDir, LossPlot.FileName);
         var (steps, losses, _, _) = MetricsWriter.Read(metricsPath);
         LossPlot.Save(plotPath, $"dotgrad train: {task.Name}, {run.ModelKind}, {s.Optimizer} (lr {s.Lr:G3}, {s.Schedule})",
                       [new LossCurve($"{task.Name} {s.Optimizer}", steps, losses)]);
         double rate = double.IsNaN(stepSeconds) ? 0 : s.Batch * perExample / stepSeconds;
-        return new TrainResult(s.Steps, lastLoss, final, elapsed, rate, lastCheckpoint, metricsPath, plotPath, peakBytes)
+        return new TrainResult(stepsDone, lastLoss, final, elapsed, rate, lastCheckpoint, metricsPath, plotPath, peakBytes)
         {
             Profile = profiler is null ? null : (profiler.Table(), WriteProfile(run.RunDir, profiler)),
+            Interrupted = interrupted ? (interrupts.Name, interrupts.ExitCode) : null,
         };
     }
 

@@ -60,7 +60,7 @@ public class BadInputTests
         var bytes = File.ReadAllBytes(weights);
         File.WriteAllBytes(weights, bytes[..(bytes.Length / 2)]);
         CliRunner.AssertUsageError(CliRunner.Run("sample", "--checkpoint", copy, "--prompt", "12>"), "cannot be loaded");
-        CliRunner.AssertUsageError(CliRunner.Run("train", "--resume", copy, "--steps", "4"), "cannot be loaded");
+        CliRunner.AssertUsageError(CliRunner.Run("train", "--resume", copy, "--steps", "4", "--extend"), "cannot be loaded");
     }
 
     [Test]
@@ -69,7 +69,7 @@ public class BadInputTests
         string copy = CopyOfCheckpoint();
         string state = Path.Combine(copy, "optimizer.safetensors");
         File.WriteAllBytes(state, File.ReadAllBytes(state)[..20]);
-        CliRunner.AssertUsageError(CliRunner.Run("train", "--resume", copy, "--steps", "4"), "optimizer state");
+        CliRunner.AssertUsageError(CliRunner.Run("train", "--resume", copy, "--steps", "4", "--extend"), "optimizer state");
     }
 
     [Test]
