@@ -34,7 +34,11 @@ public static class Program
         {
             // Unknown options, missing values, values of the wrong type: what went wrong, and where to read more.
             string command = parse.CommandResult.Command == root ? "dotgrad" : $"dotgrad {parse.CommandResult.Command.Name}";
-            error.WriteLine($"dotgrad: {string.Join(" ", parse.Errors.Select(e => Sentence(e.Message)))} Run '{command} --help' for the options.");
+            var messages = parse.Errors.Select(e => Sentence(ParseMessages.Readable(e.Message))).ToList();
+            // A bare "dotgrad trian" also reports the missing command: the typo is the news, with a suggestion.
+            if (parse.CommandResult.Command == root && ParseMessages.Suggest(args, root) is { } suggestion)
+                messages = [.. messages.Where(m => !m.StartsWith("Required command", StringComparison.Ordinal)), suggestion];
+            error.WriteLine($"dotgrad: {string.Join(" ", messages)} Run '{command} --help' for the options.");
             return ExitCodes.Usage;
         }
 
@@ -45,6 +49,12 @@ public static class Program
         catch (UserError e)
         {
             Report(error, e.Message, e, context.Verbose);
+            return ExitCodes.Usage;
+        }
+        catch (IOException e) when (IsDiskFull(e))
+        {
+            Report(error, $"the disk is full ({e.Message.TrimEnd('.')}). Free some space, write fewer checkpoints (--save-every), or write elsewhere with --out; " +
+                          "a run stopped by this resumes from its last checkpoint", e, context.Verbose);
             return ExitCodes.Usage;
         }
         catch (OpenCLUnavailableException e)
@@ -59,6 +69,15 @@ public static class Program
             return ExitCodes.Failure;
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="e"/> is a write that ran out of space: ENOSPC (28) or EDQUOT (122) on Unix, where .NET
+    /// keeps the errno as the HResult; ERROR_DISK_FULL or ERROR_HANDLE_DISK_FULL on Windows.
+    /// </summary>
+    internal static bool IsDiskFull(IOException e) =>
+        e.HResult is 28 or 122 or unchecked((int)0x80070070) or unchecked((int)0x80070027)
+        || e.Message.Contains("No space left on device", StringComparison.Ordinal)
+        || e.Message.Contains("Disk quota exceeded", StringComparison.Ordinal);
 
     /// <summary>One paragraph on stderr, then the full exception when <paramref name="verbose"/>.</summary>
     private static void Report(TextWriter error, string message, Exception exception, bool verbose)

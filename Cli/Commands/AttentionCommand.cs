@@ -48,7 +48,7 @@ internal static class AttentionCommand
         }
 
         using var model = GptModel.Build(config, state.Settings.Seed, device);
-        Checkpoint.LoadWeights(dir, model);
+        Checkpoint.LoadWeights(dir, model, state.Step);
         model.Eval();
         var perLayer = new List<double[,,]>();
         using (var maps = AttentionMaps.Record())

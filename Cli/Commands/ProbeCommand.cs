@@ -81,7 +81,7 @@ internal static class ProbeCommand
         }
 
         using var model = kind.Build(state.ModelConfig, state.Settings.Seed, device, dir);
-        Checkpoint.LoadWeights(dir, model);
+        Checkpoint.LoadWeights(dir, model, state.Step);
         model.Eval();
         var body = model as IImageFeatures ?? throw new InvalidOperationException($"probe: the {kind.Name} model ({model.GetType().Name}) has no Features");
 

@@ -47,7 +47,7 @@ internal static class SampleCommand
         var ids = vocab.Encode(text, "--prompt");
 
         using var model = GptModel.Build(config, state.Settings.Seed, device);
-        Checkpoint.LoadWeights(dir, model);
+        Checkpoint.LoadWeights(dir, model, state.Step);
         model.Eval();
         using var scope = Tensor.NewDisposeScope();
         var prompt = Tensor.FromArray(ids, [1, ids.Length], device);                   // [1, T0]

@@ -295,7 +295,7 @@ internal static class TrainCommand
         var model = kind.Build(state.ModelConfig, settings.Seed, device, dir);
         try
         {
-            Checkpoint.LoadWeights(dir, model);
+            Checkpoint.LoadWeights(dir, model, state.Step);
             var optimizer = CreateOptimizer(settings, model, kind, task.Defaults.Lr);
             Checkpoint.LoadOptimizer(dir, optimizer, device);
             var data = new Generator(state.DataSeed);

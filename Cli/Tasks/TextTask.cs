@@ -39,6 +39,8 @@ internal sealed class TextTask : ILanguageTask
     {
         if (context < 1) throw new UserError($"--context must be at least 1, got {context}");
         var text = ReadText(path);
+        if (text.Length == 0)
+            throw new UserError($"--text '{path}' is empty; give a text file to learn from (tiny Shakespeare is in ../shared/data/tinyshakespeare.txt)");
         vocab ??= CharVocab.FromText(text);
         if (vocab.Size > MaxVocab)
             throw new UserError($"--text '{path}' has {vocab.Size} distinct characters; a character-level model here takes at most {MaxVocab}. Is it a text file?");

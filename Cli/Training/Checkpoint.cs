@@ -28,7 +28,7 @@ internal sealed record RunState(
     double? Loss,
     string? Evaluation);
 
-internal static class Checkpoint
+internal static partial class Checkpoint
 {
     public const string RunFile = "run.json", ModelFile = "model.safetensors", OptimizerFile = "optimizer.safetensors";
     private const string Format = "dotgrad.run";
@@ -170,13 +170,23 @@ internal static class Checkpoint
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or JsonException or KeyNotFoundException)
         {
-            throw Bad($"a field is missing or has the wrong type ({e.Message})", e);
+            throw Bad($"a field is missing or has the wrong type ({ParseMessages.JsonReadable(e.Message)})", e);
         }
     }
 
-    /// <summary>Loads the weights of checkpoint <paramref name="dir"/> into <paramref name="model"/>.</summary>
-    public static void LoadWeights(string dir, Module model) =>
-        Guard(Path.Combine(dir, ModelFile), "weights", () => model.LoadSafetensors(Path.Combine(dir, ModelFile)));
+    /// <summary>
+    /// Loads the weights of checkpoint <paramref name="dir"/> into <paramref name="model"/>, after checking that they are
+    /// the weights of the step run.json names (<paramref name="step"/>): the model file records its step as it is written.
+    /// </summary>
+    public static void LoadWeights(string dir, Module model, int step) =>
+        Guard(Path.Combine(dir, ModelFile), "weights", () =>
+        {
+            string file = Path.Combine(dir, ModelFile);
+            if (Safetensors.ReadMetadata(file).TryGetValue("step", out var saved) && saved != step.ToString(CultureInfo.InvariantCulture))
+                throw new UserError($"the checkpoint '{dir}' is inconsistent: {RunFile} says step {step}, but its weights are from step {saved} " +
+                                    $"({ModelFile} records the step it was saved at); restore the original {RunFile} or resume another checkpoint");
+            model.LoadSafetensors(file);
+        });
 
     /// <summary>Restores the optimizer state of checkpoint <paramref name="dir"/> into <paramref name="optimizer"/>.</summary>
     public static void LoadOptimizer(string dir, Optimizer optimizer, Device device) =>
@@ -195,7 +205,25 @@ internal static class Checkpoint
         }
         catch (Exception e) when (e is InvalidDataException or ArgumentException or IOException or JsonException or FormatException)
         {
-            throw new UserError($"the checkpoint's {what} in '{file}' cannot be loaded (truncated, damaged or from another model): {e.Message}", e);
+            throw new UserError($"the checkpoint's {what} in '{file}' cannot be loaded (truncated, damaged or from another model): {Brief(e)}", e);
         }
     }
+
+    /// <summary>
+    /// A library exception's message for a one-paragraph CLI error: without ArgumentException's "(Parameter 'x')" tail,
+    /// and with each list of state-dict keys cut to its first three and a count (a foreign checkpoint misses every key).
+    /// </summary>
+    internal static string Brief(Exception e)
+    {
+        string message = e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "") : e.Message;
+        return KeyList().Replace(message, m =>
+        {
+            var keys = m.Groups["keys"].Value.Split(m.Groups["what"].Value == "mis-shaped" ? "; " : ", ");
+            string shown = string.Join(m.Groups["what"].Value == "mis-shaped" ? "; " : ", ", keys.Take(3));
+            return $" {keys.Length} {m.Groups["what"].Value} {(keys.Length == 1 ? "key" : "keys")} ({shown}{(keys.Length > 3 ? ", ..." : "")});";
+        }).TrimEnd(';');
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\s*(?<what>missing|unexpected|mis-shaped) keys: (?<keys>[^\n]+)")]
+    private static partial System.Text.RegularExpressions.Regex KeyList();
 }
