@@ -107,6 +107,7 @@ internal static class Engine
     /// </summary>
     private static Tensor?[] BackwardOf(Function fn, Tensor dOut, string op)
     {
+        fn.CheckSavedVersions(op);
         try
         {
             using var prof = Profiler.BackwardOf(fn.Name);

@@ -29,6 +29,9 @@ namespace DotGrad.Autodiff;
 public abstract class Function
 {
     private Tensor[] _inputs = [];
+    private int[] _inputVersions = [];
+    private Storage? _outputStorage;
+    private int _outputVersion;
     private bool _released;
     internal List<Func<Tensor, Tensor?>>? Hooks;
 
@@ -51,6 +54,35 @@ public abstract class Function
     /// created, and later dOut, once nothing needs them: return what you compute, and keep none of it in the node.
     /// </summary>
     protected internal abstract Tensor?[] Backward(Tensor dOut);
+
+    /// <summary>
+    /// Whether the backward reads the values of input <paramref name="index"/> (true unless overridden): an in-place
+    /// write into an input it reads, after the forward, makes the backward refuse to run rather than use the new values.
+    /// </summary>
+    protected internal virtual bool ReadsInput(int index) => true;
+
+    /// <summary>Whether the backward reads the output's values (exp, tanh, softmax: derivatives written in terms of y).</summary>
+    protected internal virtual bool ReadsOutput => false;
+
+    /// <summary>
+    /// Throws when a tensor this node's backward reads was written in place after the forward (PyTorch's "modified by
+    /// an inplace operation"): the gradient would be computed from values the forward never saw.
+    /// </summary>
+    internal void CheckSavedVersions(string op)
+    {
+        for (int i = 0; i < _inputs.Length; i++)
+        {
+            if (!ReadsInput(i) || _inputs[i].StorageOrNull is not { } storage || storage.Version == _inputVersions[i]) continue;
+            throw new InvalidOperationException(
+                $"{op}: {Name}.Backward needs its input {i} (shape {ShapeMath.Format(_inputs[i].ShapeRef)}) as the forward saw it, but it was " +
+                $"written in place since (now at version {storage.Version}, saved at version {_inputVersions[i]}); clone it before writing into it, " +
+                "or write before using it");
+        }
+        if (ReadsOutput && _outputStorage is { } output && output.Version != _outputVersion)
+            throw new InvalidOperationException(
+                $"{op}: {Name}.Backward needs its output (shape {ShapeMath.Format(OutputShape)}) as the forward computed it, but it was written in " +
+                $"place since (now at version {output.Version}, saved at version {_outputVersion}); clone the output before writing into it");
+    }
 
     /// <summary>Drops saved tensors when the graph is freed; override in functions that save any.</summary>
     protected virtual void ReleaseSaved()
@@ -80,11 +112,31 @@ public abstract class Function
         // Integer and Bool results (indices, masks, casts to Int32) never carry gradients.
         if (!Autograd.IsRecording(inputs) || output.DType is not (DType.Float32 or DType.Float64)) return output;
         var node = fn();
-        node._inputs = inputs;
-        node.OutputShape = output.ShapeRef;
-        output.SetGradFn(node);
+        node.Connect(output, inputs);
         ShapeTrace.Add(node, inputs, output);
         return output;
+    }
+
+    /// <summary>Makes this node <paramref name="output"/>'s, with <paramref name="inputs"/>, noting the versions its backward will check.</summary>
+    private void Connect(Tensor output, Tensor[] inputs)
+    {
+        _inputs = inputs;
+        _inputVersions = inputs.Select(t => t.StorageOrNull?.Version ?? 0).ToArray();
+        _outputStorage = output.StorageOrNull;
+        _outputVersion = _outputStorage?.Version ?? 0;
+        OutputShape = output.ShapeRef;
+        output.SetGradFn(this);
+    }
+
+    /// <summary>
+    /// Records an in-place write into <paramref name="target"/> as this node: the target's history so far becomes
+    /// <paramref name="inputs"/>' first entry (a handle on the same memory that keeps the old node), and the target is
+    /// now this node's output (PyTorch's rebase_history). Used after the write, with the target's new version.
+    /// </summary>
+    internal static void RecordInPlace(Tensor target, Function node, params Tensor[] inputs)
+    {
+        node.Connect(target, inputs);
+        ShapeTrace.Add(node, inputs, target);
     }
 
     public override string ToString() => $"{Name}{ShapeMath.Format(OutputShape)}";

@@ -9,7 +9,9 @@ public sealed partial class Tensor
     /// <summary>
     /// A view selected by C# indices and ranges, like NumPy/PyTorch basic indexing: <c>x[0]</c> drops dim 0,
     /// <c>x[.., 1..^1]</c> slices dim 1, <c>x[^1]</c> is the last row. Ranges are clamped like Python slices.
-    /// Setting copies a tensor (broadcast) into the view.
+    /// Setting copies a tensor (broadcast) into the view, in place, as PyTorch's <c>x[...] = v</c>: the write counts in
+    /// x's version (a backward that saved x refuses to use the new values), and on a tensor in a graph it is recorded,
+    /// so gradients see it. Writing into a leaf that requires grad is refused outside <see cref="Autograd.NoGrad"/>.
     /// </summary>
     [System.Runtime.CompilerServices.IndexerName("Indexer")]
     public Tensor this[params TensorIndex[] indices]
@@ -18,8 +20,8 @@ public sealed partial class Tensor
         set
         {
             ArgumentNullException.ThrowIfNull(value);
-            using var view = Index(this, indices);
-            RawOps.CopyInto(view, value, "index assignment");
+            ThrowIfDisposed();
+            Autodiff.Functions.IndexAssign.Apply(this, indices, value);
         }
     }
 

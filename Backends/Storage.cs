@@ -9,6 +9,16 @@ namespace DotGrad.Backends;
 public abstract class Storage
 {
     private int _refs = 1;
+    private int _version;
+
+    /// <summary>
+    /// How many in-place writes this memory has had (PyTorch's version counter, shared by every view of it). A graph
+    /// node notes the versions of the tensors its backward reads, and the backward refuses to run on changed ones.
+    /// </summary>
+    public int Version => Volatile.Read(ref _version);
+
+    /// <summary>Counts one in-place write into this memory.</summary>
+    internal void BumpVersion() => Interlocked.Increment(ref _version);
 
     protected Storage(DType dtype, int length, Device device)
     {

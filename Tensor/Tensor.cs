@@ -39,6 +39,9 @@ public sealed partial class Tensor : IDisposable
 
     internal Storage Storage { get; private set; }
 
+    /// <summary>The memory, or null once this handle is disposed (version checks skip what the engine reports otherwise).</summary>
+    internal Storage? StorageOrNull => IsDisposed ? null : Storage;
+
     /// <summary>The size of each dimension (a copy; use <see cref="Size"/> in hot code).</summary>
     public int[] Shape => (int[])_shape.Clone();
 

@@ -14,6 +14,8 @@ namespace DotGrad.Autodiff.Functions;
 /// </summary>
 public sealed class AttentionFused : Function
 {
+    protected internal override bool ReadsOutput => true;
+
     private Tensor _o;                    // [..., Tq, Dv] the output (a second handle on its memory)
     private Tensor _lse;                  // [..., Tq] the rows' log-sum-exp of the scaled, masked logits
     private readonly double _scale;

@@ -36,6 +36,9 @@ public abstract class BinaryFunction : Function
 /// <summary>a + b. d/da = 1, d/db = 1.</summary>
 public sealed class Add : BinaryFunction
 {
+    /// <summary>The backward needs only shapes, so in-place writes into the inputs afterwards are fine.</summary>
+    protected internal override bool ReadsInput(int index) => false;
+
     public static Tensor Apply(Tensor a, Tensor b) => Run<AddOp, Add>(a, b);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut, dOut];
 
@@ -46,6 +49,9 @@ public sealed class Add : BinaryFunction
 /// <summary>a - b. d/da = 1, d/db = -1.</summary>
 public sealed class Sub : BinaryFunction
 {
+    /// <summary>The backward needs only shapes, so in-place writes into the inputs afterwards are fine.</summary>
+    protected internal override bool ReadsInput(int index) => false;
+
     public static Tensor Apply(Tensor a, Tensor b) => Run<SubOp, Sub>(a, b);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut, B.RequiresGrad ? -dOut : null];
 

@@ -9,6 +9,9 @@ namespace DotGrad.Autodiff.Functions;
 /// </summary>
 public sealed class Cat(int axis, int[] starts) : Function
 {
+    /// <summary>The backward needs only shapes, so in-place writes into the inputs afterwards are fine.</summary>
+    protected internal override bool ReadsInput(int index) => false;
+
     public static Tensor Apply(IReadOnlyList<Tensor> tensors, int dim)
     {
         ArgumentNullException.ThrowIfNull(tensors);
@@ -103,6 +106,9 @@ public sealed class Stack
 /// </summary>
 public sealed class Pad(int[] pads) : Function
 {
+    /// <summary>The backward needs only shapes, so in-place writes into the inputs afterwards are fine.</summary>
+    protected internal override bool ReadsInput(int index) => false;
+
     public static Tensor Apply(Tensor x, int[] pads, double value)
     {
         ArgumentNullException.ThrowIfNull(pads);

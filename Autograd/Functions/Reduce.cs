@@ -17,6 +17,9 @@ internal static class ReduceGrad
 /// <summary>Sum over dims (all when null). d/dx = dY broadcast back over the reduced dims (reshape to keepdim, expand).</summary>
 public sealed class Sum(int[] inputShape, int[] axes) : Function
 {
+    /// <summary>The backward needs only shapes, so in-place writes into the inputs afterwards are fine.</summary>
+    protected internal override bool ReadsInput(int index) => false;
+
     public static Tensor Apply(Tensor x, int[]? dims, bool keepDim)
     {
         var y = RawOps.Reduce<SumOp>(x, dims, keepDim);
@@ -41,6 +44,8 @@ public sealed class Sum(int[] inputShape, int[] axes) : Function
 /// </summary>
 public sealed class Amax(int[] axes, Tensor y) : Function
 {
+    protected internal override bool ReadsOutput => true;
+
     public static Tensor Apply(Tensor x, int[]? dims, bool keepDim)
     {
         var y = RawOps.Reduce<MaxOp>(x, dims, keepDim);
@@ -60,6 +65,8 @@ public sealed class Amax(int[] axes, Tensor y) : Function
 /// <summary>Minimum over dims (<c>torch.amin</c>). Ties split the gradient evenly: d/dx = dY * [x == y] / count(x == y).</summary>
 public sealed class Amin(int[] axes, Tensor y) : Function
 {
+    protected internal override bool ReadsOutput => true;
+
     public static Tensor Apply(Tensor x, int[]? dims, bool keepDim)
     {
         var y = RawOps.Reduce<MinOp>(x, dims, keepDim);
@@ -209,6 +216,8 @@ public sealed class Std
 /// </summary>
 public sealed class LogSumExp(int[] axes, Tensor y) : Function
 {
+    protected internal override bool ReadsOutput => true;
+
     public static Tensor Apply(Tensor x, int[]? dims, bool keepDim)
     {
         RawOps.CheckFloating("logsumexp", x);
@@ -323,6 +332,8 @@ public sealed class Norm
 /// <summary>Softmax along a dim, stable (max subtracted). d/dx = y (dY - sum(dY y)) over the dim.</summary>
 public sealed class Softmax(int axis, Tensor y) : Function
 {
+    protected internal override bool ReadsOutput => true;
+
     public static Tensor Apply(Tensor x, int dim)
     {
         var y = RawOps.Softmax(x, dim, log: false);
@@ -347,6 +358,8 @@ public sealed class Softmax(int axis, Tensor y) : Function
 /// <summary>Log-softmax along a dim, stable. d/dx = dY - exp(y) sum(dY) over the dim (exp(y) = softmax(x)).</summary>
 public sealed class LogSoftmax(int axis, Tensor y) : Function
 {
+    protected internal override bool ReadsOutput => true;
+
     public static Tensor Apply(Tensor x, int dim)
     {
         var y = RawOps.Softmax(x, dim, log: true);

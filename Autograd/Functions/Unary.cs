@@ -26,6 +26,9 @@ public abstract class UnaryFunction : Function
 /// <summary>-x. d/dx = -1.</summary>
 public sealed class Neg : UnaryFunction
 {
+    /// <summary>The backward needs only shapes, so in-place writes into the inputs afterwards are fine.</summary>
+    protected internal override bool ReadsInput(int index) => false;
+
     public static Tensor Apply(Tensor x) => Run<NegOp, Neg>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [-dOut];
 
@@ -47,6 +50,9 @@ public sealed class Abs : UnaryFunction
 /// <summary>sign(x). d/dx = 0 everywhere it exists.</summary>
 public sealed class Sign : UnaryFunction
 {
+    /// <summary>The backward needs only shapes, so in-place writes into the inputs afterwards are fine.</summary>
+    protected internal override bool ReadsInput(int index) => false;
+
     public static Tensor Apply(Tensor x) => Run<SignOp, Sign>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * 0.0];
 
@@ -58,6 +64,8 @@ public sealed class Sign : UnaryFunction
 /// <summary>e^x. d/dx = e^x = y.</summary>
 public sealed class Exp : UnaryFunction
 {
+    protected internal override bool ReadsOutput => true;
+
     public static Tensor Apply(Tensor x) => Run<ExpOp, Exp>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * Y];
 
@@ -78,6 +86,8 @@ public sealed class Log : UnaryFunction
 /// <summary>sqrt x. d/dx = 1/(2 sqrt x) = 1/(2y).</summary>
 public sealed class Sqrt : UnaryFunction
 {
+    protected internal override bool ReadsOutput => true;
+
     public static Tensor Apply(Tensor x) => Run<SqrtOp, Sqrt>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut / (Y * 2.0)];
 
@@ -88,6 +98,8 @@ public sealed class Sqrt : UnaryFunction
 /// <summary>1/sqrt x. d/dx = -1/2 x^(-3/2) = -y^3 / 2.</summary>
 public sealed class Rsqrt : UnaryFunction
 {
+    protected internal override bool ReadsOutput => true;
+
     public static Tensor Apply(Tensor x) => Run<RsqrtOp, Rsqrt>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [dOut * Y.Pow(3) * -0.5];
 
@@ -98,6 +110,8 @@ public sealed class Rsqrt : UnaryFunction
 /// <summary>1/x. d/dx = -1/x^2 = -y^2.</summary>
 public sealed class Reciprocal : UnaryFunction
 {
+    protected internal override bool ReadsOutput => true;
+
     public static Tensor Apply(Tensor x) => Run<ReciprocalOp, Reciprocal>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) => [-(dOut * Y.Square())];
 
@@ -139,6 +153,8 @@ public sealed class Cos : UnaryFunction
 /// <summary>tanh x. d/dx = 1 - tanh^2 x = 1 - y^2.</summary>
 public sealed class Tanh : UnaryFunction
 {
+    protected internal override bool ReadsOutput => true;
+
     public static Tensor Apply(Tensor x) => Run<TanhOp, Tanh>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) =>
         Autograd.IsRecording([dOut, Y]) ? [dOut * (1.0 - Y.Square())] : [RawOps.ActivationBackward(ActivationKind.Tanh, Y, dOut)];
@@ -150,6 +166,8 @@ public sealed class Tanh : UnaryFunction
 /// <summary>sigmoid x = 1/(1+e^-x). d/dx = y (1 - y).</summary>
 public sealed class Sigmoid : UnaryFunction
 {
+    protected internal override bool ReadsOutput => true;
+
     public static Tensor Apply(Tensor x) => Run<SigmoidOp, Sigmoid>(x);
     protected internal override Tensor?[] Backward(Tensor dOut) =>
         Autograd.IsRecording([dOut, Y]) ? [dOut * Y * (1.0 - Y)] : [RawOps.ActivationBackward(ActivationKind.Sigmoid, Y, dOut)];

@@ -8,6 +8,9 @@ namespace DotGrad.Autodiff.Functions;
 /// <summary>Reshape, view, flatten, squeeze, unsqueeze: y = x with another shape. d/dx = dY reshaped back to x's shape.</summary>
 public sealed class Reshape(int[] inputShape) : Function
 {
+    /// <summary>The backward needs only shapes, so in-place writes into the inputs afterwards are fine.</summary>
+    protected internal override bool ReadsInput(int index) => false;
+
     /// <summary>x with <paramref name="shape"/> (a -1 is inferred): a view when the strides allow, else a copy.</summary>
     public static Tensor Apply(Tensor x, int[] shape) => Record(x, x.ReshapeRaw(x.InferShape(shape, "reshape")));
 
@@ -47,6 +50,9 @@ public sealed class Reshape(int[] inputShape) : Function
 /// <summary>permute / transpose: y dim i = x dim dims[i]. d/dx = dY permuted by the inverse permutation.</summary>
 public sealed class Permute(int[] dims) : Function
 {
+    /// <summary>The backward needs only shapes, so in-place writes into the inputs afterwards are fine.</summary>
+    protected internal override bool ReadsInput(int index) => false;
+
     public static Tensor Apply(Tensor x, int[] dims)
     {
         var perm = x.NormalizePermutation(dims);
@@ -69,6 +75,9 @@ public sealed class Permute(int[] dims) : Function
 /// <summary>expand (broadcasting, stride 0): d/dx = dY summed over the new leading dims and the dims that grew from 1.</summary>
 public sealed class Expand(int[] inputShape) : Function
 {
+    /// <summary>The backward needs only shapes, so in-place writes into the inputs afterwards are fine.</summary>
+    protected internal override bool ReadsInput(int index) => false;
+
     public static Tensor Apply(Tensor x, int[] shape)
     {
         var inputShape = x.ShapeRef;
@@ -100,6 +109,9 @@ public sealed class Expand(int[] inputShape) : Function
 /// </summary>
 public sealed class Slice(int[] inputShape, int dim, int start, int step) : Function
 {
+    /// <summary>The backward needs only shapes, so in-place writes into the inputs afterwards are fine.</summary>
+    protected internal override bool ReadsInput(int index) => false;
+
     /// <summary>A validated slice: <paramref name="length"/> elements from <paramref name="start"/> every <paramref name="step"/> along dim <paramref name="d"/>.</summary>
     public static Tensor Apply(Tensor x, int d, int start, int length, int step)
     {
@@ -131,6 +143,9 @@ public sealed class Slice(int[] inputShape, int dim, int start, int step) : Func
 /// </summary>
 public sealed class SliceBackward(int dim, int start, int step) : Function
 {
+    /// <summary>The backward needs only shapes, so in-place writes into the inputs afterwards are fine.</summary>
+    protected internal override bool ReadsInput(int index) => false;
+
     public static Tensor Apply(Tensor g, int[] shape, int dim, int start, int step)
     {
         var y = Tensor.Zeros(shape, g.DType, g.Device);
@@ -149,6 +164,9 @@ public sealed class SliceBackward(int dim, int start, int step) : Function
 /// <summary>An alias or a same-dtype copy (contiguous, clone): y = x. d/dx = dY.</summary>
 public sealed class Identity : Function
 {
+    /// <summary>The backward needs only shapes, so in-place writes into the inputs afterwards are fine.</summary>
+    protected internal override bool ReadsInput(int index) => false;
+
     /// <summary>A new view of the same elements, linked to x in the graph.</summary>
     public static Tensor Alias(Tensor x) => Record(x.AsStrided(x.ShapeRef, x.StridesRef, x.Offset), () => new Identity(), x);
 
@@ -166,6 +184,9 @@ public sealed class Identity : Function
 /// <summary>A dtype conversion: d/dx = dY converted back to x's dtype (no gradient flows into integer inputs).</summary>
 public sealed class Cast(DType inputDType) : Function
 {
+    /// <summary>The backward needs only shapes, so in-place writes into the inputs afterwards are fine.</summary>
+    protected internal override bool ReadsInput(int index) => false;
+
     public static Tensor Apply(Tensor x, DType dtype)
     {
         if (dtype == x.DType) return Identity.Alias(x);
@@ -184,6 +205,9 @@ public sealed class Cast(DType inputDType) : Function
 /// <summary>A copy to another device: d/dx = dY copied back.</summary>
 public sealed class ToDevice(Device inputDevice) : Function
 {
+    /// <summary>The backward needs only shapes, so in-place writes into the inputs afterwards are fine.</summary>
+    protected internal override bool ReadsInput(int index) => false;
+
     public static Tensor Apply(Tensor x, Device device)
     {
         if (device == x.Device) return Identity.Alias(x);
