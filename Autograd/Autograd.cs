@@ -9,7 +9,7 @@ namespace DotGrad.Autodiff;
 /// any op with an input that requires one; <c>using (Autograd.NoGrad()) { ... }</c> turns recording off for a scope
 /// (per thread), like <c>torch.no_grad()</c>.
 /// </summary>
-public static class Autograd
+public static partial class Autograd
 {
     [ThreadStatic] private static bool _disabled;
 

@@ -110,8 +110,11 @@ internal static class Engine
         fn.CheckSavedVersions(op);
         try
         {
-            using var prof = Profiler.BackwardOf(fn.Name);
-            return fn.Backward(dOut);
+            Tensor?[] gradients;
+            using (Profiler.BackwardOf(fn.Name))
+                gradients = fn.Backward(dOut);
+            Autograd.CheckBackward(fn, dOut, gradients);
+            return gradients;
         }
         catch (ObjectDisposedException e)
         {

@@ -38,6 +38,9 @@ public abstract class Function
     /// <summary>The op's name as shown in graphs and errors (the class name by default).</summary>
     public virtual string Name => GetType().Name;
 
+    /// <summary>Where the forward call that made this node was, when <see cref="Autograd.DetectAnomaly"/> was on (else null).</summary>
+    public string? CreatedAt { get; private set; }
+
     /// <summary>The tensors this op consumed, in order.</summary>
     public IReadOnlyList<Tensor> Inputs => _inputs;
 
@@ -109,9 +112,12 @@ public abstract class Function
         if (output.GradFn is { } existing)
             throw new InvalidOperationException($"Function.Record: the output was already computed by {existing.Name} in the graph; " +
                                                 "compute the forward under Autograd.NoGrad() so that the new function is its only node");
+        Function? node = null;
+        if (Autograd.IsAnomalyDetectionEnabled)
+            Autograd.CheckForward(() => (node ??= fn()).Name, output, inputs);
         // Integer and Bool results (indices, masks, casts to Int32) never carry gradients.
         if (!Autograd.IsRecording(inputs) || output.DType is not (DType.Float32 or DType.Float64)) return output;
-        var node = fn();
+        node ??= fn();
         node.Connect(output, inputs);
         ShapeTrace.Add(node, inputs, output);
         return output;
@@ -125,6 +131,7 @@ public abstract class Function
         _outputStorage = output.StorageOrNull;
         _outputVersion = _outputStorage?.Version ?? 0;
         OutputShape = output.ShapeRef;
+        if (Autograd.IsAnomalyDetectionEnabled) CreatedAt = Autograd.CallSite();
         output.SetGradFn(this);
     }
 

@@ -77,6 +77,7 @@ internal static class Trainer
         string lastCheckpoint = "";
         Evaluation? final = null;
         double lastLoss = double.NaN, stepSeconds = double.NaN;
+        AnomalyException? culprit = null;
         int stepsDone = run.StartStep;
         using var interrupts = RunInterrupts.Listen();
         var clock = Stopwatch.StartNew();
@@ -127,8 +128,10 @@ internal static class Trainer
                         if (s.Agc is { } lambda) Clipping.Agc(named, lambda, exclude: agcExclude);
                         // Without --clip the norm is still measured (for metrics.csv), never applied.
                         norm = Clipping.ClipGradNorm(parameters, s.Clip ?? double.MaxValue);
-                        optimizer.Step();
+                        // Read before the update, so that a diverged step can be replayed on the weights that produced it.
                         lastLoss = loss.Item();
+                        if (!double.IsFinite(lastLoss)) culprit = FirstAnomaly(task, model, batch);
+                        optimizer.Step();
                         paramNorm = ParamNorm(distinct);
                     }
                     int done = step + 1;
@@ -136,7 +139,9 @@ internal static class Trainer
                     {
                         // The diverged step goes into metrics.csv too, so whoever reads the file (a study) sees where it happened.
                         metrics.Write(new MetricsRow(done, lastLoss, lr, norm, 0, Elapsed().TotalSeconds, null, paramNorm));
-                        throw new UserError($"training diverged: the loss is {lastLoss} at step {done}. Lower --lr (now {s.Lr}), add --clip 1, or lengthen --warmup");
+                        string where = culprit is null ? "" : $" {culprit.Message["anomaly: ".Length..].TrimEnd('.')}.";
+                        string advice = s.Clip is null ? $"Lower --lr (now {s.Lr}), add --clip 1, or lengthen --warmup" : $"Lower --lr (now {s.Lr}) or lengthen --warmup";
+                        throw new UserError($"training diverged: the loss is {lastLoss} at step {done}.{where} {advice}");
                     }
 
                     double seconds = (clock.Elapsed - started).TotalSeconds;
@@ -212,6 +217,27 @@ internal static class Trainer
         using var noGrad = Autograd.NoGrad();
         using var scope = Tensor.NewDisposeScope();
         return Math.Sqrt(Tensor.Stack(parameters.Select(p => p.To(DType.Float64).Square().Sum()).ToArray()).Sum().Item());
+    }
+
+    /// <summary>
+    /// Replays the forward of a step whose loss was not finite under <see cref="Autograd.DetectAnomaly"/>, on the same
+    /// batch and weights: the first op that produced a NaN or an infinity (or that received one from the weights, when an
+    /// earlier update overflowed), or null when the replay stays finite.
+    /// </summary>
+    private static AnomalyException? FirstAnomaly(ITrainingTask task, Module<Tensor, Tensor> model, Batch batch)
+    {
+        using var noGrad = Autograd.NoGrad();
+        using var anomaly = Autograd.DetectAnomaly();
+        using var scope = Tensor.NewDisposeScope();
+        try
+        {
+            task.Loss(model.Call(batch.Input), batch.Target);
+            return null;
+        }
+        catch (AnomalyException e)
+        {
+            return e;
+        }
     }
 
     private static Evaluation Evaluate(ITrainingTask task, Module<Tensor, Tensor> model, Device device, bool final)

@@ -94,3 +94,18 @@ public class UserErrorWordingTests
         return dir;
     }
 }
+
+public class DivergenceMessageTests
+{
+    [Test]
+    public void ADivergedRun_NamesTheFirstOpThatProducedANaN_AndDoesNotAdviseAClipAlreadyOn()
+    {
+        string dir = CliRunner.TempDir("diverge");
+        var r = CliRunner.Run(["train", "--steps", "30", "--lr", "10000", "--clip", "1", "--out", dir, .. CliRunner.Tiny]);
+        CliRunner.AssertUsageError(r, "training diverged");
+        Assert.That(r.Err, Does.Match("(produced|received) a NaN or an infinity"), "the op that made it, from the anomaly replay");
+        Assert.That(r.Err, Does.Not.Contain("add --clip 1"), "clipping is on already");
+        var rows = File.ReadAllLines(Path.Combine(dir, "metrics.csv"));
+        Assert.That(rows[^1].Split(',')[1], Is.EqualTo("NaN").Or.EqualTo("Infinity").Or.EqualTo("-Infinity"), "the diverged step is recorded");
+    }
+}
