@@ -42,6 +42,43 @@ public class InterruptTests
             $"stopped at step {at} and resumed: the final weights equal an uninterrupted run's, bit for bit");
     }
 
+    [Test]
+    public void Soak_SeveralInterruptsAtRandomSteps_EachResumed_EndWithTheWeightsOfAnUninterruptedRun()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+            Assert.Ignore("sends a POSIX signal with kill(1)");
+        const int steps = 600;
+        string dir = CliRunner.TempDir("soak");
+        var rng = new Random(20261203);
+        int at = 0, interrupts = 0;
+        string[] args = ["train", "--steps", $"{steps}", "--save-every", "97", "--out", dir, .. Run];
+        while (at < steps - 60)
+        {
+            // The next interrupt somewhere in the next 10-60 steps, by SIGINT or SIGTERM.
+            int target = at + rng.Next(10, 60);
+            string signal = rng.Next(2) == 0 ? "INT" : "TERM";
+            var (code, stdout, stderr) = TrainAndSignal(args, signal, afterStep: target);
+            Assert.That(code, Is.EqualTo(signal == "INT" ? 130 : 143), $"stdout:\n{stdout}\nstderr:\n{stderr}");
+            var stopped = Regex.Match(stdout, @"stopped   by .* after step (\d+) of " + steps);
+            Assert.That(stopped.Success, Is.True, stdout);
+            int now = int.Parse(stopped.Groups[1].Value);
+            Assert.That(now, Is.GreaterThanOrEqualTo(target));
+            at = now;
+            interrupts++;
+            args = ["train", "--resume", Path.Combine(dir, "checkpoints", $"step-{at:D6}"), "--log-every", "1"];
+        }
+        var last = CliRunner.Run(args);
+        Assert.That(last.ExitCode, Is.EqualTo(0), last.ToString());
+        string whole = CliRunner.TempDir("soak-whole");
+        Assert.That(CliRunner.Run(["train", "--steps", $"{steps}", "--save-every", "97", "--out", whole, .. Run]).ExitCode, Is.EqualTo(0));
+        string final = Path.Combine("checkpoints", $"step-{steps:D6}", "model.safetensors");
+        Assert.That(File.ReadAllBytes(Path.Combine(dir, final)), Is.EqualTo(File.ReadAllBytes(Path.Combine(whole, final))),
+            $"{interrupts} interrupts and resumes: the final weights equal an uninterrupted run's, bit for bit");
+        Assert.That(File.ReadLines(Path.Combine(dir, "metrics.csv")).Skip(1).Select(l => l.Split(',')[1]),
+            Is.EqualTo(File.ReadLines(Path.Combine(whole, "metrics.csv")).Skip(1).Select(l => l.Split(',')[1])), "and every step's loss");
+        Assert.That(interrupts, Is.GreaterThanOrEqualTo(5));
+    }
+
     /// <summary>Runs dotgrad as a child process and sends it SIG<paramref name="signal"/> once it has printed step <paramref name="afterStep"/>.</summary>
     private static (int Code, string Out, string Err) TrainAndSignal(string[] args, string signal, int afterStep)
     {
