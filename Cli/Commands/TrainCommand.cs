@@ -195,6 +195,9 @@ internal static class TrainCommand
             Cooldown = p.GetValue(o.Cooldown) ?? saved.Cooldown,
             // An rsqrt decay keeps the source's timescale (a tenth of its own --steps), so its shape does not change with the length.
             RsqrtTimescale = saved.Schedule == "rsqrt" ? saved.Timescale() : saved.RsqrtTimescale,
+            // The branch lays its schedule over its own --steps; a source extended past its schedule (--extend) held the
+            // last value there, which the check below compares against like any other step.
+            ScheduleSteps = null,
             EvalEvery = p.GetValue(o.EvalEvery) ?? saved.EvalEvery,
             SaveEvery = p.GetValue(o.SaveEvery) ?? saved.SaveEvery,
         };

@@ -60,6 +60,20 @@ public class ExtendRunTests
     }
 
     [Test]
+    public void ABranchOfAnExtendedRun_LaysItsScheduleOverItsOwnLength()
+    {
+        string dir = Train("extended-source", "constant", 8, "--save-every", "4");
+        Assert.That(CliRunner.Run("train", "--resume", dir, "--steps", "12", "--extend").ExitCode, Is.EqualTo(0));
+        string branch = CliRunner.TempDir("extended-branch");
+        var r = CliRunner.Run("train", "--branch", Path.Combine(dir, "checkpoints", "step-000012"), "--steps", "16", "--cooldown", "4", "--out", branch);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        var lr = LearningRates(branch);
+        Assert.That(lr[12], Is.EqualTo(Lr).Within(1e-12), "the source's constant rate up to the branch point");
+        Assert.That(lr[14], Is.LessThan(Lr), "the cooldown over the branch's last 4 steps (step 13 is its first, at full rate)");
+        Assert.That(lr[16], Is.LessThan(lr[14]));
+    }
+
+    [Test]
     public void Extend_IsRefused_WithoutResume_WithoutALongerRun_AndAfterACooldown()
     {
         CliRunner.AssertUsageError(CliRunner.Run(["train", "--steps", "2", "--extend", "--out", CliRunner.TempDir("extend-fresh"), .. CliRunner.Tiny]),
