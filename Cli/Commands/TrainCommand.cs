@@ -13,6 +13,9 @@ namespace DotGrad.Cli.Commands;
 
 internal static class TrainCommand
 {
+    /// <summary>How many recent checkpoints a new run keeps, besides its best (--keep).</summary>
+    public const int DefaultKeep = 3;
+
     public static Command Create(CliContext context)
     {
         var o = new TrainOptions();
@@ -100,6 +103,7 @@ internal static class TrainCommand
             ZLoss: p.GetValue(o.ZLoss),
             Sm3Momentum: p.GetValue(o.Sm3Momentum)?.Trim().ToLowerInvariant(),
             HeadWeightDecay: p.GetValue(o.HeadWeightDecay),
+            Keep: p.GetValue(o.Keep) ?? DefaultKeep,
             DualizedTargets: p.GetValue(o.DualizedTargets)?.Trim().ToLowerInvariant(),
             DualizedVectors: p.GetValue(o.DualizedVectors)?.Trim().ToLowerInvariant(),
             DualizedFan: p.GetValue(o.DualizedFan)?.Trim().ToLowerInvariant());
@@ -144,7 +148,7 @@ internal static class TrainCommand
         bool extend = p.GetValue(o.Extend);
         if (extend && steps <= saved.Steps)
             throw new UserError($"--extend trains on past the run's end: pass --steps N with N > {saved.Steps}, the run's length");
-        var settings = saved with { Steps = steps };
+        var settings = saved with { Steps = steps, Keep = p.GetValue(o.Keep) ?? saved.Keep };
         if (steps != saved.Steps)
             settings = settings with
             {
@@ -198,6 +202,7 @@ internal static class TrainCommand
             // The branch lays its schedule over its own --steps; a source extended past its schedule (--extend) held the
             // last value there, which the check below compares against like any other step.
             ScheduleSteps = null,
+            Keep = p.GetValue(o.Keep) ?? saved.Keep ?? DefaultKeep,
             EvalEvery = p.GetValue(o.EvalEvery) ?? saved.EvalEvery,
             SaveEvery = p.GetValue(o.SaveEvery) ?? saved.SaveEvery,
         };

@@ -99,6 +99,10 @@ internal sealed class TrainOptions
     };
     public readonly Option<int?> EvalEvery = new("--eval-every") { Description = "Evaluate every N steps (0: only at the end)" };
     public readonly Option<int?> SaveEvery = new("--save-every") { Description = "Write a checkpoint every N steps (0 default: only at the end)" };
+    public readonly Option<int?> Keep = new("--keep")
+    {
+        Description = "Keep the N most recent checkpoints and the one with the best evaluation, deleting older ones as new ones are written (default 3; 0 keeps all)",
+    };
     public readonly Option<bool> Profile = new("--profile")
     {
         Description = "Profile the training steps after the first (a warm-up): print a table of ops (calls, time, share, GFLOP/s; forward " +
@@ -111,6 +115,6 @@ internal sealed class TrainOptions
         Task, Text, Mnist, Labels, TrainExamples, Digits, Context, Optimizer, Lr, WeightDecay, HeadWeightDecay, Schedule, Warmup, Cooldown, Clip, Agc,
         Sm3Momentum, DualizedTargets, DualizedVectors, DualizedFan, ZLoss, Steps, Batch, Seed,
         Width, Depth, Heads, KvHeads, MlpHidden, TokenMlpHidden, Patch, Norm, NormKind, Parallel, Residual, Mlp, Activation, Positions, Rope, Head,
-        QkNorm, LogitCap, AttnLogitCap, NoBias, Dualized, Mixer, MixerHeads, ReZero, Device, Out, Overwrite, Resume, Extend, Branch, EvalEvery, SaveEvery, LogEvery, Profile,
+        QkNorm, LogitCap, AttnLogitCap, NoBias, Dualized, Mixer, MixerHeads, ReZero, Device, Out, Overwrite, Resume, Extend, Branch, EvalEvery, SaveEvery, Keep, LogEvery, Profile,
     ];
 }

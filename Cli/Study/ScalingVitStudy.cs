@@ -126,7 +126,7 @@ internal sealed class ScalingVitStudy : TrainingStudy
                 // The main run goes as far as the last branch point and keeps a checkpoint at every branch point.
                 var points = s.Lengths.Select(l => l - Cooldown(l)).ToArray();
                 Add(SchedulesGroup, $"{shape} main", seed, lastBranch, [.. model, "--steps", I(lastBranch), "--schedule", shape,
-                                                                        "--save-every", I(Gcd(points))], main);
+                                                                        "--save-every", I(Gcd(points)), "--keep", "0"], main);
                 foreach (var length in s.Lengths)
                 {
                     int at = length - Cooldown(length);

@@ -26,7 +26,8 @@ internal sealed record RunState(
     ulong DataSeed,
     ulong DataOffset,
     double? Loss,
-    string? Evaluation);
+    string? Evaluation,
+    double? EvaluationValue = null);
 
 internal static partial class Checkpoint
 {
@@ -99,6 +100,7 @@ internal static partial class Checkpoint
         ["data_rng"] = new JsonObject { ["seed"] = s.DataSeed, ["offset"] = s.DataOffset },
         ["loss"] = s.Loss is { } l && double.IsFinite(l) ? l : null,
         ["evaluation"] = s.Evaluation,
+        ["evaluation_value"] = s.EvaluationValue is { } v && double.IsFinite(v) ? v : null,
         ["weights"] = ModelFile,
         ["optimizer"] = new JsonObject { ["name"] = optimizer.Name, ["file"] = OptimizerFile, ["state_bytes"] = optimizer.StateBytes() },
         ["saved_at"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
@@ -166,13 +168,58 @@ internal static partial class Checkpoint
                 rng["seed"]!.GetValue<ulong>(),
                 rng["offset"]!.GetValue<ulong>(),
                 root["loss"]?.GetValue<double>(),
-                root["evaluation"]?.GetValue<string>());
+                root["evaluation"]?.GetValue<string>(),
+                root["evaluation_value"]?.GetValue<double>());
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or JsonException or KeyNotFoundException)
         {
             throw Bad($"a field is missing or has the wrong type ({ParseMessages.JsonReadable(e.Message)})", e);
         }
     }
+
+    /// <summary>
+    /// Deletes the checkpoints of <paramref name="runDir"/> beyond the <paramref name="keep"/> most recent ones, except
+    /// the one with the best evaluation (by <paramref name="higherIsBetter"/>) among those that recorded one; 0 keeps all.
+    /// Returns the steps it deleted.
+    /// </summary>
+    public static List<int> Prune(string runDir, int keep, bool higherIsBetter)
+    {
+        var deleted = new List<int>();
+        string dir = Path.Combine(runDir, "checkpoints");
+        if (keep <= 0 || !Directory.Exists(dir)) return deleted;
+        var steps = new List<(int Step, string Path)>();
+        foreach (var path in Directory.GetDirectories(dir))
+            if (StepDir().Match(Path.GetFileName(path)) is { Success: true } m)
+                steps.Add((int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), path));
+        steps.Sort((a, b) => a.Step.CompareTo(b.Step));
+        if (steps.Count <= keep) return deleted;
+        int? best = null;
+        double bestValue = double.NaN;
+        foreach (var (step, path) in steps)
+        {
+            double? value;
+            try
+            {
+                value = Read(path).EvaluationValue;
+            }
+            catch (UserError)
+            {
+                continue;   // an unreadable checkpoint is no candidate for the best, and is pruned by age like the rest
+            }
+            if (value is { } v && (best is null || (higherIsBetter ? v > bestValue : v < bestValue)))
+                (best, bestValue) = (step, v);
+        }
+        foreach (var (step, path) in steps.Take(steps.Count - keep))
+        {
+            if (step == best) continue;
+            Directory.Delete(path, recursive: true);
+            deleted.Add(step);
+        }
+        return deleted;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^step-(\d+)$")]
+    private static partial System.Text.RegularExpressions.Regex StepDir();
 
     /// <summary>
     /// Loads the weights of checkpoint <paramref name="dir"/> into <paramref name="model"/>, after checking that they are

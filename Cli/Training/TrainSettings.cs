@@ -2,7 +2,8 @@
 // HeadWeightDecay is the output layer's own decay (null: the head decays as the body); RsqrtTimescale pins the
 // rsqrt decay's timescale, which is otherwise a tenth of --steps, so that a branch of another length keeps its shape.
 // ScheduleSteps is the length the schedule was laid over when a run was extended past it (--resume --extend): the
-// learning rate holds the value it ended with for the extra steps.
+// learning rate holds the value it ended with for the extra steps. Keep is how many recent checkpoints stay (null, as in
+// a run.json from before it existed: all).
 using DotGrad.Optim;
 
 namespace DotGrad.Cli.Training;
@@ -28,7 +29,8 @@ internal sealed record TrainSettings(
     string? DualizedTargets = null,
     string? DualizedVectors = null,
     string? DualizedFan = null,
-    int? ScheduleSteps = null)
+    int? ScheduleSteps = null,
+    int? Keep = null)
 {
     public static readonly string[] ScheduleNames = ["constant", "linear", "cosine", "rsqrt"];
 
@@ -49,6 +51,7 @@ internal sealed record TrainSettings(
         if (Clip is { } c && !(c > 0)) throw new UserError($"--clip must be a positive gradient norm, got {c}");
         if (Agc is { } a && !(a > 0)) throw new UserError($"--agc must be a positive clipping factor (0.01 is typical), got {a}");
         if (ZLoss is { } z && !(z > 0 && double.IsFinite(z))) throw new UserError($"--z-loss must be a positive coefficient (1e-4 is typical), got {z}");
+        if (Keep is < 0) throw new UserError($"--keep must be 0 (keep every checkpoint) or more, got {Keep}");
         if (EvalEvery < 0 || SaveEvery < 0) throw new UserError("--eval-every and --save-every must be >= 0 (0: only at the end)");
         if (Sm3Momentum is { } m && !Optimizers.Sm3MomentumNames.Contains(m))
             throw new UserError($"--sm3-momentum '{m}' is not one of {string.Join(", ", Optimizers.Sm3MomentumNames)}");

@@ -169,7 +169,11 @@ internal static class Trainer
                     if (s.SaveEvery > 0 && done % s.SaveEvery == 0 && done != s.Steps)
                     {
                         using (Profiler.Suspend())
-                            lastCheckpoint = Checkpoint.Save(run.RunDir, State(run, done, Elapsed(), lastLoss, null), model, optimizer);
+                        {
+                            // A checkpoint at an evaluation step records it, so --keep can spare the best one.
+                            lastCheckpoint = Checkpoint.Save(run.RunDir, State(run, done, Elapsed(), lastLoss, null, eval), model, optimizer);
+                            Prune(run);
+                        }
                         sink.Note($"step {done}: checkpoint {lastCheckpoint}");
                     }
                 }
@@ -186,7 +190,9 @@ internal static class Trainer
         // Stopped by a signal: the checkpoint of the last finished step (the final evaluation belongs to the whole run).
         bool interrupted = stepsDone < s.Steps && interrupts.Requested;
         final ??= interrupted ? new Evaluation(double.NaN, $"not evaluated: stopped by {interrupts.Name} at step {stepsDone}") : Evaluate(task, model, run.Device, final: true);
-        lastCheckpoint = Checkpoint.Save(run.RunDir, State(run, stepsDone, elapsed, lastLoss, interrupted ? null : final.Summary), model, optimizer);
+        lastCheckpoint = Checkpoint.Save(run.RunDir, State(run, stepsDone, elapsed, lastLoss, interrupted ? null : final.Summary,
+                                                            interrupted ? null : final.Value), model, optimizer);
+        Prune(run);
         string plotPath = Path.Combine(run.RunDir, LossPlot.FileName);
         var (steps, losses, _, _) = MetricsWriter.Read(metricsPath);
         LossPlot.Save(plotPath, $"dotgrad train: {task.Name}, {run.ModelKind}, {s.Optimizer} (lr {s.Lr:G3}, {s.Schedule})",
@@ -253,9 +259,16 @@ internal static class Trainer
         }
     }
 
-    private static RunState State(TrainingRun run, int step, TimeSpan elapsed, double loss, string? evaluation)
+    private static RunState State(TrainingRun run, int step, TimeSpan elapsed, double loss, string? evaluation, double? evaluationValue = null)
     {
         var (_, offset) = run.Data.GetState();
-        return new RunState(run.ModelKind, run.Task.ToJson(), run.ModelConfig, run.Settings, step, elapsed.TotalSeconds, run.DataSeed, offset, loss, evaluation);
+        return new RunState(run.ModelKind, run.Task.ToJson(), run.ModelConfig, run.Settings, step, elapsed.TotalSeconds, run.DataSeed, offset, loss,
+                            evaluation, evaluationValue);
+    }
+
+    /// <summary>Applies --keep to the run's checkpoints (nothing when it is unset, as in a run.json from before it existed).</summary>
+    private static void Prune(TrainingRun run)
+    {
+        if (run.Settings.Keep is { } keep) Checkpoint.Prune(run.RunDir, keep, run.Task.Metric.HigherIsBetter);
     }
 }

@@ -62,6 +62,7 @@ public class ScalingVitStudyTests
             Assert.That(plan.ToList().IndexOf(source), Is.LessThan(plan.ToList().IndexOf(b)), "the main run comes first");
             int saveEvery = int.Parse(source.Args[Array.IndexOf(source.Args, "--save-every") + 1]);
             Assert.That(at % saveEvery, Is.EqualTo(0), $"{b.Name}: the main run keeps step {at}");
+            Assert.That(source.Args[Array.IndexOf(source.Args, "--keep") + 1], Is.EqualTo("0"), $"{main}: keeps every checkpoint for its branches");
             Assert.That(at, Is.LessThanOrEqualTo(source.Steps));
             int cooldown = int.Parse(b.Args[Array.IndexOf(b.Args, "--cooldown") + 1]);
             Assert.That(at + cooldown, Is.EqualTo(b.Steps), $"{b.Name}: the cooldown starts where it branches");
