@@ -47,11 +47,14 @@ internal static class TrainCommand
         int? logEvery = p.GetValue(o.LogEvery);
         if (logEvery is < 1) throw new UserError($"--log-every must be at least 1, got {logEvery}");
 
-        var run = (p.GetValue(o.Resume), p.GetValue(o.Branch)) switch
+        if (p.GetValue(o.InitFrom) is not null && (p.GetValue(o.Resume) is not null || p.GetValue(o.Branch) is not null))
+            throw new UserError("--init-from starts a new run from a checkpoint's weights; it excludes --resume and --branch, which continue a run's optimizer and data order too");
+        var run = (p.GetValue(o.Resume), p.GetValue(o.Branch), p.GetValue(o.InitFrom)) switch
         {
-            ({ }, { }) => throw new UserError("--resume and --branch exclude each other: --resume continues a run, --branch starts a new run from one of its checkpoints"),
-            ({ } resume, null) => PrepareResume(context, o, p, resume, switches, device),
-            (null, { } branch) => PrepareBranch(context, o, p, branch, switches, device),
+            ({ }, { }, _) => throw new UserError("--resume and --branch exclude each other: --resume continues a run, --branch starts a new run from one of its checkpoints"),
+            ({ } resume, null, _) => PrepareResume(context, o, p, resume, switches, device),
+            (null, { } branch, _) => PrepareBranch(context, o, p, branch, switches, device),
+            (null, null, { } init) => PrepareInit(context, o, p, init, switches, device),
             _ => PrepareFresh(context, o, p, kind, switches, device),
         };
         run = run with { LogEvery = logEvery ?? Math.Max(1, run.Settings.Steps / 20), Profile = p.GetValue(o.Profile) };
@@ -79,9 +82,24 @@ internal static class TrainCommand
         return ExitCodes.Success;
     }
 
-    private static TrainingRun PrepareFresh(CliContext context, TrainOptions o, ParseResult p, ModelKind kind, ModelSwitches switches, Device device)
+    /// <summary>
+    /// A new run (new optimizer, schedule and data order, from step 0) of the model of a checkpoint, starting from its
+    /// weights: what --resume refuses, since it changes the run's settings. The task and the architecture come from the
+    /// checkpoint; every training option is the new run's own.
+    /// </summary>
+    private static TrainingRun PrepareInit(CliContext context, TrainOptions o, ParseResult p, string init, ModelSwitches switches, Device device)
     {
-        var task = TrainTasks.Create(kind, o, p);
+        if (switches.AnyGiven)
+            throw new UserError("--init-from starts from a checkpoint's model, so the model options cannot be given; leave them out (or start a new run without --init-from)");
+        var source = Open(o, p, init, "--init-from");
+        context.Out.WriteLine($"Initialising from {source.Dir} (step {source.State.Step}): its weights, with a new optimizer, schedule and data order.");
+        return PrepareFresh(context, o, p, source.Kind, switches, device, source);
+    }
+
+    private static TrainingRun PrepareFresh(CliContext context, TrainOptions o, ParseResult p, ModelKind kind, ModelSwitches switches, Device device,
+                                            Source? init = null)
+    {
+        var task = init?.Task ?? TrainTasks.Create(kind, o, p);
         var d = kind.Defaults(task);
         string optimizerName = Optimizers.Validate(p.GetValue(o.Optimizer) ?? "adamw");
         double? clip = p.GetValue(o.Clip) ?? d.Clip;
@@ -109,10 +127,11 @@ internal static class TrainCommand
             DualizedFan: p.GetValue(o.DualizedFan)?.Trim().ToLowerInvariant());
         settings.Validate();
 
-        var config = kind.Configure(switches, task);
-        var model = kind.Build(config, settings.Seed, device, "the model options");
+        var config = init?.State.ModelConfig ?? kind.Configure(switches, task);
+        var model = kind.Build(config, settings.Seed, device, init?.Dir ?? "the model options");
         try
         {
+            if (init is not null) Checkpoint.LoadWeights(init.Dir, model, init.State.Step);
             // The dualized optimizer's switches are written out in run.json, so that a resumed run rebuilds the same groups.
             settings = Optimizers.ResolveDualized(settings, model, lrGiven: p.GetValue(o.Lr) is not null);
             var optimizer = CreateOptimizer(settings, model, kind, task.Defaults.Lr);

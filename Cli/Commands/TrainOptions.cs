@@ -86,6 +86,12 @@ internal sealed class TrainOptions
                       "(without it such an --out is refused)",
     };
     public readonly Option<string?> Resume = new("--resume") { HelpName = "DIR", Description = "Continue a run from a checkpoint (or a run directory's latest one), exactly" };
+    public readonly Option<string?> InitFrom = new("--init-from")
+    {
+        HelpName = "DIR",
+        Description = "Start a new run from a checkpoint's weights (or a run directory's latest), with its model and task but a new optimizer, " +
+                      "learning rate, schedule and data order",
+    };
     public readonly Option<bool> Extend = new("--extend")
     {
         Description = "With --resume and a larger --steps: train on past the run's end at its schedule's final learning rate (0.1 x --lr " +
@@ -115,6 +121,6 @@ internal sealed class TrainOptions
         Task, Text, Mnist, Labels, TrainExamples, Digits, Context, Optimizer, Lr, WeightDecay, HeadWeightDecay, Schedule, Warmup, Cooldown, Clip, Agc,
         Sm3Momentum, DualizedTargets, DualizedVectors, DualizedFan, ZLoss, Steps, Batch, Seed,
         Width, Depth, Heads, KvHeads, MlpHidden, TokenMlpHidden, Patch, Norm, NormKind, Parallel, Residual, Mlp, Activation, Positions, Rope, Head,
-        QkNorm, LogitCap, AttnLogitCap, NoBias, Dualized, Mixer, MixerHeads, ReZero, Device, Out, Overwrite, Resume, Extend, Branch, EvalEvery, SaveEvery, Keep, LogEvery, Profile,
+        QkNorm, LogitCap, AttnLogitCap, NoBias, Dualized, Mixer, MixerHeads, ReZero, Device, Out, Overwrite, Resume, Extend, Branch, InitFrom, EvalEvery, SaveEvery, Keep, LogEvery, Profile,
     ];
 }
