@@ -137,6 +137,7 @@ public sealed partial class Tensor
     /// <summary>narrow's arguments validated: the dim, and start counted from the front.</summary>
     internal (int Dim, int Start) NormalizeNarrow(int dim, int start, int length)
     {
+        if (Rank == 0) throw new ArgumentException("narrow: cannot be applied to a 0-d tensor, which has no dims to narrow; unsqueeze it first", nameof(dim));
         int d = ShapeMath.NormalizeDim(dim, Rank, "narrow");
         int size = _shape[d];
         if (start < 0) start += size;
@@ -148,6 +149,7 @@ public sealed partial class Tensor
     /// <summary>A Python slice's arguments resolved: the dim, the clamped start and the length (start and end may be negative).</summary>
     internal (int Dim, int Start, int Length) NormalizeSlice(int dim, int? start, int? end, int step)
     {
+        if (Rank == 0) throw new ArgumentException("slice: cannot be applied to a 0-d tensor, which has no dims to slice; unsqueeze it first", nameof(dim));
         int d = ShapeMath.NormalizeDim(dim, Rank, "slice");
         if (step <= 0) throw new ArgumentException($"slice: step must be positive, got {step}", nameof(step));
         int size = _shape[d];
