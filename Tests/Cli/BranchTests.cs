@@ -41,7 +41,7 @@ public class BranchTests
     {
         string main = CliRunner.TempDir("main-long"), branch = CliRunner.TempDir("branch-short");
         const double Lr = 0.003;
-        Assert.That(CliRunner.Run(["train", "--steps", "20", "--schedule", "rsqrt", "--lr", "0.003", "--warmup", "0", "--save-every", "6", "--out", main, .. CliRunner.Tiny]).ExitCode,
+        Assert.That(CliRunner.Run(["train", "--steps", "20", "--schedule", "rsqrt", "--lr", "0.003", "--warmup", "0", "--save-every", "6", "--keep", "0", "--out", main, .. CliRunner.Tiny]).ExitCode,
                     Is.EqualTo(0));
         // Branch at k = 6 with a cooldown of c = 4: --steps k + c.
         var r = CliRunner.Run("train", "--branch", Path.Combine(main, "checkpoints", "step-000006"), "--steps", "10", "--cooldown", "4", "--out", branch);
