@@ -127,7 +127,9 @@ public abstract class Function
     private void Connect(Tensor output, Tensor[] inputs)
     {
         _inputs = inputs;
-        _inputVersions = inputs.Select(t => t.StorageOrNull?.Version ?? 0).ToArray();
+        // Every recorded op passes here: a plain loop, no LINQ allocation on the hot path.
+        _inputVersions = new int[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++) _inputVersions[i] = inputs[i].StorageOrNull?.Version ?? 0;
         _outputStorage = output.StorageOrNull;
         _outputVersion = _outputStorage?.Version ?? 0;
         OutputShape = output.ShapeRef;

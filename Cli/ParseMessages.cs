@@ -48,7 +48,11 @@ internal static partial class ParseMessages
             return $"{found} where {Describe(m.Groups["type"].Value)} was expected";
         });
 
-    /// <summary>"Did you mean 'train'?" when the first argument is a near miss of a command (at most two edits away).</summary>
+    /// <summary>
+    /// "Did you mean 'train'?" when the first argument is a near miss of a command (at most two edits away).
+    /// System.CommandLine's own typo corrections exist only as its ParseErrorAction's multi-line console output, which
+    /// does not fit the CLI's one-paragraph errors, so the suggestion is computed here.
+    /// </summary>
     public static string? Suggest(string[] args, Command root)
     {
         if (args.Length == 0 || args[0].StartsWith('-')) return null;

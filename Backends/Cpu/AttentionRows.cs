@@ -76,17 +76,6 @@ internal static unsafe class AttentionRows
             ((Vector512.Load(ds + j) - vdot) * Vector512.Load(p + j) * vs).Store(ds + j);
     }
 
-    /// <summary>sum(x[i] * y[i]) over n values.</summary>
-    public static float Dot(float* x, float* y, int n)
-    {
-        var acc = Vector512<float>.Zero;
-        int j = 0;
-        for (; j + 16 <= n; j += 16) acc = Vector512.FusedMultiplyAdd(Vector512.Load(x + j), Vector512.Load(y + j), acc);
-        float sum = Vector512.Sum(acc);
-        for (; j < n; j++) sum += x[j] * y[j];
-        return sum;
-    }
-
     /// <summary>x with the lanes at index <paramref name="start"/> + i &gt;= <paramref name="seen"/> replaced by <paramref name="masked"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Live(Vector512<float> x, int start, int seen, Vector512<float> masked)

@@ -208,7 +208,7 @@ public sealed unsafe partial class CpuBackend
                         {
                             if (rowLoops)
                             {
-                                float dot = AttentionRows.Dot((float*)(dOb + r * dORow), (float*)(oi + (i0 + r) * oRow), Dv);
+                                float dot = TensorPrimitives.Dot(new ReadOnlySpan<float>((float*)(dOb + r * dORow), Dv), new ReadOnlySpan<float>((float*)(oi + (i0 + r) * oRow), Dv));
                                 AttentionRows.ScoreGradient((float*)(dS + (nint)r * ldS), (float*)(P + (nint)r * ldS), n, dot, float.CreateTruncating(s));
                                 continue;
                             }

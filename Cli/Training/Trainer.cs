@@ -56,15 +56,8 @@ internal static class Trainer
 {
     public static TrainResult Run(TrainingRun run)
     {
+        // The run directory exists and is locked for this run: TrainCommand acquires it (RunDirectoryLock) before calling here.
         var (context, task, model, optimizer, s) = (run.Context, run.Task, run.Model, run.Optimizer, run.Settings);
-        try
-        {
-            Directory.CreateDirectory(run.RunDir);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new UserError($"the run directory '{run.RunDir}' cannot be created: {e.Message}; pick another with --out", e);
-        }
         var parameters = model.Parameters().ToArray();
         var distinct = parameters.Distinct<Tensor>(ReferenceEqualityComparer.Instance).ToArray();  // a tied weight counts once in the norm
         var named = model.NamedParameters().ToArray();
