@@ -2,7 +2,7 @@
 namespace DotGrad.Optim;
 
 /// <summary>Options of <see cref="Adam"/> and <see cref="AdamW"/>; PyTorch's defaults (lr 1e-3, betas 0.9 and 0.999, eps 1e-8).</summary>
-public sealed record AdamOptions : OptimizerOptions
+public sealed record AdamOptions : OptimizerOptions, IMomentumOptions
 {
     public double Beta1 { get; init; } = 0.9;
     public double Beta2 { get; init; } = 0.999;
@@ -10,6 +10,9 @@ public sealed record AdamOptions : OptimizerOptions
     public double Eps { get; init; } = 1e-8;
     /// <summary>AMSGrad: divide by the running maximum of v instead of v (one more buffer).</summary>
     public bool Amsgrad { get; init; }
+
+    double IMomentumOptions.MomentumOrBeta1 => Beta1;
+    OptimizerOptions IMomentumOptions.WithMomentumOrBeta1(double value) => this with { Beta1 = value };
 
     public override void Validate(string optimizer)
     {

@@ -6,7 +6,7 @@ namespace DotGrad.Optim;
 /// 0.99, no weight decay). Every coordinate moves by exactly lr, so Lion wants a learning rate about 3-10x smaller
 /// than AdamW's, and, because decoupled decay is scaled by lr, a weight decay 3-10x larger to keep lr * wd the same.
 /// </summary>
-public sealed record LionOptions : OptimizerOptions
+public sealed record LionOptions : OptimizerOptions, IMomentumOptions
 {
     public LionOptions() => Lr = 1e-4;
 
@@ -14,6 +14,9 @@ public sealed record LionOptions : OptimizerOptions
     public double Beta1 { get; init; } = 0.9;
     /// <summary>b2: the decay of the momentum buffer itself.</summary>
     public double Beta2 { get; init; } = 0.99;
+
+    double IMomentumOptions.MomentumOrBeta1 => Beta1;
+    OptimizerOptions IMomentumOptions.WithMomentumOrBeta1(double value) => this with { Beta1 = value };
 
     public override void Validate(string optimizer)
     {

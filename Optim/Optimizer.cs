@@ -17,6 +17,7 @@ public abstract class Optimizer : IDisposable
     private readonly List<ParamGroup> _groups = [];
     private readonly Dictionary<Tensor, ParamState> _state = new(ReferenceEqualityComparer.Instance);
     private Func<int, double>? _schedule;
+    private LRScheduler? _scheduler;
 
     /// <summary>The optimizer's name in messages and state dicts ("AdamW", "Muon").</summary>
     public virtual string Name => GetType().Name;
@@ -39,15 +40,46 @@ public abstract class Optimizer : IDisposable
     /// <summary>
     /// A learning-rate multiplier as a function of the 0-based step (see <see cref="Schedules"/>); null means 1.
     /// Step k uses <c>group.Lr * Schedule(k)</c>, so under a linear warmup step 0 gets lr 0. Optimizers whose decay
-    /// follows the schedule (the Scaling-ViT Adafactor) read the same factor.
+    /// follows the schedule (the Scaling-ViT Adafactor) read the same factor. An optimizer has a Schedule or a
+    /// <see cref="Scheduler"/>, not both (<c>new LambdaLR(schedule)</c> makes a multiplier a scheduler).
     /// </summary>
     public Func<int, double>? Schedule
     {
         get => _schedule;
-        set => _schedule = value;
+        set
+        {
+            if (value is not null && _scheduler is not null) throw BothSchedules();
+            _schedule = value;
+        }
     }
 
-    /// <summary>The schedule's factor at 0-based step <paramref name="step"/> (1 without a schedule); it must be finite and at least 0.</summary>
+    /// <summary>
+    /// A PyTorch-style learning-rate scheduler (<see cref="StepLR"/>, <see cref="CosineAnnealingLR"/>,
+    /// <see cref="OneCycleLR"/>, ...; see <see cref="LRScheduler"/>); null for none. Step k gives group g the lr
+    /// <c>Scheduler.LrAt(k, g, group.Lr)</c>, and, where the scheduler sets one, the momentum or beta1
+    /// <c>Scheduler.MomentumAt(k, g)</c>, written into the group's options before the step (so the options, and a
+    /// state dict, show the momentum last used). The scheduler is checked against the groups when set and before each
+    /// step. Like <see cref="Schedule"/> it is not saved: set it again after <see cref="LoadStateDict"/>, which restores
+    /// the step count it is evaluated at. The factor optimizers read as the schedule's
+    /// (<see cref="StepContext.ScheduleFactor"/>) is then each group's lr over its base lr.
+    /// </summary>
+    public LRScheduler? Scheduler
+    {
+        get => _scheduler;
+        set
+        {
+            if (value is not null && _schedule is not null) throw BothSchedules();
+            value?.Validate(this);
+            _scheduler = value;
+            if (value is not null) ApplyMomentum(value, StepCount);
+        }
+    }
+
+    private InvalidOperationException BothSchedules() =>
+        new($"{Name}: an optimizer takes a Schedule (a multiplier) or a Scheduler, not both; set the other to null first, or make the multiplier a " +
+            "scheduler with new LambdaLR(schedule) and combine the two with a ChainedScheduler or SequentialLR");
+
+    /// <summary>The <see cref="Schedule"/>'s factor at 0-based step <paramref name="step"/> (1 without a schedule); it must be finite and at least 0.</summary>
     public double ScheduleFactor(int step)
     {
         double f = _schedule?.Invoke(step) ?? 1.0;
@@ -56,8 +88,39 @@ public abstract class Optimizer : IDisposable
         return f;
     }
 
-    /// <summary>The learning rate the next step will use for <paramref name="group"/>: its base lr times the schedule.</summary>
-    public double CurrentLr(ParamGroup group) => group.Lr * ScheduleFactor(StepCount);
+    /// <summary>
+    /// The learning rate the next step will use for <paramref name="group"/>: its base lr times the schedule, or the
+    /// scheduler's lr for it (PyTorch's <c>get_last_lr()</c> between iterations).
+    /// </summary>
+    public double CurrentLr(ParamGroup group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        int index = _groups.IndexOf(group);
+        if (index < 0) throw new ArgumentException($"{Name}: the group is not one of this optimizer's", nameof(group));
+        return _scheduler is null ? group.Lr * ScheduleFactor(StepCount) : SchedulerLr(_scheduler, index, StepCount);
+    }
+
+    /// <summary>The scheduler's lr for group <paramref name="index"/> at <paramref name="step"/>; it must be finite and at least 0.</summary>
+    private double SchedulerLr(LRScheduler scheduler, int index, int step)
+    {
+        double lr = scheduler.LrAt(step, index, _groups[index].Lr);
+        if (!double.IsFinite(lr) || lr < 0)
+            throw new InvalidOperationException($"{Name}: the scheduler {scheduler.Name} gave lr {lr} for group {index} at step {step}; a learning rate must be finite and >= 0");
+        return lr;
+    }
+
+    /// <summary>Writes the scheduler's momentum or beta1 for <paramref name="step"/> into each group's options, where it sets one.</summary>
+    private void ApplyMomentum(LRScheduler scheduler, int step)
+    {
+        for (int g = 0; g < _groups.Count; g++)
+        {
+            if (scheduler.MomentumAt(step, g) is not { } m) continue;
+            if (_groups[g].Options is not IMomentumOptions options)
+                throw new InvalidOperationException($"{Name}: the scheduler {scheduler.Name} sets a momentum for group {g}, but its options " +
+                                                    $"({_groups[g].Options.GetType().Name}) have no momentum or beta1 (see {nameof(IMomentumOptions)})");
+            if (options.MomentumOrBeta1 != m) _groups[g].Options = options.WithMomentumOrBeta1(m);
+        }
+    }
 
     /// <summary>The state of <paramref name="parameter"/> (its buffers and step count).</summary>
     public ParamState State(Tensor parameter) =>
@@ -121,15 +184,33 @@ public abstract class Optimizer : IDisposable
 
     /// <summary>
     /// One optimization step over every parameter that has a gradient (parameters without one are skipped and keep
-    /// their state). The learning rate of each group is its base lr times the schedule at <see cref="StepCount"/>.
+    /// their state). The learning rate of each group is its base lr times the schedule at <see cref="StepCount"/>, or
+    /// the scheduler's lr for it there (after which the scheduler's momentum, if any, is written into the options).
     /// </summary>
     public virtual void Step()
     {
-        double factor = ScheduleFactor(StepCount);
-        using (Autograd.NoGrad())
-            foreach (var group in _groups)
+        // Every group's lr first, so that a schedule that throws leaves every parameter as it was.
+        var contexts = new StepContext[_groups.Count];
+        if (_scheduler is { } scheduler)
+        {
+            scheduler.Validate(this);                                     // a group may have been added since it was set
+            for (int g = 0; g < _groups.Count; g++)
             {
-                var context = new StepContext(StepCount, group.Lr * factor, factor);
+                double lr = SchedulerLr(scheduler, g, StepCount), baseLr = _groups[g].Lr;
+                contexts[g] = new StepContext(StepCount, lr, baseLr > 0 ? lr / baseLr : 1);
+            }
+            ApplyMomentum(scheduler, StepCount);
+        }
+        else
+        {
+            double factor = ScheduleFactor(StepCount);
+            for (int g = 0; g < _groups.Count; g++) contexts[g] = new StepContext(StepCount, _groups[g].Lr * factor, factor);
+        }
+        using (Autograd.NoGrad())
+            for (int gi = 0; gi < _groups.Count; gi++)
+            {
+                var group = _groups[gi];
+                var context = contexts[gi];
                 foreach (var p in group.Parameters)
                 {
                     if (p.Grad is not { } g) continue;
@@ -191,8 +272,8 @@ public abstract class Optimizer : IDisposable
     /// Restores a snapshot from <see cref="StateDict"/> (or <see cref="OptimizerState.Load"/>): options, step counts
     /// and buffers. The snapshot must come from the same optimizer with the same groups of the same shapes; anything
     /// else throws an error saying what differs, and nothing changes. On the CPU a restored optimizer continues
-    /// bit-identically. The <see cref="Schedule"/> is a function and is not part of the state: set it again (the
-    /// step count it is evaluated at is restored).
+    /// bit-identically. The <see cref="Schedule"/> and <see cref="Scheduler"/> are not part of the state: set them
+    /// again (the step count they are evaluated at is restored; a scheduler's momentum is in the restored options).
     /// </summary>
     public void LoadStateDict(OptimizerState state)
     {
@@ -263,7 +344,10 @@ public abstract class Optimizer : IDisposable
     }
 }
 
-/// <summary>What an update needs to know about the step: its 0-based index, the group's learning rate for it, and the schedule factor.</summary>
+/// <summary>
+/// What an update needs to know about the step: its 0-based index, the group's learning rate for it, and the schedule
+/// factor (under a <see cref="Optimizer.Scheduler"/>, the group's lr over its base lr).
+/// </summary>
 public readonly record struct StepContext(int Step, double Lr, double ScheduleFactor);
 
 /// <summary>

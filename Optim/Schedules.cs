@@ -24,6 +24,8 @@ public enum DecayKind
 /// </list>
 /// A run of <c>total</c> steps evaluates steps 0 to total - 1, so the last step's factor is small but not 0.
 /// Factors compose by multiplication (<see cref="Product"/>); <see cref="Create"/> is warmup x decay x cooldown.
+/// These are optax-style; PyTorch's schedulers, under PyTorch's names and semantics, are the <see cref="LRScheduler"/>
+/// classes (set as <see cref="Optimizer.Scheduler"/>), and <see cref="LambdaLR"/> turns any of these into one.
 /// </summary>
 public static class Schedules
 {
@@ -52,7 +54,12 @@ public static class Schedules
         return step => end + (start - end) * (1 - Progress(step, total, warmup));
     }
 
-    /// <summary>After the warmup, a half cosine from <paramref name="start"/> to <paramref name="end"/> at step <paramref name="total"/>.</summary>
+    /// <summary>
+    /// After the warmup, a half cosine from <paramref name="start"/> to <paramref name="end"/> at step
+    /// <paramref name="total"/>, which it then holds: optax's <c>cosine_decay_schedule</c>, a multiplier. PyTorch's
+    /// <see cref="CosineAnnealingLR"/> is not this: its closed form continues the cosine past T_max (back up to the
+    /// base lr at 2 T_max), and its eta_min is an absolute lr; use that one to match a PyTorch run.
+    /// </summary>
     public static Func<int, double> CosineDecay(int total, int warmup = 0, double start = 1, double end = 0)
     {
         CheckSpan(nameof(CosineDecay), total, warmup);

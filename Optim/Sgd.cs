@@ -4,7 +4,7 @@ using DotGrad.Backends;
 namespace DotGrad.Optim;
 
 /// <summary>Options of <see cref="Sgd"/>; PyTorch's defaults (lr 1e-3, no momentum, no dampening).</summary>
-public sealed record SgdOptions : OptimizerOptions
+public sealed record SgdOptions : OptimizerOptions, IMomentumOptions
 {
     /// <summary>mu: the momentum coefficient; 0 keeps no buffer.</summary>
     public double Momentum { get; init; }
@@ -14,6 +14,9 @@ public sealed record SgdOptions : OptimizerOptions
     public bool Nesterov { get; init; }
     /// <summary>The dtype the momentum buffer is stored in: the parameter's (null) or <see cref="DType.BFloat16"/> to halve its memory.</summary>
     public DType? MomentumDType { get; init; }
+
+    double IMomentumOptions.MomentumOrBeta1 => Momentum;
+    OptimizerOptions IMomentumOptions.WithMomentumOrBeta1(double value) => this with { Momentum = value };
 
     public override void Validate(string optimizer)
     {
