@@ -34,6 +34,26 @@ public class SchedulerOptimizerTests
     }
 
     [Test]
+    public void ReadmeExample_WarmupThenCosine_AndOneCycle()
+    {
+        // The README's two lines, as written there.
+        using var w = Param(0.0);
+        using var v = Param(0.0);
+        using var opt = new AdamW([w], new AdamOptions { Lr = 3e-3 });
+        using var sgd = new Sgd([v], new SgdOptions { Lr = 0.1 });
+        opt.Scheduler = new SequentialLR([new LinearLR(startFactor: 0.01, totalIters: 100), new CosineAnnealingLR(tMax: 1900)], milestones: [100]);
+        sgd.Scheduler = new OneCycleLR(maxLr: 0.1, totalSteps: 2000);   // momentum 0.95 -> 0.85 -> 0.95 as the lr rises and falls
+        // Warmup: 3e-3 (0.01 + 0.99 t/100); the cosine from the milestone: 3e-3 (1 + cos(pi (t - 100)/1900))/2.
+        Assert.That(opt.Scheduler.LrAt(0, 0, 3e-3), Is.EqualTo(3e-5).Within(1e-18));
+        Assert.That(opt.Scheduler.LrAt(50, 0, 3e-3), Is.EqualTo(3e-3 * 0.505).Within(1e-18));
+        Assert.That(opt.Scheduler.LrAt(100, 0, 3e-3), Is.EqualTo(3e-3));
+        Assert.That(opt.Scheduler.LrAt(1050, 0, 3e-3), Is.EqualTo(1.5e-3).Within(1e-18));
+        // 1cycle: the peak at 0.3 x 2000 - 1 = 599 with momentum 0.85.
+        Assert.That(sgd.Scheduler.LrAt(599, 0, 0.1), Is.EqualTo(0.1));
+        Assert.That(sgd.Scheduler.MomentumAt(599, 0), Is.EqualTo(0.85));
+    }
+
+    [Test]
     public void OneCycle_CyclesSgdMomentum_AndGivesMomentumToAnSgdMadeWithout()
     {
         // PyTorch: SGD has "momentum" among its defaults, so OneCycleLR sets it even when it was 0.
