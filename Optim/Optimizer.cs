@@ -185,7 +185,7 @@ public abstract class Optimizer : IDisposable
     /// <summary>
     /// One optimization step over every parameter that has a gradient (parameters without one are skipped and keep
     /// their state). The learning rate of each group is its base lr times the schedule at <see cref="StepCount"/>, or
-    /// the scheduler's lr for it there (after which the scheduler's momentum, if any, is written into the options).
+    /// the scheduler's lr for it there; the scheduler's momentum, if it sets one, goes into the options before the update.
     /// </summary>
     public virtual void Step()
     {
