@@ -97,6 +97,41 @@ public partial class LossTests
         Check.Close(AG.Grad(g.Sum(), x), [1], [-0.25], atol: 1e-15);
     }
 
+    /// <summary>
+    /// log sigmoid(x) in double: log1p(u), u = e^-|x|, by its series u - u^2/2 + u^3/3 - ... where u &lt; 0.1 (there
+    /// Math.Log(1 + u) would lose u's low digits), summed until the terms no longer change it.
+    /// </summary>
+    private static double LogSigmoidReference(double x)
+    {
+        double u = Math.Exp(-Math.Abs(x));
+        double log1p = 0;
+        if (u >= 0.1) log1p = Math.Log(1 + u);
+        else
+            for (int k = 1, sign = 1; k < 40; k++, sign = -sign) log1p += sign * Math.Pow(u, k) / k;
+        return Math.Min(x, 0) - log1p;
+    }
+
+    [TestCase("reference", DType.Float64)]
+    [TestCase("cpu", DType.Float64)]
+    [TestCase("cpu", DType.Float32)]
+    [TestCase("opencl:0", DType.Float64)]
+    [TestCase("opencl:0", DType.Float32)]
+    public void LogSigmoidAndBceWithLogits_AreRelativelyPreciseOnEveryDevice(string device, DType dtype)
+    {
+        // Over [-60, 60] log sigmoid runs from -60 to -e^-60: each value to a few ulps of its own size, on each device.
+        var dev = Device.Parse(device);
+        TestDevices.Require(dev);
+        var xs = Enumerable.Range(0, 241).Select(i => -60 + 0.5 * i).ToArray();
+        using var x = Tensor.FromArray(xs).To(dtype).To(dev);
+        double rtol = dtype == DType.Float64 ? 1e-13 : 2e-6;
+        Check.Close(F.LogSigmoid(x), [241], xs.Select(LogSigmoidReference).ToArray(), atol: 0, rtol: rtol);
+        // With target 1 the loss is -log sigmoid(x), with target 0 it is x - log sigmoid(x) = -log sigmoid(-x).
+        using var ones = Tensor.OnesLike(x);
+        Check.Close(F.BinaryCrossEntropyWithLogits(x, ones, reduction: "none"), [241], xs.Select(v => -LogSigmoidReference(v)).ToArray(), atol: 0, rtol: rtol);
+        using var zeros = Tensor.ZerosLike(x);
+        Check.Close(F.BinaryCrossEntropyWithLogits(x, zeros, reduction: "none"), [241], xs.Select(v => -LogSigmoidReference(-v)).ToArray(), atol: 1e-13 * (dtype == DType.Float64 ? 1 : 1e7), rtol: rtol);
+    }
+
     [Test]
     public void BinaryCrossEntropyWithLogits_Values()
     {
