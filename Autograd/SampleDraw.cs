@@ -8,7 +8,7 @@ namespace DotGrad.Autodiff;
 /// Random draws for the samplers, reproducible from a <see cref="Generator"/>'s seed and offset: shapes with each
 /// dim 1..3 and at most ~36 elements (full Jacobians stay cheap), layouts, and values in safe ranges.
 /// </summary>
-internal sealed class SampleDraw
+internal sealed partial class SampleDraw
 {
     private const int MaxCount = 36;
     private readonly Random _rng;

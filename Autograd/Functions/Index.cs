@@ -95,14 +95,17 @@ public sealed class ScatterAdd(int axis, Tensor index) : Function
 
 /// <summary>
 /// one_hot(index, numClasses): a new last dim with a 1 at each index (<c>torch.nn.functional.one_hot</c>);
-/// numClasses -1 means max(index) + 1. Gives Int32 (PyTorch gives int64). Not differentiable.
+/// numClasses -1 means max(index) + 1; indices must lie in [0, numClasses). Gives Int32 (PyTorch gives int64). Not
+/// differentiable.
 /// </summary>
 public sealed class OneHot
 {
     public static Tensor Apply(Tensor index, int numClasses)
     {
         if (index.DType != DType.Int32) throw new ArgumentException($"one_hot: expected an Int32 index, got {index.DType}");
-        if (index.Count == 0 && numClasses < 0) throw new ArgumentException("one_hot: cannot infer the number of classes from an empty index; pass numClasses");
+        if (numClasses < -1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "one_hot: numClasses must be -1 (infer max + 1) or a class count");
+        // As PyTorch: an empty index needs a positive numClasses (0 is refused too, with the same message).
+        if (index.Count == 0 && numClasses <= 0) throw new ArgumentException("one_hot: cannot infer the number of classes from an empty index; pass numClasses");
         if (index.Count > 0)
         {
             using var lo = RawOps.Reduce<MinOp>(index, null, false);
