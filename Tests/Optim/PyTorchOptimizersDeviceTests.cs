@@ -67,6 +67,35 @@ public class PyTorchOptimizersDeviceTests
         foreach (var p in cpu.Concat(other)) p.Dispose();
     }
 
+    [Test]
+    public void NAdam_StateLoadedOntoOpenCL_ContinuesAsTheCpu()
+    {
+        // mu_product lives on the CPU; a state loaded for OpenCL parameters brings it to the device, and the next
+        // step reads it from there.
+        var device = Device.OpenCL(0);
+        TestDevices.Require(device);
+        var cpu = Tensor.Randn([4], new Generator(3), DType.Float64).DetachFromDisposeScope().RequireGrad();
+        using var straight = new NAdam([cpu], new NAdamOptions { Lr = 0.05 });
+        Tensor G(int step, Device d) => Tensor.Randn([4], new Generator(40 + (ulong)step), DType.Float64, d).DetachFromDisposeScope();
+        for (int step = 0; step < 2; step++)
+        {
+            cpu.Grad = G(step, Device.Cpu);
+            straight.Step();
+        }
+        using var state = straight.StateDict();
+        var gpu = cpu.Detach().To(device).DetachFromDisposeScope().RequireGrad();
+        using var resumed = new NAdam([gpu], new NAdamOptions { Lr = 0.05 });
+        resumed.LoadStateDict(state);
+        cpu.Grad = G(2, Device.Cpu);
+        straight.Step();
+        gpu.Grad = G(2, device);
+        resumed.Step();
+        OptimKit.AssertClose(gpu, OptimKit.Values(cpu), 1e-13);
+        OptimKit.AssertClose(resumed.State(gpu)["mu_product"], OptimKit.Values(straight.State(cpu)["mu_product"]), 1e-15);
+        cpu.Dispose();
+        gpu.Dispose();
+    }
+
     [TestCaseSource(nameof(Cases))]
     public void ReferenceBackend_FollowsTheCpu(Func<IEnumerable<Tensor>, Optimizer> make, DType dtype) =>
         Compare(make, dtype, Device.Reference, dtype == DType.Float64 ? 1e-12 : 1e-5);
