@@ -1,7 +1,10 @@
 // Adam (Kingma and Ba, 2015) and AdamW (Loshchilov and Hutter, 2019): bias-corrected first and second moments.
 namespace DotGrad.Optim;
 
-/// <summary>Options of <see cref="Adam"/> and <see cref="AdamW"/>; PyTorch's defaults (lr 1e-3, betas 0.9 and 0.999, eps 1e-8).</summary>
+/// <summary>
+/// Options of <see cref="Adam"/> and <see cref="AdamW"/>; PyTorch's defaults (lr 1e-3, betas 0.9 and 0.999, eps 1e-8,
+/// weight decay 0 for Adam and 0.01 for AdamW: an unset <see cref="OptimizerOptions.WeightDecay"/> takes the optimizer's).
+/// </summary>
 public sealed record AdamOptions : OptimizerOptions, IMomentumOptions
 {
     public double Beta1 { get; init; } = 0.9;
@@ -101,6 +104,13 @@ public class Adam : Optimizer<AdamOptions>
 /// </summary>
 public sealed class AdamW : Adam
 {
+    /// <summary>
+    /// AdamW over <paramref name="parameters"/>. Options that leave <see cref="OptimizerOptions.WeightDecay"/> unset get
+    /// 0.01, as <c>AdamW(lr=0.01)</c> keeps PyTorch's default decay; set it to 0 to turn decay off.
+    /// </summary>
     public AdamW(IEnumerable<Tensor> parameters, AdamOptions? options = null)
-        : base(parameters, options ?? new AdamOptions { WeightDecay = 0.01 }, decoupled: true) { }
+        : base(parameters, options ?? new AdamOptions(), decoupled: true) { }
+
+    /// <summary>PyTorch's AdamW default, 0.01.</summary>
+    protected override double DefaultWeightDecay => 0.01;
 }

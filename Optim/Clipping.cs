@@ -8,11 +8,14 @@ namespace DotGrad.Optim;
 public static class Clipping
 {
     /// <summary>
-    /// Clips by the global norm: <c>N = sqrt(sum_i ||g_i||^2)</c> over every gradient, then each g is scaled by
-    /// <c>min(1, maxNorm/N)</c>. Returns N before clipping, like <c>torch.nn.utils.clip_grad_norm_</c>, which differs
-    /// in adding 1e-6 to N in the scale. Parameters without a gradient are skipped; N = 0 leaves everything as is.
-    /// A NaN or infinite N throws (PyTorch's <c>error_if_nonfinite=True</c>) when <paramref name="errorIfNonfinite"/>,
-    /// and otherwise is returned with the gradients left unscaled, so a training loop can skip the step.
+    /// Clips by the global norm, as <c>torch.nn.utils.clip_grad_norm_</c> (L2): <c>N = sqrt(sum_i ||g_i||^2)</c> over
+    /// every gradient, then each g is scaled by <c>min(1, maxNorm / (N + 1e-6))</c>. The 1e-6 keeps the scale finite
+    /// at N = 0 and leaves a norm just at the limit a hair under it: with maxNorm 1 and N 5 the gradients end at norm
+    /// 5/5.000001. Returns N before clipping. Parameters without a gradient are skipped; N = 0 leaves everything as is
+    /// (unless maxNorm is 0, which zeroes every gradient, as in PyTorch).
+    /// A NaN or infinite N throws (PyTorch's <c>error_if_nonfinite=True</c>) when <paramref name="errorIfNonfinite"/>.
+    /// Otherwise it is returned with the gradients left unscaled, so a training loop can skip the step; here DotGrad
+    /// differs from PyTorch, which multiplies by the NaN (or 0) scale.
     /// </summary>
     public static double ClipGradNorm(IEnumerable<Tensor> parameters, double maxNorm, bool errorIfNonfinite = false)
     {
@@ -34,11 +37,10 @@ public static class Clipping
                     throw new ArithmeticException($"Clipping.ClipGradNorm: the total gradient norm is {norm}; some gradient holds NaN or infinity");
                 return norm;
             }
-            if (norm > maxNorm)
-            {
-                double scale = maxNorm / norm;
+            // PyTorch multiplies by the clamped scale always; a scale of 1 changes nothing, so only a smaller one is applied.
+            double scale = maxNorm / (norm + 1e-6);
+            if (scale < 1)
                 foreach (var g in grads) g[TensorIndex.Ellipsis] = g * scale;
-            }
         }
         return norm;
     }

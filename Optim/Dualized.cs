@@ -38,7 +38,7 @@ public enum DualizedVectors
 /// </summary>
 public sealed record DualizedOptions : OptimizerOptions
 {
-    public DualizedOptions() => Lr = 0.1;
+    protected override double DefaultLr => 0.1;
 
     /// <summary>beta of the momentum EMA <c>m = beta m + (1 - beta) g</c>; 0 steps along the gradient itself.</summary>
     public double Momentum { get; init; } = 0.95;

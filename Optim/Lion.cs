@@ -8,7 +8,7 @@ namespace DotGrad.Optim;
 /// </summary>
 public sealed record LionOptions : OptimizerOptions, IMomentumOptions
 {
-    public LionOptions() => Lr = 1e-4;
+    protected override double DefaultLr => 1e-4;
 
     /// <summary>b1: how much of the momentum (against the new gradient) the update's sign is taken from.</summary>
     public double Beta1 { get; init; } = 0.9;

@@ -13,7 +13,7 @@ namespace DotGrad.Optim;
 /// </summary>
 public sealed record MuonOptions : OptimizerOptions
 {
-    public MuonOptions() => Lr = 0.02;
+    protected override double DefaultLr => 0.02;
 
     /// <summary>True: orthogonalized momentum (2-D parameters only). False: the AdamW fallback.</summary>
     public bool UseMuon { get; init; } = true;

@@ -150,7 +150,7 @@ public abstract class Optimizer : IDisposable
                 throw new ArgumentException($"{Name}: parameter {i} of group {_groups.Count} is already in group {other}; a parameter may be in one group only");
             }
         }
-        var group = new ParamGroup(Name, list, options, name);
+        var group = new ParamGroup(Name, list, options, name, Complete);
         var states = new ParamState[list.Length];
         try
         {
@@ -171,6 +171,12 @@ public abstract class Optimizer : IDisposable
         _groups.Add(group);
         return group;
     }
+
+    /// <summary>
+    /// <paramref name="options"/> with an unset lr or weight decay filled in from this optimizer's defaults (see
+    /// <see cref="OptimizerOptions"/>); every group's options pass through it.
+    /// </summary>
+    protected virtual OptimizerOptions Complete(OptimizerOptions options) => options;
 
     /// <summary>Makes the buffers <paramref name="parameter"/> needs under <paramref name="group"/>'s options (zeros, usually).</summary>
     protected abstract void InitState(ParamGroup group, Tensor parameter, ParamState state);
@@ -297,7 +303,7 @@ public abstract class Optimizer : IDisposable
             {
                 var options = state.Groups[g];
                 options.Validate(Name);
-                var probe = new ParamGroup(Name, _groups[g].Parameters, options, _groups[g].Name);
+                var probe = new ParamGroup(Name, _groups[g].Parameters, options, _groups[g].Name, Complete);
                 foreach (var p in _groups[g].Parameters)
                 {
                     var s = new ParamState();
@@ -360,6 +366,8 @@ public abstract class Optimizer<TOptions> : Optimizer where TOptions : Optimizer
     protected Optimizer(IEnumerable<Tensor> parameters, TOptions defaults, string? groupName = null)
     {
         ArgumentNullException.ThrowIfNull(defaults);
+        // Unset fields take this optimizer's defaults, as PyTorch's keyword defaults hold whatever else is given.
+        defaults = (TOptions)defaults.Completed(lr: null, DefaultWeightDecay);
         defaults.Validate(Name);
         Defaults = defaults;
         var group = AddGroup(parameters, defaults, groupName);
@@ -367,10 +375,27 @@ public abstract class Optimizer<TOptions> : Optimizer where TOptions : Optimizer
             throw new ArgumentException($"{Name}: got an empty parameter list");
     }
 
-    /// <summary>The options the first group was made with; <c>Defaults with { ... }</c> makes another group's.</summary>
+    /// <summary>
+    /// The options the first group was made with, its lr and weight decay written out; <c>Defaults with { ... }</c>
+    /// makes another group's.
+    /// </summary>
     public TOptions Defaults { get; }
 
-    /// <summary>Adds a group of parameters with <paramref name="options"/> (the defaults when null).</summary>
+    /// <summary>
+    /// The weight decay of options that leave it unset: 0, or the optimizer's own PyTorch default where it has another
+    /// (AdamW's 0.01). Read in the constructor, so an override must return a constant.
+    /// </summary>
+    protected virtual double DefaultWeightDecay => 0;
+
+    /// <summary>An unset lr or weight decay comes from <see cref="Defaults"/> (PyTorch fills a group's missing keys from the optimizer's defaults).</summary>
+    protected override OptimizerOptions Complete(OptimizerOptions options) =>
+        options.Completed(Defaults?.Lr, Defaults?.WeightDecay ?? DefaultWeightDecay);
+
+    /// <summary>
+    /// Adds a group of parameters with <paramref name="options"/> (the defaults when null). An lr or weight decay the
+    /// options leave unset is the <see cref="Defaults"/>' one; every other field is what the options say (their
+    /// record's default when not set): start from <c>Defaults with { ... }</c> to inherit those too.
+    /// </summary>
     public ParamGroup AddParamGroup(IEnumerable<Tensor> parameters, TOptions? options = null, string? name = null) =>
         AddGroup(parameters, options ?? Defaults, name);
 

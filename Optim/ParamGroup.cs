@@ -9,10 +9,15 @@ public sealed class ParamGroup
 {
     private OptimizerOptions _options;
     private readonly string _optimizer;
+    private readonly Func<OptimizerOptions, OptimizerOptions> _complete;
 
-    internal ParamGroup(string optimizer, IReadOnlyList<Tensor> parameters, OptimizerOptions options, string? name)
+    // complete fills the options' unset lr and weight decay from the optimizer's defaults (see OptimizerOptions).
+    internal ParamGroup(string optimizer, IReadOnlyList<Tensor> parameters, OptimizerOptions options, string? name,
+                        Func<OptimizerOptions, OptimizerOptions> complete)
     {
         _optimizer = optimizer;
+        _complete = complete;
+        options = complete(options);
         options.Validate(optimizer);
         Parameters = parameters;
         _options = options;
@@ -25,7 +30,10 @@ public sealed class ParamGroup
     /// <summary>A label for messages and tables (for example "muon" or "head"); null when none was given.</summary>
     public string? Name { get; }
 
-    /// <summary>The group's hyperparameters, an instance of the optimizer's options record. Setting validates them.</summary>
+    /// <summary>
+    /// The group's hyperparameters, an instance of the optimizer's options record. Setting validates them, and an lr or
+    /// weight decay the new options leave unset comes from the optimizer's <see cref="Optimizer{TOptions}.Defaults"/>.
+    /// </summary>
     public OptimizerOptions Options
     {
         get => _options;
@@ -34,6 +42,7 @@ public sealed class ParamGroup
             ArgumentNullException.ThrowIfNull(value);
             if (value.GetType() != _options.GetType())
                 throw new ArgumentException($"{_optimizer}: a group's options must be {_options.GetType().Name}, got {value.GetType().Name}");
+            value = _complete(value);
             value.Validate(_optimizer);
             _options = value;
         }

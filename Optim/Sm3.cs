@@ -35,7 +35,7 @@ public enum Sm3WeightDecay
 /// </summary>
 public sealed record Sm3Options : OptimizerOptions
 {
-    public Sm3Options() => Lr = 0.1;
+    protected override double DefaultLr => 0.1;
 
     /// <summary>mu, the momentum coefficient of every <see cref="MomentumKind"/> but None.</summary>
     public double Momentum { get; init; } = 0.9;

@@ -31,7 +31,7 @@ internal sealed class TrainOptions
     public readonly Option<int?> Digits = new("--digits") { Description = "Sort task: how many digits per list (default 8)" };
     public readonly Option<int?> Context = new("--context") { Description = "Text: the context length in characters (default 64)" };
     // Optimization
-    public readonly Option<string?> Optimizer = new("--optimizer") { Description = "sgd, adam, adamw (default), adafactor, adafactor-paper (relative step, lr unused), adafactor-bv, lion, sm3, muon, dualized" };
+    public readonly Option<string?> Optimizer = new("--optimizer") { Description = "sgd, adam, adamw (default), adafactor, adafactor-paper (relative step, lr unused), adafactor-bv, lion, sm3, muon, dualized, rmsprop, adagrad, adamax, nadam, radam (PyTorch's, with their coupled decay)" };
     public readonly Option<double?> Lr = new("--lr") { Description = "Peak learning rate (default: the task's, 3e-3 for sort and MNIST, 2e-3 for text with Adam/AdamW; 0.1 for SGD)" };
     public readonly Option<double?> WeightDecay = new("--weight-decay") { Description = "Weight decay on matrices and embeddings (default 0.01 for adamw, else 0)" };
     public readonly Option<double?> HeadWeightDecay = new("--head-weight-decay")

@@ -15,7 +15,8 @@ internal sealed record DualizedSwitches(string Targets, string Vectors, string F
 internal static class Optimizers
 {
     /// <summary>Every name --optimizer accepts.</summary>
-    public static readonly IReadOnlyList<string> Names = ["sgd", "adam", "adamw", "adafactor", "adafactor-paper", "adafactor-bv", "lion", "sm3", "muon", "dualized"];
+    public static readonly IReadOnlyList<string> Names = ["sgd", "adam", "adamw", "adafactor", "adafactor-paper", "adafactor-bv", "lion", "sm3", "muon", "dualized",
+                                                          "rmsprop", "adagrad", "adamax", "nadam", "radam"];
 
     /// <summary>The words of --sm3-momentum, each an SM3 <see cref="MomentumKind"/>.</summary>
     public static readonly IReadOnlyList<string> Sm3MomentumNames = ["ema", "heavy-ball", "nesterov", "none"];
@@ -71,7 +72,9 @@ internal static class Optimizers
         "sm3" => 0.1,
         "muon" => 0.02,                // for the hidden matrices; the AdamW group keeps the task's lr
         "dualized" => 0.02,            // uniform targets on a standard GPT; per-layer targets get PerLayerLr (see ResolveDualized)
-        _ => taskLr,
+        "rmsprop" => taskLr / 3,       // no bias correction: its first steps are about 10 lr, later ones about Adam's
+        "adagrad" => 10 * taskLr,      // its steps shrink as 1/sqrt(t) as the squared gradients add up
+        _ => taskLr,                   // adam, adamw, adamax, nadam, radam: Adam-scaled steps
     };
 
     /// <summary>The weight decay an optimizer gets when --weight-decay is not given.</summary>
@@ -91,7 +94,8 @@ internal static class Optimizers
     /// Adafactor factors matrices whose two largest dims reach 32, so the small models here factor too.
     /// With <paramref name="head"/>, the output layer's weights leave their group for one named "head" of their own
     /// with <see cref="HeadGroup.WeightDecay"/>, applied as the optimizer applies any decay (decoupled for adamw,
-    /// lion, adafactor, muon and dualized; added to the gradient for sgd, adam and sm3, as PyTorch's weight_decay).
+    /// lion, adafactor, muon and dualized; added to the gradient for sgd, adam, sm3, rmsprop, adagrad, adamax, nadam and
+    /// radam, as PyTorch's weight_decay with its defaults).
     /// The dualized optimizer takes <paramref name="dualized"/>'s switches (null: uniform, dualized, raw); its AdamW
     /// group, when the vectors go to AdamW, gets <paramref name="fallbackLr"/> as Muon's does.
     /// </summary>
@@ -119,6 +123,16 @@ internal static class Optimizers
                 return WithGroups(new Adafactor(decay, AdafactorOptions.ScalingVit(lr, weightDecay)), noDecay, head);
             case "lion":
                 return WithGroups(new Lion(decay, new LionOptions { Lr = lr, WeightDecay = weightDecay }), noDecay, head);
+            case "rmsprop":
+                return WithGroups(new RmsProp(decay, new RmsPropOptions { Lr = lr, WeightDecay = weightDecay }), noDecay, head);
+            case "adagrad":
+                return WithGroups(new Adagrad(decay, new AdagradOptions { Lr = lr, WeightDecay = weightDecay }), noDecay, head);
+            case "adamax":
+                return WithGroups(new Adamax(decay, new AdamaxOptions { Lr = lr, WeightDecay = weightDecay }), noDecay, head);
+            case "nadam":
+                return WithGroups(new NAdam(decay, new NAdamOptions { Lr = lr, WeightDecay = weightDecay }), noDecay, head);
+            case "radam":
+                return WithGroups(new RAdam(decay, new RAdamOptions { Lr = lr, WeightDecay = weightDecay }), noDecay, head);
             case "sm3":
                 return WithGroups(new Sm3(decay, new Sm3Options { Lr = lr, WeightDecay = weightDecay, MomentumKind = Sm3Momentum(sm3Momentum) }), noDecay, head);
             case "muon":

@@ -14,14 +14,29 @@ public class ClippingTests
         using var b = Param(0.0);
         Grad(a, 3.0, 0.0);
         Grad(b, 4.0);
-        // N = sqrt(9 + 16) = 5; scale = 2/5
+        // N = sqrt(9 + 16) = 5; PyTorch's scale = 2 / (5 + 1e-6), so 3 -> 6/5.000001 and 4 -> 8/5.000001.
         double norm = Clipping.ClipGradNorm([a, b], maxNorm: 2);
         Assert.That(norm, Is.EqualTo(5).Within(1e-15));
-        AssertClose(a.Grad!, [1.2, 0]);
-        AssertClose(b.Grad!, [1.6]);
-        // Under the limit nothing changes, and the norm is still returned.
-        Assert.That(Clipping.ClipGradNorm([a, b], maxNorm: 10), Is.EqualTo(2).Within(1e-12));
-        AssertClose(b.Grad!, [1.6]);
+        AssertClose(a.Grad!, [6 / 5.000001, 0], tolerance: 1e-15);
+        AssertClose(b.Grad!, [8 / 5.000001], tolerance: 1e-15);
+        Assert.That(8 / 5.000001, Is.Not.EqualTo(1.6).Within(1e-9), "the 1e-6 is visible at this tolerance");
+        // Under the limit nothing changes, and the norm is still returned: N = 2/(1 + 2e-7) < 10.
+        Assert.That(Clipping.ClipGradNorm([a, b], maxNorm: 10), Is.EqualTo(10 / 5.000001).Within(1e-14));
+        AssertClose(b.Grad!, [8 / 5.000001], tolerance: 1e-15);
+    }
+
+    [Test]
+    public void ClipGradNorm_AtTheLimit_StillScalesBy_MaxNormOverNormPlusAMillionth()
+    {
+        // N = 1 = maxNorm: PyTorch's coefficient is 1/(1 + 1e-6) < 1, so the gradient shrinks a little
+        // (a plain min(1, maxNorm/N) would leave it alone).
+        using var a = Param(0.0, 0.0);
+        Grad(a, 0.6, 0.8);
+        Assert.That(Clipping.ClipGradNorm([a], maxNorm: 1), Is.EqualTo(1).Within(1e-15));
+        AssertClose(a.Grad!, [0.6 / 1.000001, 0.8 / 1.000001], tolerance: 1e-15);
+        // maxNorm 0 gives a coefficient of 0 whatever N: every gradient becomes 0.
+        Clipping.ClipGradNorm([a], maxNorm: 0);
+        Assert.That(Values(a.Grad!), Is.EqualTo(new[] { 0.0, 0.0 }));
     }
 
     [Test]

@@ -55,6 +55,26 @@ public static class OptimizerZoo
                 var (muon, adamw) = Muon.SplitParameters(m);
                 return 4 * (muon.Sum(p => (long)p.Count) + 2 * adamw.Sum(p => (long)p.Count));
             });
+        // PyTorch's RMSprop: the running square average; centered adds the running mean and momentum its buffer.
+        yield return new("rmsprop", (m, decay) => new RmsProp(m.Parameters(), new RmsPropOptions { Lr = 1e-3, WeightDecay = decay ? 1e-4 : 0 }),
+            m => 4 * Floats(m, Count));
+        yield return new("rmsprop-centered-momentum", (m, decay) => new RmsProp(m.Parameters(),
+                new RmsPropOptions { Lr = 3e-4, Momentum = 0.9, Centered = true, WeightDecay = decay ? 1e-4 : 0 }),
+            m => 3 * 4 * Floats(m, Count));
+        // Adagrad: one running sum of squares, started at the initial accumulator value.
+        yield return new("adagrad", (m, decay) => new Adagrad(m.Parameters(),
+                new AdagradOptions { Lr = 0.05, LrDecay = 1e-3, InitialAccumulatorValue = 0.1, WeightDecay = decay ? 1e-4 : 0 }),
+            m => 4 * Floats(m, Count));
+        // Adamax: the first moment and the infinity norm.
+        yield return new("adamax", (m, decay) => new Adamax(m.Parameters(), new AdamaxOptions { Lr = 1e-2, WeightDecay = decay ? 1e-4 : 0 }),
+            m => 2 * 4 * Floats(m, Count));
+        // NAdam: Adam's two moments and a Float64 mu_product scalar per parameter.
+        yield return new("nadam-decoupled", (m, decay) => new NAdam(m.Parameters(),
+                new NAdamOptions { Lr = 1e-2, DecoupledWeightDecay = true, WeightDecay = decay ? 0.1 : 0 }),
+            m => 2 * 4 * Floats(m, Count) + 8L * m.Parameters().Count());
+        // RAdam: Adam's two moments; the first five steps are momentum SGD, so it starts slower than Adam.
+        yield return new("radam", (m, decay) => new RAdam(m.Parameters(), new RAdamOptions { Lr = 1e-2, WeightDecay = decay ? 1e-4 : 0 }),
+            m => 2 * 4 * Floats(m, Count));
         // Dualized: one momentum per parameter, whatever its rule.
         yield return new("dualized", (m, decay) => new Dualized(m, new DualizedOptions { Lr = 0.05, WeightDecay = decay ? 1e-4 : 0 }),
             m => 4 * Floats(m, Count));

@@ -102,6 +102,34 @@ public class SchedulerOptimizerTests
         Assert.That(((LionOptions)lion.ParamGroups[0].Options).Beta1, Is.EqualTo(0.95));
     }
 
+    [Test]
+    public void OneCycle_CyclesTheMomentumOfRmsProp_AndTheBeta1OfAdamaxNAdamRAdam_WhileAdagradIsRefused()
+    {
+        // Step 0 of 1cycle is the phase start: momentum = max_momentum 0.95; one step later (of 10, pct_start 0.3:
+        // the first phase ends at step 0.3*10 - 1 = 2) it has moved halfway down the cosine towards 0.85:
+        // 0.85 + (0.95 - 0.85)(1 + cos(pi/2))/2 = 0.9.
+        using var p = Param(0.5, -0.5);
+        Optimizer[] made =
+        [
+            new RmsProp([p]) { Scheduler = new OneCycleLR(1e-3, totalSteps: 10) },
+            new Adamax([p]) { Scheduler = new OneCycleLR(1e-3, totalSteps: 10) },
+            new NAdam([p]) { Scheduler = new OneCycleLR(1e-3, totalSteps: 10) },
+            new RAdam([p]) { Scheduler = new OneCycleLR(1e-3, totalSteps: 10) },
+        ];
+        foreach (var opt in made)
+        {
+            Assert.That(((IMomentumOptions)opt.ParamGroups[0].Options).MomentumOrBeta1, Is.EqualTo(0.95), opt.GetType().Name);
+            Grad(p, 1.0, 1.0);
+            opt.Step();
+            Grad(p, 1.0, 1.0);
+            opt.Step();
+            Assert.That(((IMomentumOptions)opt.ParamGroups[0].Options).MomentumOrBeta1, Is.EqualTo(0.9).Within(1e-15), opt.GetType().Name);
+            opt.Dispose();
+        }
+        using var adagrad = new Adagrad([p]);
+        Assert.Throws<ArgumentException>(() => adagrad.Scheduler = new OneCycleLR(0.01, totalSteps: 10));
+    }
+
     private static double[] GradAt(int k) => [Math.Sin(k + 1), Math.Cos(2.0 * k), 0.5 - 0.1 * k];
 
     private static void Run(Optimizer opt, Tensor p, int from, int to)
