@@ -114,30 +114,39 @@ public sealed class BatchSampler : IBatchSampler
 /// a training loop that drew its batches that way continues identically, and its generator offset is kB after k batches.
 /// An epoch is <c>batchesPerEpoch</c> batches (by default enough to draw about <c>count</c> samples, as
 /// PyTorch's <c>num_samples</c> defaults to the dataset's length); only the numbering into epochs depends on it.
+/// <c>offset</c> moves the first counter: a sampler with <c>offset</c> = a generator's <c>Offset</c> continues that
+/// generator's draws, and batch k then takes counters [offset + kB, offset + (k+1)B).
 /// </summary>
 public sealed class ReplacementSampler : IBatchSampler
 {
-    public ReplacementSampler(int count, int batchSize, ulong seed, int? batchesPerEpoch = null)
+    public ReplacementSampler(int count, int batchSize, ulong seed, int? batchesPerEpoch = null, ulong offset = 0)
     {
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), $"ReplacementSampler: the dataset must hold at least one item, got {count}");
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), $"ReplacementSampler: the batch size must be at least 1, got {batchSize}");
         if (batchesPerEpoch is < 1)
             throw new ArgumentOutOfRangeException(nameof(batchesPerEpoch), $"ReplacementSampler: an epoch needs at least one batch, got {batchesPerEpoch}");
-        (Count, BatchSize, Seed) = (count, batchSize, seed);
+        (Count, BatchSize, Seed, Offset) = (count, batchSize, seed, offset);
         BatchesPerEpoch = batchesPerEpoch ?? (count + batchSize - 1) / batchSize;
     }
 
     public int Count { get; }
     public int BatchSize { get; }
     public ulong Seed { get; }
+
+    /// <summary>The Philox counter batch 0 starts at.</summary>
+    public ulong Offset { get; }
+
     public int BatchesPerEpoch { get; }
+
+    /// <summary>The generator offset after <paramref name="batches"/> batches: what a generator drawing them in turn would hold.</summary>
+    public ulong OffsetAfter(long batches) => Offset + (ulong)batches * (ulong)BatchSize;
 
     public int[] Indices(int epoch, int batch)
     {
         if (epoch < 0 || (uint)batch >= (uint)BatchesPerEpoch)
             throw new ArgumentOutOfRangeException(nameof(batch), $"ReplacementSampler.Indices: (epoch {epoch}, batch {batch}) is outside epochs >= 0 of {BatchesPerEpoch} batches");
         long k = (long)epoch * BatchesPerEpoch + batch;
-        var generator = new Generator(Seed) { Offset = (ulong)k * (ulong)BatchSize };
+        var generator = new Generator(Seed) { Offset = OffsetAfter(k) };
         using var picks = Tensor.Randint(0, Count, [BatchSize], generator, device: Device.Cpu);
         return picks.ToArray<int>();
     }
