@@ -24,6 +24,8 @@ public interface IBatchSampler
 /// Batches of <c>batchSize</c> consecutive entries of an epoch's order: 0, 1, ..., count - 1 without
 /// <c>shuffle</c>; with it, a new permutation each epoch (as PyTorch's <c>shuffle=True</c>). The last batch is partial
 /// when <c>batchSize</c> does not divide <c>count</c>, or left out with <c>dropLast</c> (PyTorch's <c>drop_last</c>).
+/// PyTorch's <c>BatchSampler(sampler, batch_size, drop_last)</c> wraps a <c>SequentialSampler</c> or a
+/// <c>RandomSampler</c>; here those two are the <c>shuffle</c> flag.
 /// <para>Differs from PyTorch on purpose: epoch e's permutation depends on (seed, e) only, not on how many epochs a
 /// generator has served, so epoch 7 can be rebuilt without replaying epochs 0 to 6. It is a Fisher-Yates shuffle driven
 /// by a SplitMix64 stream seeded from (seed, e), with Lemire's unbiased bounded draws; the orders are not PyTorch's.</para>
