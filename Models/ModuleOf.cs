@@ -6,21 +6,31 @@ namespace DotGrad.Models;
 
 /// <summary>
 /// A module with a forward function from <typeparamref name="TIn"/> to <typeparamref name="TOut"/>. Call it with
-/// <see cref="Call"/> (or <see cref="Forward"/> directly): <see cref="Call"/> is what <see cref="Summary"/> watches.
+/// <see cref="Call"/> (or <see cref="Forward"/> directly): <see cref="Call"/> is what <see cref="Summary"/> watches and
+/// what runs the forward hooks (ModuleOf.Hooks.cs), as PyTorch's <c>module(x)</c> does and <c>module.forward(x)</c> does not.
 /// </summary>
-public abstract class Module<TIn, TOut> : Module
+public abstract partial class Module<TIn, TOut> : Module
 {
     public abstract TOut Forward(TIn input);
 
-    /// <summary>Runs <see cref="Forward"/>, and records the call when a summary is being taken.</summary>
+    /// <summary>
+    /// Runs the forward pre-hooks, <see cref="Forward"/> and the forward hooks (ModuleOf.Hooks.cs),
+    /// and records the call when a summary is being taken.
+    /// </summary>
     public TOut Call(TIn input)
     {
+        var hooks = _hooks;                             // a snapshot: a hook may remove itself (or others) while it runs
+        if (hooks.Pre.Length > 0) input = RunPreHooks(hooks.Pre, input);
         var recorder = SummaryRecorder.Current;
-        if (recorder is null) return Forward(input);
-        int slot = recorder.Enter(this);
-        var output = Forward(input);
-        recorder.Exit(slot, output);
-        return output;
+        TOut output;
+        if (recorder is null) output = Forward(input);
+        else
+        {
+            int slot = recorder.Enter(this);
+            output = Forward(input);
+            recorder.Exit(slot, output);
+        }
+        return hooks.Post.Length > 0 ? RunHooks(hooks.Post, input, output) : output;
     }
 
     /// <summary>

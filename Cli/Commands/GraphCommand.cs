@@ -88,7 +88,7 @@ internal static class GraphCommand
         ITrainingTask task = kind.Data == TrainingData.Language ? new SortTask(SortDigits, heldOutSeed: 20240) : new RandomImages();
         var config = kind.Configure(Small(switches, kind), task);
         using var model = kind.Build(config, seed, Device.Cpu, "the model options");
-        var data = task.NextBatch(batch, new Generator(unchecked(seed * 0x9E3779B97F4A7C15UL + 1)), Device.Cpu);
+        var data = TrainingBatches.One(task, batch, new Generator(unchecked(seed * 0x9E3779B97F4A7C15UL + 1)), Device.Cpu);
         using (var t = trace ? ShapeTrace.Start() : null)
         {
             loss = task.Loss(model.Call(data.Input), data.Target);
@@ -202,9 +202,10 @@ internal static class GraphCommand
         public (string Unit, int PerExample) Throughput => ("img", 1);
         public (string Name, bool HigherIsBetter) Metric => ("accuracy", true);
 
-        public Batch NextBatch(int batchSize, Generator generator, Device device) =>
-            new(Tensor.Randn([batchSize, ImageSize, ImageSize, Channels], generator, device: device),   // [B, 28, 28, 1]
-                Tensor.Randint(0, Classes, [batchSize], generator, device: device));                    // [B]
+        public TrainingBatches Batches(int batchSize, (ulong Seed, ulong Offset) data, Device device, int prefetch) =>
+            TrainingBatches.Generated(g => (Tensor.Randn([batchSize, ImageSize, ImageSize, Channels], g, device: Device.Cpu),   // [B, 28, 28, 1]
+                                            Tensor.Randint(0, Classes, [batchSize], g, device: Device.Cpu)),                   // [B]
+                                      data, device, prefetch);
 
         public Tensor Loss(Tensor output, Tensor target) => Functional.CrossEntropy(output, target);  // output [B, 10], target [B]
 

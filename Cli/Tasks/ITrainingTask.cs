@@ -34,10 +34,12 @@ internal interface ITrainingTask
     (string Name, bool HigherIsBetter) Metric { get; }
 
     /// <summary>
-    /// A batch drawn from <paramref name="generator"/> only, so that the data order is fixed by the generator's state
-    /// (saved in checkpoints: a resumed run sees the same batches as an uninterrupted one).
+    /// The training batches, drawn from the data generator at <paramref name="data"/> only, so that the data order is
+    /// fixed by the generator's state (saved in checkpoints: a resumed run sees the same batches as an uninterrupted
+    /// one), built through the library's data loading (DotGrad.Data) <paramref name="prefetch"/> batches ahead (0: when asked).
     /// </summary>
-    Batch NextBatch(int batchSize, Generator generator, Device device);
+    TrainingBatches Batches(int batchSize, (ulong Seed, ulong Offset) data, Device device, int prefetch);
+
 
     /// <summary>The scalar training loss of the model's <paramref name="output"/> against <paramref name="target"/>.</summary>
     Tensor Loss(Tensor output, Tensor target);

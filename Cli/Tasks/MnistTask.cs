@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
 using DotGrad.Cli.Data;
+using DotGrad.Data;
 using DotGrad.Models;
 
 namespace DotGrad.Cli.Tasks;
@@ -196,10 +197,27 @@ internal sealed class MnistTask : IImageTask
         return batch.Input;
     }
 
-    public Batch NextBatch(int batchSize, Generator generator, Device device)
+    /// <summary>
+    /// B training images drawn uniformly with replacement (<see cref="ReplacementSampler"/> over <see cref="Examples"/>
+    /// of the training split), stacked to [B, side, side, 1] with their classes [B].
+    /// </summary>
+    public TrainingBatches Batches(int batchSize, (ulong Seed, ulong Offset) data, Device device, int prefetch) =>
+        TrainingBatches.Sampled(Examples(test: false, _train), batchSize, data, device, prefetch);
+
+    /// <summary>One batch drawn from <paramref name="generator"/>, which then holds the state after it.</summary>
+    public Batch NextBatch(int batchSize, Generator generator, Device device) => TrainingBatches.One(this, batchSize, generator, device);
+
+    /// <summary>
+    /// The images at <paramref name="indices"/> (in the files' order) of a split as a dataset: item i is the normalised
+    /// image [side, side, 1] (NHWC; the IDX files hold rows of pixels, so each image is already H, W order) and its class
+    /// as a 0-d Int32 tensor.
+    /// </summary>
+    private IDataset<(Tensor Image, Tensor Label)> Examples(bool test, int[] indices)
     {
-        var picks = Tensor.Randint(0, TrainCount, [batchSize], generator, device: Device.Cpu).ToArray<int>();
-        return Gather(_data.TrainImages, _data.TrainLabels, picks.Select(i => _train[i]).ToArray(), device);
+        var (images, labels) = test ? (_data.TestImages, _data.TestLabels) : (_data.TrainImages, _data.TrainLabels);
+        int P = ImageSize * ImageSize;
+        return Dataset.From(indices.Length, i => (Tensor.FromArray(images.AsSpan(indices[i] * P, P).ToArray(), [ImageSize, ImageSize, Channels], Device.Cpu),
+                                                  Tensor.FromArray(new[] { _classOf[labels[indices[i]]] }, [], Device.Cpu)));
     }
 
     /// <summary>
@@ -225,19 +243,22 @@ internal sealed class MnistTask : IImageTask
     {
         int stride = final ? 1 : IntermediateEvalStride;
         var indices = Enumerable.Range(0, (TestCount + stride - 1) / stride).Select(i => _test[i * stride]).ToArray();
-        int correct = 0;
+        var loader = new DataLoader<(Tensor Image, Tensor Label)>(Examples(test: true, indices), batchSize: EvalChunk, device: device);
+        using var stream = loader.EpochBatches(0);
+        int correct = 0, seen = 0;
         using var noGrad = Autograd.NoGrad();
-        for (int start = 0; start < indices.Length; start += EvalChunk)
+        for (int chunk = 0; chunk < loader.BatchesPerEpoch; chunk++)
         {
             using var scope = Tensor.NewDisposeScope();
-            var chunk = indices[start..Math.Min(indices.Length, start + EvalChunk)];
-            var batch = Gather(_data.TestImages, _data.TestLabels, chunk, device);
-            var predicted = model.Call(batch.Input).Argmax(dim: -1).To(DType.Int32).ToArray<int>();  // [B, Classes] -> [B]
-            for (int i = 0; i < chunk.Length; i++)
-                if (predicted[i] == _classOf[_data.TestLabels[chunk[i]]]) correct++;
+            var (images, labels) = stream.Take();
+            var predicted = model.Call(images).Argmax(dim: -1).To(DType.Int32).ToArray<int>();  // [B, Classes] -> [B]
+            var expected = labels.ToArray<int>();
+            for (int i = 0; i < predicted.Length; i++)
+                if (predicted[i] == expected[i]) correct++;
+            seen += predicted.Length;
         }
-        double accuracy = (double)correct / indices.Length;
-        return new Evaluation(accuracy, $"test accuracy {accuracy * 100:F2}% ({correct} of {indices.Length} test images classified correctly)");
+        double accuracy = (double)correct / seen;
+        return new Evaluation(accuracy, $"test accuracy {accuracy * 100:F2}% ({correct} of {seen} test images classified correctly)");
     }
 
     public JsonObject ToJson()

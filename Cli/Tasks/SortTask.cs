@@ -53,7 +53,17 @@ internal sealed class SortTask : ILanguageTask
     public (string Unit, int PerExample) Throughput => ("tok", ContextLength);
     public (string Name, bool HigherIsBetter) Metric => ("accuracy", true);
 
-    public Batch NextBatch(int batchSize, Generator generator, Device device)
+    public TrainingBatches Batches(int batchSize, (ulong Seed, ulong Offset) data, Device device, int prefetch) =>
+        TrainingBatches.Generated(g => Draw(batchSize, g), data, device, prefetch);
+
+    /// <summary>One batch drawn from <paramref name="generator"/>, which then holds the state after it.</summary>
+    public Batch NextBatch(int batchSize, Generator generator, Device device) => TrainingBatches.One(this, batchSize, generator, device);
+
+    /// <summary>
+    /// B random lists (one draw of [B, n] digits, then a redraw of each list that is held out, in order), as input
+    /// [B, T] and targets [B, T] on the CPU: the generator's state decides them all.
+    /// </summary>
+    private (Tensor Input, Tensor Target) Draw(int batchSize, Generator generator)
     {
         int n = Digits, T = ContextLength;
         var digits = Tensor.Randint(0, 10, [batchSize, n], generator, device: Device.Cpu).ToArray<int>();
@@ -71,7 +81,7 @@ internal sealed class SortTask : ILanguageTask
                 target[b * T + t] = t >= n ? full[t + 1] : IgnoreIndex; // only the answer is scored
             }
         }
-        return new Batch(Tensor.FromArray(input, [batchSize, T], device), Tensor.FromArray(target, [batchSize, T], device));
+        return (Tensor.FromArray(input, [batchSize, T], Device.Cpu), Tensor.FromArray(target, [batchSize, T], Device.Cpu));
     }
 
     public Tensor Loss(Tensor output, Tensor target) =>                  // output [B, T, V], target [B, T]

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using DotGrad.Autodiff;
 using DotGrad.Backends;
+using DotGrad.Data;
 using DotGrad.Models;
 
 namespace DotGrad.Cli.Tasks;
@@ -21,6 +22,7 @@ internal sealed class TextTask : ILanguageTask
 
     private readonly int[] _ids;
     private readonly int _trainLength;
+    private readonly TokenWindows _trainWindows;
 
     private TextTask(string path, string text, CharVocab vocab, int context)
     {
@@ -32,6 +34,7 @@ internal sealed class TextTask : ILanguageTask
         if (_ids.Length - _trainLength < context + 1 || _trainLength < context + 1)
             throw new UserError($"--text '{path}' has {_ids.Length} characters; with --context {context} it needs at least {10 * (context + 1) + 1} " +
                                 "(90% for training, 10% for validation, each longer than the context)");
+        _trainWindows = new TokenWindows(_ids[.._trainLength], context);   // window i: ids[i .. i+T) -> ids[i+1 .. i+T]
     }
 
     /// <summary>Reads <paramref name="path"/>; a missing, unreadable, non-UTF-8 or too short file is a <see cref="UserError"/>.</summary>
@@ -92,42 +95,36 @@ internal sealed class TextTask : ILanguageTask
     public (string Unit, int PerExample) Throughput => ("tok", ContextLength);
     public (string Name, bool HigherIsBetter) Metric => ("val_loss", false);
 
-    public Batch NextBatch(int batchSize, Generator generator, Device device)
-    {
-        int T = ContextLength;
-        var starts = Tensor.Randint(0, _trainLength - T, [batchSize], generator, device: Device.Cpu).ToArray<int>();
-        return Windows(starts, device);
-    }
+    /// <summary>
+    /// Random training windows (nanoGPT's get_batch): B windows of the first 90% drawn uniformly with replacement
+    /// (<see cref="ReplacementSampler"/>), each with its next-character targets (<see cref="TokenWindows"/>).
+    /// </summary>
+    public TrainingBatches Batches(int batchSize, (ulong Seed, ulong Offset) data, Device device, int prefetch) =>
+        TrainingBatches.Sampled(_trainWindows, batchSize, data, device, prefetch);
 
-    /// <summary>Input windows ids[s .. s+T) and targets ids[s+1 .. s+T], both [B, T].</summary>
-    private Batch Windows(int[] starts, Device device)
-    {
-        int B = starts.Length, T = ContextLength;
-        var input = new int[B * T];
-        var target = new int[B * T];
-        for (int b = 0; b < B; b++)
-        {
-            Array.Copy(_ids, starts[b], input, b * T, T);
-            Array.Copy(_ids, starts[b] + 1, target, b * T, T);
-        }
-        return new Batch(Tensor.FromArray(input, [B, T], device), Tensor.FromArray(target, [B, T], device));
-    }
+    /// <summary>One batch drawn from <paramref name="generator"/>, which then holds the state after it.</summary>
+    public Batch NextBatch(int batchSize, Generator generator, Device device) => TrainingBatches.One(this, batchSize, generator, device);
 
     public Tensor Loss(Tensor output, Tensor target) =>                  // output [B, T, V], target [B, T]
         Functional.CrossEntropy(output.Reshape(-1, Vocab.Size), target.Reshape(-1));
 
-    /// <summary>The mean loss over windows spread evenly over the validation split (the same windows every time).</summary>
+    /// <summary>
+    /// The mean loss over windows spread evenly over the validation split (the same windows every time), in batches of
+    /// <see cref="EvalBatch"/> through a data loader.
+    /// </summary>
     public Evaluation Evaluate(Module<Tensor, Tensor> model, Device device, bool final)
     {
         int batches = final ? 8 : 2, T = ContextLength, span = _ids.Length - _trainLength - T - 1, count = batches * EvalBatch;
+        var starts = Enumerable.Range(0, count).Select(i => _trainLength + (int)((long)span * i / Math.Max(1, count - 1))).ToArray();
+        var windows = Dataset.Subset(new TokenWindows(_ids, T), starts);   // window s: ids[s .. s+T) -> ids[s+1 .. s+T]
+        using var stream = new DataLoader<(Tensor Input, Tensor Target)>(windows, batchSize: EvalBatch, device: device).EpochBatches(0);
         double sum = 0;
         using var noGrad = Autograd.NoGrad();
         for (int k = 0; k < batches; k++)
         {
             using var scope = Tensor.NewDisposeScope();
-            var starts = Enumerable.Range(k * EvalBatch, EvalBatch).Select(i => _trainLength + (int)((long)span * i / Math.Max(1, count - 1))).ToArray();
-            var batch = Windows(starts, device);
-            sum += Loss(model.Call(batch.Input), batch.Target).Item();
+            var (input, target) = stream.Take();
+            sum += Loss(model.Call(input), target).Item();
         }
         double loss = sum / batches;
         return new Evaluation(loss, $"validation loss {loss:F4} ({loss / Math.Log(2):F3} bits per character) on {count} windows of {T}");

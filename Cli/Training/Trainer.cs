@@ -54,6 +54,9 @@ internal sealed record TrainResult(int Steps, double FinalLoss, Evaluation Evalu
 
 internal static class Trainer
 {
+    /// <summary>Training batches built ahead of the step that needs them (on one worker thread).</summary>
+    private const int DataPrefetch = 2;
+
     public static TrainResult Run(TrainingRun run)
     {
         // The run directory exists and is locked for this run: TrainCommand acquires it (RunDirectoryLock) before calling here.
@@ -73,6 +76,9 @@ internal static class Trainer
         AnomalyException? culprit = null;
         int stepsDone = run.StartStep;
         using var interrupts = RunInterrupts.Listen();
+        // The batches come from the data generator's saved state on, built ahead on a worker while the step runs; the
+        // generator is set to the state after each step's batch, which is what a checkpoint saves.
+        using var batches = task.Batches(s.Batch, run.Data.GetState(), run.Device, prefetch: DataPrefetch);
         var clock = Stopwatch.StartNew();
         TimeSpan Elapsed() => TimeSpan.FromSeconds(run.ElapsedBefore) + clock.Elapsed;
 
@@ -113,7 +119,8 @@ internal static class Trainer
                     using (var scope = Tensor.NewDisposeScope())
                     {
                         optimizer.ZeroGrad();
-                        var batch = task.NextBatch(s.Batch, run.Data, run.Device);
+                        var batch = batches.Next();
+                        run.Data.SetState(batches.State);
                         var output = model.Call(batch.Input);
                         var loss = task.Loss(output, batch.Target);
                         // z-loss joins the gradient only: the logged loss stays the task's, comparable across runs.
