@@ -37,4 +37,11 @@ public sealed partial class Tensor
     /// </summary>
     public (Tensor Values, Tensor Indices) TopK(int k, int dim = -1, bool largest = true, bool sorted = true) =>
         F.TopK.Apply(this, k, dim, largest);
+
+    /// <summary>
+    /// Einstein summation (<c>torch.einsum</c>): <c>Tensor.Einsum("ij,jk-&gt;ik", a, b)</c> is a @ b. Explicit and
+    /// implicit outputs, any number of operands, diagonals of a repeated letter, "..." and size-1 broadcasting: see
+    /// <see cref="Autodiff.Einsum"/>. Differentiable (built from permute, reshape, sum, mul and matmul).
+    /// </summary>
+    public static Tensor Einsum(string equation, params Tensor[] operands) => Autodiff.Einsum.Apply(equation, operands);
 }
