@@ -13,6 +13,8 @@ public sealed partial class Tensor
     public Tensor Sign() => F.Sign.Apply(this);
     public Tensor Exp() => F.Exp.Apply(this);
     public Tensor Log() => F.Log.Apply(this);
+    /// <summary>ln(1 + x), accurate for small |x| (<c>torch.log1p</c>).</summary>
+    public Tensor Log1p() => F.Log1p.Apply(this);
     public Tensor Sqrt() => F.Sqrt.Apply(this);
     public Tensor Rsqrt() => F.Rsqrt.Apply(this);
     public Tensor Reciprocal() => F.Reciprocal.Apply(this);

@@ -73,6 +73,21 @@ public interface IBackend
     /// </summary>
     void ArgReduce(Strided x, Strided values, Strided indices, int axis, bool max);
 
+    // ---- scans and sorting along one axis (cumsum, sort; topk is a sort's first k) ----
+    /// <summary>
+    /// Inclusive prefix sum along one axis: y[.., i, ..] = sum of x[.., j, ..] over j &lt;= i, or over j &gt;= i when
+    /// <paramref name="reverse"/> (the backward of cumsum). x and y share a shape. Float32 accumulates in double
+    /// (as PyTorch's CPU kernel does); Int32 wraps.
+    /// </summary>
+    void CumSum(Strided x, Strided y, int axis, bool reverse);
+
+    /// <summary>
+    /// Stable sort of each line along one axis: values and Int32 indices share x's shape, and values[.., r, ..] =
+    /// x[.., indices[.., r, ..], ..]. Ascending, or descending when asked; equal values keep their order of position
+    /// either way; a NaN sorts as larger than every number (last ascending, first descending), as in PyTorch.
+    /// </summary>
+    void Sort(Strided x, Strided values, Strided indices, int axis, bool descending);
+
     /// <summary>
     /// Batched matrix product c[b] = a[b] @ b[b] for rank-3 views a [B, M, K], b [B, K, N], c [B, M, N].
     /// Any strides are allowed on a and b (a transposed operand needs no copy; stride 0 broadcasts a batch).

@@ -5,7 +5,7 @@ using DotGrad.Backends;
 namespace DotGrad;
 
 /// <summary>Validated entry points to the backend primitives, one per primitive family.</summary>
-internal static class RawOps
+internal static partial class RawOps
 {
     public static void CheckSameDevice(string op, Tensor a, Tensor b)
     {

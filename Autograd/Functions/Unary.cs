@@ -83,6 +83,16 @@ public sealed class Log : UnaryFunction
     internal static OpChecks Checks() => OpChecks.For<Log>("unary").Op("log", x => x[0].Log(), d => d.Unary(0.2, 3));
 }
 
+/// <summary>ln(1 + x), accurate for small |x| (<c>torch.log1p</c>). d/dx = 1/(1 + x).</summary>
+public sealed class Log1p : UnaryFunction
+{
+    public static Tensor Apply(Tensor x) => Run<Log1pOp, Log1p>(x);
+    protected internal override Tensor?[] Backward(Tensor dOut) => [dOut / (X + 1.0)];
+
+    [GradChecks]
+    internal static OpChecks Checks() => OpChecks.For<Log1p>("unary").Op("log1p", x => x[0].Log1p(), d => d.Unary(-0.7, 3));
+}
+
 /// <summary>sqrt x. d/dx = 1/(2 sqrt x) = 1/(2y).</summary>
 public sealed class Sqrt : UnaryFunction
 {

@@ -63,6 +63,53 @@ public readonly struct LogOp : IUnaryOperator<LogOp>
     public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Log(x, y);
 }
 
+/// <summary>
+/// ln(1 + x), accurate for small |x| (<c>torch.log1p</c>): log(1 + x) computed directly loses every digit of x below
+/// 1's ulp. With u = 1 + x rounded, log(u) * x / (u - 1) cancels the rounding of u (Goldberg, "What every computer
+/// scientist should know about floating-point arithmetic", thm. 4), within a few ulps; u = 1 means x is below half an
+/// ulp of 1, and then log1p(x) = x to working precision. x = +inf is handled apart (inf / inf would be NaN).
+/// .NET's own LogP1 is log(x + 1), hence this operator. OpenCL C has log1p built in.
+/// </summary>
+public readonly struct Log1pOp : IUnaryOperator<Log1pOp>, IVectorFunction<Log1pOp>
+{
+    public static string Name => "log1p";
+    public static string OpenCL => "log1p(x)";
+    public static (double Lo, double Hi) Domain => (-0.99, 100);
+    public static float Invoke(float x)
+    {
+        float u = 1f + x;
+        if (u == 1f) return x;
+        return float.IsPositiveInfinity(u) ? u : MathF.Log(u) * (x / (u - 1f));
+    }
+
+    public static double Invoke(double x)
+    {
+        double u = 1.0 + x;
+        if (u == 1.0) return x;
+        return double.IsPositiveInfinity(u) ? u : Math.Log(u) * (x / (u - 1.0));
+    }
+
+    public static Vector256<float> Invoke(Vector256<float> x)
+    {
+        var u = x + Vector256<float>.One;
+        var d = u - Vector256<float>.One;
+        var r = Vector256.Log(u) * (x / d);
+        r = Vector256.ConditionalSelect(Vector256.Equals(d, Vector256<float>.Zero), x, r);
+        return Vector256.ConditionalSelect(Vector256.Equals(u, Vector256.Create(float.PositiveInfinity)), u, r);
+    }
+
+    public static Vector512<float> Invoke(Vector512<float> x)
+    {
+        var u = x + Vector512<float>.One;
+        var d = u - Vector512<float>.One;
+        var r = Vector512.Log(u) * (x / d);
+        r = Vector512.ConditionalSelect(Vector512.Equals(d, Vector512<float>.Zero), x, r);
+        return Vector512.ConditionalSelect(Vector512.Equals(u, Vector512.Create(float.PositiveInfinity)), u, r);
+    }
+
+    public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => VectorMap.Apply<Log1pOp>(x, y);
+}
+
 public readonly struct SqrtOp : IUnaryOperator<SqrtOp>
 {
     public static string Name => "sqrt";

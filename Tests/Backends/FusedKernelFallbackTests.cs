@@ -37,6 +37,8 @@ public class FusedKernelFallbackTests
         }
 
         public void ArgReduce(Strided x, Strided values, Strided indices, int axis, bool max) => inner.ArgReduce(x, values, indices, axis, max);
+        public void CumSum(Strided x, Strided y, int axis, bool reverse) => inner.CumSum(x, y, axis, reverse);
+        public void Sort(Strided x, Strided values, Strided indices, int axis, bool descending) => inner.Sort(x, values, indices, axis, descending);
         public void MatMul(Strided a, Strided b, Strided c) => inner.MatMul(a, b, c);
         public void IndexSelect(Strided x, int axis, Strided index, Strided y) => inner.IndexSelect(x, axis, index, y);
         public void Gather(Strided x, int axis, Strided index, Strided y) => inner.Gather(x, axis, index, y);

@@ -1,0 +1,71 @@
+// Reference scans and sorts along one axis: cumsum as a running total, sort as a stable LINQ ordering of positions.
+using static DotGrad.Backends.HostAccess;
+
+namespace DotGrad.Backends.Reference;
+
+public sealed partial class ReferenceBackend
+{
+    public void CumSum(Strided x, Strided y, int axis, bool reverse)
+    {
+        int len = x.Shape[axis];
+        if (x.Count == 0) return;
+        bool isInt = x.DType == DType.Int32;
+        var lineShape = LineShape(x.Shape, axis);
+        for (int j = 0, lines = ShapeMath.Count(lineShape); j < lines; j++)
+        {
+            int xs = OffsetOf(j, lineShape, x.Strides, x.Offset), ys = OffsetOf(j, lineShape, y.Strides, y.Offset);
+            double total = 0;
+            int totalInt = 0;
+            for (int s = 0; s < len; s++)
+            {
+                int k = reverse ? len - 1 - s : s;
+                double v = Get(x.Storage, xs + k * x.Strides[axis]);
+                if (isInt) totalInt = unchecked(totalInt + (int)v);
+                else total += v;
+                Set(y.Storage, ys + k * y.Strides[axis], isInt ? totalInt : total);
+            }
+        }
+    }
+
+    public void Sort(Strided x, Strided values, Strided indices, int axis, bool descending)
+    {
+        int len = x.Shape[axis];
+        if (x.Count == 0) return;
+        var lineShape = LineShape(x.Shape, axis);
+        for (int j = 0, lines = ShapeMath.Count(lineShape); j < lines; j++)
+        {
+            int xs = OffsetOf(j, lineShape, x.Strides, x.Offset);
+            var line = Enumerable.Range(0, len).Select(k => Get(x.Storage, xs + k * x.Strides[axis])).ToArray();
+            // OrderBy and OrderByDescending are stable: equal keys keep their order of position. The comparer
+            // puts NaN above every number.
+            var order = descending
+                ? Enumerable.Range(0, len).OrderByDescending(k => line[k], NaNLargest.Instance)
+                : Enumerable.Range(0, len).OrderBy(k => line[k], NaNLargest.Instance);
+            int vs = OffsetOf(j, lineShape, values.Strides, values.Offset), ist = OffsetOf(j, lineShape, indices.Strides, indices.Offset);
+            int r = 0;
+            foreach (int k in order)
+            {
+                Set(values.Storage, vs + r * values.Strides[axis], line[k]);
+                Set(indices.Storage, ist + r * indices.Strides[axis], k);
+                r++;
+            }
+        }
+    }
+
+    /// <summary>x's shape with 1 on the axis: one position per line.</summary>
+    private static int[] LineShape(int[] shape, int axis)
+    {
+        var s = (int[])shape.Clone();
+        s[axis] = 1;
+        return s;
+    }
+
+    /// <summary>Numbers by value (-0 equals +0), every NaN equal to every other and above every number.</summary>
+    private sealed class NaNLargest : IComparer<double>
+    {
+        public static readonly NaNLargest Instance = new();
+
+        public int Compare(double a, double b) =>
+            double.IsNaN(a) ? (double.IsNaN(b) ? 0 : 1) : double.IsNaN(b) ? -1 : a < b ? -1 : a > b ? 1 : 0;
+    }
+}
