@@ -20,10 +20,12 @@ public static class GptSampling
     /// <para>With <paramref name="kvCache"/> (the default) the prompt goes through the model once and each later step
     /// feeds only the newest token, reading the earlier keys and values from a <see cref="KvCache"/>: O(T) work per
     /// token instead of O(T^2). The tokens are those of the full recomputation (<paramref name="kvCache"/> false): the
-    /// same model on the same positions. On the CPU the logits are bit for bit the same wherever every product is small
-    /// enough for the GEMM's plain loop (fewer than 16^3 multiply-adds, the tests' models); in larger products the packed
-    /// GEMM's rounding depends on how many rows it multiplies (1 new row, or the whole window), so the logits agree to
-    /// float rounding and a token can differ only where two candidates tie to that precision.
+    /// same model on the same positions. On the CPU the logits are bit for bit the same where every kernel computes a
+    /// row the same way whatever the number of rows: products below the GEMM's plain-loop threshold (16^3
+    /// multiply-adds) and no soft caps. The packed GEMM of larger products rounds differently from the plain loop (FMA,
+    /// depth blocks), and an elementwise tanh differs in its last bit between its vector and scalar forms, so there
+    /// 1 new row and the whole window agree to float rounding, and a token could differ only where two candidates tie
+    /// to that precision.
     /// Once the sequence is longer than ContextLength, every step recomputes the window of the last ContextLength
     /// tokens, exactly as without the cache (in the shifted window every token has a new position). A model in
     /// training mode with dropout does not use the cache (each forward draws new masks); call Eval() first.</para>
