@@ -32,7 +32,7 @@ namespace DotGrad.Models;
 /// <para>The model is GPT-2 exactly: learned positions, pre-norm LayerNorm (eps 1e-5) with biases, biases on every
 /// projection, the tanh GELU (Hugging Face's "gelu_new"), the head tied to wte.</para>
 /// </summary>
-public static partial class Gpt2Checkpoints
+public static class Gpt2Checkpoints
 {
     /// <summary>GPT-2's head size: without a config.json, Heads = Width / 64 (12 heads for the 768 wide 124M model).</summary>
     public const int DefaultHeadDim = 64;
@@ -190,11 +190,11 @@ public static partial class Gpt2Checkpoints
 
     // ---- reading ----
 
-    [GeneratedRegex(@"^h\.(\d+)\.attn\.(bias|masked_bias)$")]
-    private static partial Regex MaskBuffer();
+    /// <summary>The causal-mask buffers some files carry: h.{i}.attn.bias [1, 1, ctx, ctx] and h.{i}.attn.masked_bias.</summary>
+    private static readonly Regex MaskBuffer = new(@"^h\.(\d+)\.attn\.(bias|masked_bias)$", RegexOptions.CultureInvariant);
 
-    [GeneratedRegex(@"^h\.(\d+)\.")]
-    private static partial Regex BlockKey();
+    /// <summary>A key of block i: h.{i}.*.</summary>
+    private static readonly Regex BlockKey = new(@"^h\.(\d+)\.", RegexOptions.CultureInvariant);
 
     /// <summary>The file's tensors under GPT-2's own names: the <c>transformer.</c> prefix removed, the mask buffers dropped.</summary>
     private static Dictionary<string, Tensor> Normalise(IReadOnlyDictionary<string, Tensor> file, string path)
@@ -203,7 +203,7 @@ public static partial class Gpt2Checkpoints
         foreach (var (key, value) in file)
         {
             string name = key.StartsWith("transformer.", StringComparison.Ordinal) ? key["transformer.".Length..] : key;
-            if (MaskBuffer().IsMatch(name)) continue;                    // the causal mask: rebuilt by the model
+            if (MaskBuffer.IsMatch(name)) continue;                    // the causal mask: rebuilt by the model
             if (!result.TryAdd(name, value))
                 throw Bad(path, $"the key '{name}' appears both with and without the 'transformer.' prefix");
         }
@@ -222,13 +222,14 @@ public static partial class Gpt2Checkpoints
                 ? $"'wpe.weight' must be [ctx, D], got {Module.Format(wpe!.Shape)}"
                 : "the key 'wpe.weight' (the position embedding [ctx, D]) is missing");
         int V = wte.Size(0), D = wte.Size(1), ctx = wpe.Size(0);
-        var indices = tensors.Keys.Select(k => BlockKey().Match(k)).Where(m => m.Success)
+        var indices = tensors.Keys.Select(k => BlockKey.Match(k)).Where(m => m.Success)
                              .Select(m => int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int i) ? i : -1).ToHashSet();
         if (indices.Count == 0) throw Bad(path, "no block weights (keys h.0.*, h.1.*, ...) were found");
         int depth = indices.Max() + 1;
         if (indices.Contains(-1) || indices.Count != depth)
             throw Bad(path, $"the blocks must be numbered h.0 .. h.{depth - 1} without gaps, found {string.Join(", ", indices.Order().Select(i => $"h.{i}"))}");
         int hidden = tensors.TryGetValue("h.0.mlp.c_fc.weight", out var fc) && fc.Rank == 2 ? fc.Size(1) : 4 * D;
+        CheckKeys(tensors, path, V, ctx, D, depth, hidden);                 // a foreign layout shows as its keys, before the heads
 
         var json = ReadJson(ConfigPath(path));
         int? fileHeads = JsonInt(json, "n_head");
@@ -248,13 +249,11 @@ public static partial class Gpt2Checkpoints
                              ResidualDropout: JsonDouble(json, "resid_pdrop") ?? 0);
     }
 
-    /// <summary>Checks every key and shape against <paramref name="gpt"/>, then copies the converted tensors into it.</summary>
-    private static void Load(Gpt gpt, Dictionary<string, Tensor> tensors, string path)
+    /// <summary>GPT-2's keys and shapes for these sizes, in the order Hugging Face writes them.</summary>
+    private static List<(string Key, int[] Shape)> ExpectedKeys(int vocab, int context, int D, int depth, int H)
     {
-        var c = gpt.Config;
-        int D = c.Width, H = c.MlpHidden ?? 4 * D;
-        var expected = new List<(string Key, int[] Shape)> { ("wte.weight", [c.VocabSize, D]), ("wpe.weight", [c.ContextLength, D]) };
-        for (int i = 0; i < c.Depth; i++)
+        var expected = new List<(string Key, int[] Shape)> { ("wte.weight", [vocab, D]), ("wpe.weight", [context, D]) };
+        for (int i = 0; i < depth; i++)
         {
             string h = $"h.{i}.";
             expected.AddRange([
@@ -267,7 +266,13 @@ public static partial class Gpt2Checkpoints
             ]);
         }
         expected.AddRange([("ln_f.weight", [D]), ("ln_f.bias", [D])]);
+        return expected;
+    }
 
+    /// <summary>Throws, listing every missing, unexpected and mis-shaped key, unless the file holds exactly GPT-2's tensors of this size.</summary>
+    private static void CheckKeys(Dictionary<string, Tensor> tensors, string path, int vocab, int context, int D, int depth, int H)
+    {
+        var expected = ExpectedKeys(vocab, context, D, depth, H);
         var missing = expected.Where(e => !tensors.ContainsKey(e.Key)).Select(e => e.Key).ToList();
         var known = expected.Select(e => e.Key).Append("lm_head.weight").ToHashSet();
         var unexpected = tensors.Keys.Where(k => !known.Contains(k)).ToList();
@@ -280,14 +285,22 @@ public static partial class Gpt2Checkpoints
         if (missing.Count + unexpected.Count + misshaped.Count + wrongType.Count > 0)
         {
             var message = new StringBuilder("the checkpoint does not fit a GPT-2 of this size " +
-                                            $"(V {c.VocabSize}, ctx {c.ContextLength}, D {D}, {c.Depth} blocks, MLP {H}).");
+                                            $"(V {vocab}, ctx {context}, D {D}, {depth} blocks, MLP {H}).");
             if (missing.Count > 0) message.Append($"\n  missing keys: {Listing(missing)}");
             if (unexpected.Count > 0) message.Append($"\n  unexpected keys: {Listing(unexpected)}");
             if (misshaped.Count > 0) message.Append($"\n  mis-shaped keys: {string.Join("; ", misshaped)}");
             if (wrongType.Count > 0) message.Append($"\n  not floating point: {string.Join(", ", wrongType)}");
             throw Bad(path, message.ToString());
         }
+    }
 
+
+    /// <summary>Checks every key and shape against <paramref name="gpt"/>, then copies the converted tensors into it.</summary>
+    private static void Load(Gpt gpt, Dictionary<string, Tensor> tensors, string path)
+    {
+        var c = gpt.Config;
+        int D = c.Width;
+        CheckKeys(tensors, path, c.VocabSize, c.ContextLength, D, c.Depth, c.MlpHidden ?? 4 * D);
         // GPT-2 name -> DotGrad name, with each Conv1D matrix transposed to Linear's [out, in] and c_attn split in three.
         var state = new Dictionary<string, Tensor>();
         try

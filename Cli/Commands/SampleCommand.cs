@@ -18,14 +18,14 @@ internal static class SampleCommand
             Description = "A run directory (its latest checkpoint), a checkpoints/step-N directory, or GPT-2 weights (model.safetensors in the Hugging Face layout, with --tokenizer gpt2)",
         };
         var tokenizer = new Option<string?>("--tokenizer") { HelpName = "NAME", Description = "The tokenizer of a GPT-2 checkpoint file: gpt2 (GPT-2's BPE, shipped with dotgrad)" };
-        var heads = new Option<int?>("--heads") { Description = "Attention heads of a GPT-2 checkpoint file (default: n_head of config.json beside it, else width / 64)" };
+        var heads = new Option<int?>("--heads") { HelpName = "N", Description = "Attention heads of a GPT-2 checkpoint file (default: n_head of config.json beside it, else width / 64)" };
         var prompt = new Option<string>("--prompt") { Description = @"The text to continue; \n, \t and \\ are read as newline, tab and backslash", Required = true };
         var tokens = new Option<int?>("--tokens") { Description = "How many tokens (characters of a char-level run) to generate (default: a sort task's answer length, 100 for GPT-2, otherwise 200)" };
         var temperature = new Option<double>("--temperature") { Description = "Softmax temperature; 0 is greedy", DefaultValueFactory = _ => 0.8 };
-        var topK = new Option<int?>("--top-k") { Description = "Sample only from the K most likely characters" };
+        var topK = new Option<int?>("--top-k") { Description = "Sample only from the K most likely tokens (characters of a char-level run)" };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the sampling; the same seed gives the same text", DefaultValueFactory = _ => 0 };
         var device = DeviceChoice.CreateOption();
-        var command = new Command("sample", "Generate text from a trained GPT checkpoint")
+        var command = new Command("sample", "Generate text from a trained GPT checkpoint or from GPT-2 weights (Hugging Face layout)")
         {
             checkpoint, tokenizer, heads, prompt, tokens, temperature, topK, seed, device,
         };
@@ -108,7 +108,9 @@ internal static class SampleCommand
         }
         catch (Exception e) when (e is InvalidDataException or ArgumentException or IOException or UnauthorizedAccessException)
         {
-            throw UserError.From($"--checkpoint '{path}'", e);
+            // The message names the file; where it asks for the head count, say which option gives it.
+            string hint = e.Message.Contains("pass the number of heads", StringComparison.Ordinal) ? " with --heads N" : "";
+            throw new UserError(UserError.MessageOf(e).TrimEnd('.') + hint, e);
         }
         using (model)
         {
