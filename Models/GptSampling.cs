@@ -48,7 +48,9 @@ public static class GptSampling
 
         using var noGrad = Autograd.NoGrad();
         int context = gpt.Config.ContextLength;
-        using var cache = kvCache && !(gpt.Training && gpt.Config.HasDropout) && T0 <= context && maxTokens > 1 ? new KvCache(gpt) : null;
+        using var cache = kvCache && !(gpt.Training && gpt.Config.HasDropout) && T0 <= context && maxTokens > 1
+            ? new KvCache(gpt, Math.Min(context, total))
+            : null;
         for (int n = T0; n < total; n++)
         {
             using var scope = Tensor.NewDisposeScope();                              // frees each step's tensors

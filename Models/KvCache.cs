@@ -25,15 +25,21 @@ public sealed class KvCache : IDisposable
 {
     private readonly Layer[] _layers;
 
-    /// <summary>An empty cache for <paramref name="gpt"/>, for up to its ContextLength positions.</summary>
-    public KvCache(Gpt gpt)
+    /// <summary>
+    /// An empty cache for <paramref name="gpt"/>, for up to <paramref name="capacity"/> positions (default and at most
+    /// its ContextLength; Generate asks for no more than the sequence it will make, so a short generation does not
+    /// allocate the whole context).
+    /// </summary>
+    public KvCache(Gpt gpt, int? capacity = null)
     {
         ArgumentNullException.ThrowIfNull(gpt);
-        Capacity = gpt.Config.ContextLength;
+        if (capacity is { } c && (c <= 0 || c > gpt.Config.ContextLength))
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, $"KvCache: capacity must be in 1 .. ContextLength = {gpt.Config.ContextLength}");
+        Capacity = capacity ?? gpt.Config.ContextLength;
         _layers = gpt.Blocks.Select(_ => new Layer(Capacity)).ToArray();
     }
 
-    /// <summary>How many positions the cache can hold (the model's ContextLength).</summary>
+    /// <summary>How many positions the cache can hold (at most the model's ContextLength).</summary>
     public int Capacity { get; }
 
     /// <summary>How many positions are cached: the position the next token gets.</summary>
@@ -74,7 +80,7 @@ public sealed class KvCache : IDisposable
         {
             int B = k.Size(0), nkv = k.Size(1), Tn = k.Size(2), hs = k.Size(3);
             if (Length + Tn > capacity)
-                throw new InvalidOperationException($"KvCache: {Tn} new positions after {Length} cached exceed the capacity of {capacity} (the model's ContextLength)");
+                throw new InvalidOperationException($"KvCache: {Tn} new positions after {Length} cached exceed the capacity of {capacity}");
             if (_keys is null || _values is null)
             {
                 _keys = Tensor.Zeros([B, nkv, capacity, hs], k.DType, k.Device).DetachFromDisposeScope();
