@@ -21,6 +21,14 @@ public enum GptPositions
 /// <c>new GptConfig(50257, 1024, 768, 12, 12)</c> is GPT-2 small with 124M parameters (tied head).
 /// <see cref="LogitCap"/> soft-caps the output logits, <c>cap * tanh(logits / cap)</c> (Gemma 2 uses 30), and
 /// <see cref="AttentionLogitCap"/> the attention logits of every block (Gemma 2: 50); null leaves them uncapped.
+/// <para>Dropout, where GPT-2 (<c>embd_pdrop</c>, <c>attn_pdrop</c>, <c>resid_pdrop</c>) and nanoGPT put it:
+/// <see cref="EmbeddingDropout"/> on the sum of token and position embeddings, <see cref="AttentionDropout"/> on the
+/// attention probabilities, <see cref="ResidualDropout"/> on the output of every attention and MLP branch before it
+/// joins the residual stream. All default to 0; <see cref="WithDropout"/> sets all three to one rate (nanoGPT's single
+/// <c>dropout</c>). Dropout acts only in training mode (<see cref="Module.Train"/>); call <see cref="Module.Eval"/>
+/// before evaluating or sampling, as in PyTorch.</para>
+/// <para>GPT-2 exactly (Hugging Face <c>gpt2</c>: tanh GELU, "gelu_new") is
+/// <c>new GptConfig(50257, 1024, 768, 12, 12, Activation: Activation.GeluTanh)</c>; see <see cref="Gpt2Checkpoints"/>.</para>
 /// </summary>
 public sealed record GptConfig(
     int VocabSize,
@@ -45,12 +53,21 @@ public sealed record GptConfig(
     double NormEps = 1e-5,
     double RopeBase = 10_000,
     double? LogitCap = null,
-    double? AttentionLogitCap = null)
+    double? AttentionLogitCap = null,
+    double EmbeddingDropout = 0,
+    double AttentionDropout = 0,
+    double ResidualDropout = 0)
 {
     /// <summary>The configuration every block of the model gets.</summary>
     public BlockConfig Block => new(Width, Heads, MlpHidden ?? 4 * Width, Norm, NormKind, Parallel, Residual, Depth, Mlp,
                                     Activation, Bias, Causal: true, KvHeads, Rope: Positions == GptPositions.Rope, QkNorm,
-                                    Scale, AttentionOutputScale, NormEps, RopeBase, AttentionLogitCap);
+                                    Scale, AttentionOutputScale, NormEps, RopeBase, AttentionLogitCap, AttentionDropout, ResidualDropout);
+
+    /// <summary>This config with one dropout rate <paramref name="p"/> on the embeddings, attention and residual paths (nanoGPT's <c>dropout</c>).</summary>
+    public GptConfig WithDropout(double p) => this with { EmbeddingDropout = p, AttentionDropout = p, ResidualDropout = p };
+
+    /// <summary>Whether any dropout rate is above 0.</summary>
+    public bool HasDropout => EmbeddingDropout > 0 || AttentionDropout > 0 || ResidualDropout > 0;
 }
 
 /// <summary>
@@ -65,7 +82,8 @@ public sealed record GptConfig(
 /// <para>GPT-2 initialisation: every Linear weight and embedding N(0, 0.02), biases 0, norms 1; the projections that
 /// write into the residual stream (attention <c>out</c>, MLP <c>proj</c>/<c>down</c>) N(0, 0.02 / sqrt(2 Depth)), so
 /// that the 2 Depth additions to the residual stream keep its variance near that of one.</para>
-/// <para>Text generation (temperature, top-k) is <see cref="GptSampling.Generate"/>, called as <c>gpt.Generate(...)</c>.</para>
+/// <para>Text generation (temperature, top-k, a <see cref="KvCache"/>) is <see cref="GptSampling.Generate"/>, called as
+/// <c>gpt.Generate(...)</c>. GPT-2 checkpoints in the Hugging Face layout: <see cref="Gpt2Checkpoints"/>.</para>
 /// </summary>
 public sealed class Gpt : Module<Tensor, Tensor>
 {
@@ -74,6 +92,7 @@ public sealed class Gpt : Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(config);
         Validate(config);
         Config = config;
+        DropoutGenerator = generator;
         int V = config.VocabSize, C = config.Width;
         var block = config.Block;
 
@@ -97,6 +116,8 @@ public sealed class Gpt : Module<Tensor, Tensor>
     public Module<Tensor, Tensor>? FinalNorm { get; }
     /// <summary>The untied output projection [V, C]; null when <see cref="GptConfig.TiedHead"/> (the head is wte).</summary>
     public Linear? Head { get; }
+    /// <summary>Where dropout masks are drawn from (the construction generator; null: <see cref="Generator.Default"/>).</summary>
+    public Generator? DropoutGenerator { get; }
 
     public override Tensor Forward(Tensor tokens)
     {
@@ -108,17 +129,25 @@ public sealed class Gpt : Module<Tensor, Tensor>
         return Logits(x);                                                            // [B, T, C] -> [B, T, V]
     }
 
-    /// <summary>The residual stream after the last block and the final norm, [B, T, C].</summary>
-    internal Tensor Hidden(Tensor tokens)
+    /// <summary>
+    /// The residual stream after the last block and the final norm, [B, T, C]. With a <paramref name="cache"/>, the
+    /// tokens are the positions after the cached ones (positions cache.Length .. cache.Length + T - 1), and every
+    /// block appends their keys and values to it.
+    /// </summary>
+    internal Tensor Hidden(Tensor tokens, KvCache? cache = null)
     {
-        int T = tokens.Size(1);
+        int T = tokens.Size(1), offset = cache?.Length ?? 0;
+        if (offset + T > Config.ContextLength)
+            throw new ArgumentException($"Gpt: {T} new tokens after {offset} cached exceed GptConfig.ContextLength = {Config.ContextLength}", nameof(tokens));
         var x = TokenEmbedding.Call(tokens);                                         // [B, T] -> [B, T, C]
         if (PositionEmbedding is not null)
         {
-            var positions = Tensor.Arange(0, T, 1, DType.Int32, tokens.Device);     // [T]
+            var positions = Tensor.Arange(offset, offset + T, 1, DType.Int32, tokens.Device); // [T]
             x = x + PositionEmbedding.Call(positions);                               // [B, T, C] + [T, C] -> [B, T, C]
         }
-        foreach (var block in Blocks) x = block.Call(x);                            // [B, T, C]
+        x = Dropout.Apply(x, Config.EmbeddingDropout, DropoutGenerator, Training);   // [B, T, C], embedding dropout (training only)
+        for (int i = 0; i < Blocks.Count; i++)                                       // [B, T, C]
+            x = cache is null ? Blocks[i].Call(x) : Blocks[i].Forward(x, cache[i]);
         return FinalNorm is null ? x : FinalNorm.Call(x);                           // [B, T, C]
     }
 
@@ -174,6 +203,8 @@ public sealed class Gpt : Module<Tensor, Tensor>
         if (c.MlpHidden is <= 0) throw new ArgumentException($"GptConfig.MlpHidden must be positive, got {c.MlpHidden}", nameof(c));
         if (c.LogitCap is { } cap && !(cap > 0 && double.IsFinite(cap)))
             throw new ArgumentException($"GptConfig.LogitCap must be a positive number (30 is typical), got {cap}", nameof(c));
+        foreach (var (name, p) in new[] { ("EmbeddingDropout", c.EmbeddingDropout), ("AttentionDropout", c.AttentionDropout), ("ResidualDropout", c.ResidualDropout) })
+            if (p is not (>= 0 and <= 1)) throw new ArgumentException($"GptConfig.{name} must be a probability in [0, 1], got {p}", nameof(c));
         if (!Enum.IsDefined(c.Positions)) throw new ArgumentException($"GptConfig.Positions: unknown value {c.Positions}", nameof(c));
     }
 

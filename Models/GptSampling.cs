@@ -1,5 +1,6 @@
 // Text generation from a Gpt, as nanoGPT's generate: crop to the context, take the last position's logits, then
-// temperature, top-k and one draw from the softmax (or the argmax when greedy).
+// temperature, top-k and one draw from the softmax (or the argmax when greedy); with a key/value cache, each step
+// runs only the newest token through the model.
 using DotGrad.Autodiff;
 using DotGrad.Backends;
 
@@ -16,8 +17,21 @@ public static class GptSampling
     /// Each step draws B uniforms from <paramref name="generator"/> (<see cref="Generator.Default"/> when null), so a
     /// seed gives the same tokens on every run. Returns [B, T0 + maxTokens] Int32 on the prompt's device; runs
     /// without recording gradients. Sampling itself (top-k, softmax, inverse CDF) runs on the host in double.
+    /// <para>With <paramref name="kvCache"/> (the default) the prompt goes through the model once and each later step
+    /// feeds only the newest token, reading the earlier keys and values from a <see cref="KvCache"/>: O(T) work per
+    /// token instead of O(T^2). The tokens are those of the full recomputation (<paramref name="kvCache"/> false): the
+    /// same model on the same positions. On the CPU the logits are bit for bit the same where every kernel computes a
+    /// row the same way whatever the number of rows: products below the GEMM's plain-loop threshold (16^3
+    /// multiply-adds) and no soft caps. The packed GEMM of larger products rounds differently from the plain loop (FMA,
+    /// depth blocks), and an elementwise tanh differs in its last bit between its vector and scalar forms, so there
+    /// 1 new row and the whole window agree to float rounding, and a token could differ only where two candidates tie
+    /// to that precision.
+    /// Once the sequence is longer than ContextLength, every step recomputes the window of the last ContextLength
+    /// tokens, exactly as without the cache (in the shifted window every token has a new position). A model in
+    /// training mode with dropout does not use the cache (each forward draws new masks); call Eval() first.</para>
     /// </summary>
-    public static Tensor Generate(this Gpt gpt, Tensor prompt, int maxTokens, double temperature = 1.0, int? topK = null, Generator? generator = null)
+    public static Tensor Generate(this Gpt gpt, Tensor prompt, int maxTokens, double temperature = 1.0, int? topK = null, Generator? generator = null,
+                                  bool kvCache = true)
     {
         ArgumentNullException.ThrowIfNull(gpt);
         Gpt.CheckTokens(prompt, nameof(prompt));
@@ -33,15 +47,22 @@ public static class GptSampling
             for (int t = 0; t < T0; t++) tokens[b, t] = start[b * T0 + t];
 
         using var noGrad = Autograd.NoGrad();
+        int context = gpt.Config.ContextLength;
+        using var cache = kvCache && !(gpt.Training && gpt.Config.HasDropout) && T0 <= context && maxTokens > 1
+            ? new KvCache(gpt, Math.Min(context, total))
+            : null;
         for (int n = T0; n < total; n++)
         {
             using var scope = Tensor.NewDisposeScope();                              // frees each step's tensors
-            int T = Math.Min(n, gpt.Config.ContextLength), from = n - T;             // crop to the context
+            // With the cache: the prompt once, then only the token added last step (positions cache.Length .. n-1).
+            // Without it, or once n > context: the last min(n, context) tokens, from position 0.
+            bool cached = cache is not null && n <= context;
+            int from = cached ? cache!.Length : Math.Max(0, n - context), T = n - from;
             var window = new int[B * T];
             for (int b = 0; b < B; b++)
                 for (int t = 0; t < T; t++) window[b * T + t] = tokens[b, from + t];
             var idx = Tensor.FromArray(window, [B, T], prompt.Device);               // [B, T]
-            var last = gpt.Logits(gpt.Hidden(idx)[.., ^1]);                          // [B, T, C] -> [B, C] -> [B, V]
+            var last = gpt.Logits(gpt.Hidden(idx, cached ? cache : null)[.., ^1]);   // [B, T, C] -> [B, C] -> [B, V]
             var logits = last.To(DType.Float64).To(Device.Cpu).ToArray<double>();   // B * V on the host
             double[]? uniforms = temperature == 0 ? null : Tensor.Rand([B], generator, DType.Float64, Device.Cpu).ToArray<double>();
             for (int b = 0; b < B; b++)

@@ -68,7 +68,9 @@ public enum AttentionScale
 /// (null: as many as query heads; 1: multi-query; between: grouped-query), optional causal mask, RoPE (half-split,
 /// base <see cref="RopeBase"/>), QK-norm (an RMS norm on each head's queries and keys), logit scale, a constant
 /// multiplier on the output (<see cref="OutputScale"/>: 1/3 in the dualized ViT), biases on the projections, and
-/// soft-capped logits (<see cref="LogitCap"/>: <c>cap * tanh(logits / cap)</c> before the mask, as Gemma 2; null: off).
+/// soft-capped logits (<see cref="LogitCap"/>: <c>cap * tanh(logits / cap)</c> before the mask, as Gemma 2; null: off),
+/// and dropout on the attention probabilities (<see cref="Dropout"/>, GPT-2's <c>attn_pdrop</c>; 0: off; active only
+/// in training mode).
 /// </summary>
 public sealed record AttentionConfig(
     int Width,
@@ -81,13 +83,17 @@ public sealed record AttentionConfig(
     AttentionScale Scale = AttentionScale.InverseSqrt,
     double OutputScale = 1.0,
     bool Bias = true,
-    double? LogitCap = null);
+    double? LogitCap = null,
+    double Dropout = 0);
 
 /// <summary>
 /// One transformer block. Input and output are [batch, tokens, Width]. <see cref="Depth"/> is the model's number of
 /// blocks (used by the scaled residual, s = 1 / (2 Depth)). <see cref="MlpHidden"/> is the MLP's hidden width (for
 /// gated MLPs the width of each of the two projections). <see cref="NormEps"/>: 1e-5 as PyTorch, 1e-6 as flax.
 /// <see cref="RopeBase"/>: the RoPE frequency base when <see cref="Rope"/> (10,000; Llama 3 uses 500,000).
+/// <see cref="AttentionDropout"/> drops attention probabilities and <see cref="ResidualDropout"/> each branch's output
+/// before it joins the residual stream (GPT-2's <c>attn_pdrop</c> and <c>resid_pdrop</c>); both default to 0 and act
+/// only in training mode.
 /// </summary>
 public sealed record BlockConfig(
     int Width,
@@ -109,8 +115,11 @@ public sealed record BlockConfig(
     double AttentionOutputScale = 1.0,
     double NormEps = 1e-5,
     double RopeBase = 10_000,
-    double? AttentionLogitCap = null)
+    double? AttentionLogitCap = null,
+    double AttentionDropout = 0,
+    double ResidualDropout = 0)
 {
     /// <summary>The attention part of this block's configuration.</summary>
-    public AttentionConfig Attention => new(Width, Heads, KvHeads, Causal, Rope, RopeBase, QkNorm, Scale, AttentionOutputScale, Bias, AttentionLogitCap);
+    public AttentionConfig Attention => new(Width, Heads, KvHeads, Causal, Rope, RopeBase, QkNorm, Scale, AttentionOutputScale, Bias, AttentionLogitCap,
+                                            AttentionDropout);
 }

@@ -29,6 +29,10 @@ namespace DotGrad.Models;
 /// Parameter names follow GPT-2 where it has them: <c>ln_1</c>, <c>attn</c>, <c>ln_2</c>, <c>mlp</c>; the norms after
 /// the sub-layers of the double placement are <c>ln_1_post</c> and <c>ln_2_post</c>; the ReZero scalars
 /// <c>alpha_1</c> and <c>alpha_2</c> (shape [1]).
+/// <para>Residual dropout (<see cref="BlockConfig.ResidualDropout"/>, GPT-2's <c>resid_pdrop</c>): in training mode each
+/// branch's output, A(.) and M(.) above (after Double's output norm), goes through dropout before it joins the stream,
+/// as nanoGPT's <c>resid_dropout(c_proj(y))</c> and <c>dropout(c_proj(x))</c>. Masks come from the construction
+/// generator (<see cref="Generator.Default"/> when none).</para>
 /// </summary>
 public sealed class TransformerBlock : Module<Tensor, Tensor>
 {
@@ -37,6 +41,7 @@ public sealed class TransformerBlock : Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(config);
         Validate(config);
         Config = config;
+        DropoutGenerator = generator;
         int C = config.Width;
         bool norms = config.Residual != ResidualKind.ReZero;
 
@@ -74,23 +79,36 @@ public sealed class TransformerBlock : Module<Tensor, Tensor>
     public Tensor? Alpha2 { get; }
     /// <summary>s = 1 / (2 Depth) of the Scaled residual; 0 for the other kinds.</summary>
     public double ResidualScale { get; }
+    /// <summary>Where residual-dropout masks are drawn from (the construction generator; null: <see cref="Generator.Default"/>).</summary>
+    public Generator? DropoutGenerator { get; }
 
-    public override Tensor Forward(Tensor x)
+    public override Tensor Forward(Tensor x) => Forward(x, cache: null);
+
+    /// <summary>
+    /// The block on new positions x [B, T, C]; with a <paramref name="cache"/>, attention appends their keys and values
+    /// to it and attends to every cached position too (see <see cref="KvCache"/>).
+    /// </summary>
+    internal Tensor Forward(Tensor x, KvCache.Layer? cache)
     {
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank != 3 || x.Size(-1) != Config.Width)
             throw new ArgumentException($"TransformerBlock: expected input [B, T, C] with C = Width = {Config.Width}, got shape {Format(x.Shape)}", nameof(x));
+        Func<Tensor, Tensor> attend = h => Attend(h, cache);
         if (Config.Parallel)
-            return Residual(x, h => Attend(h) + FeedForward(h), Norm1, Alpha1);    // [B, T, C]: both branches read one input
-        x = Residual(x, Attend, Norm1, Alpha1);                                    // [B, T, C]
+            return Residual(x, h => attend(h) + FeedForward(h), Norm1, Alpha1);    // [B, T, C]: both branches read one input
+        x = Residual(x, attend, Norm1, Alpha1);                                    // [B, T, C]
         return Residual(x, FeedForward, Norm2, Alpha2);                             // [B, T, C]
     }
 
-    /// <summary>The attention branch, [B, T, C] -> [B, T, C], with the Double placement's norm on its output.</summary>
-    private Tensor Attend(Tensor h) => OutputNorm(Norm1Post, Attention.Call(h));
+    /// <summary>The attention branch, [B, T, C] -> [B, T, C], with the Double placement's norm on its output, then residual dropout.</summary>
+    private Tensor Attend(Tensor h, KvCache.Layer? cache) =>
+        Drop(OutputNorm(Norm1Post, cache is null ? Attention.Call(h) : Attention.AttendCached(h, cache)));
 
-    /// <summary>The MLP branch, [B, T, C] -> [B, T, C], with the Double placement's norm on its output.</summary>
-    private Tensor FeedForward(Tensor h) => OutputNorm(Norm2Post, Mlp.Call(h));
+    /// <summary>The MLP branch, [B, T, C] -> [B, T, C], with the Double placement's norm on its output, then residual dropout.</summary>
+    private Tensor FeedForward(Tensor h) => Drop(OutputNorm(Norm2Post, Mlp.Call(h)));
+
+    /// <summary>Residual dropout on a branch's output: the identity in evaluation mode or with a rate of 0.</summary>
+    private Tensor Drop(Tensor f) => Dropout.Apply(f, Config.ResidualDropout, DropoutGenerator, Training);
 
     /// <summary>One residual step with the norm placement around it: <c>PostNorm(R(x, branch(PreNorm(x))))</c>.</summary>
     private Tensor Residual(Tensor x, Func<Tensor, Tensor> branch, Module<Tensor, Tensor>? norm, Tensor? alpha)
@@ -123,6 +141,8 @@ public sealed class TransformerBlock : Module<Tensor, Tensor>
     {
         if (c.MlpHidden <= 0) throw new ArgumentException($"BlockConfig.MlpHidden must be positive, got {c.MlpHidden}", nameof(c));
         if (c.Depth <= 0) throw new ArgumentException($"BlockConfig.Depth must be positive (the scaled residual uses s = 1 / (2 Depth)), got {c.Depth}", nameof(c));
+        if (c.ResidualDropout is not (>= 0 and <= 1))
+            throw new ArgumentException($"BlockConfig.ResidualDropout must be a probability in [0, 1], got {c.ResidualDropout}", nameof(c));
         if (!(c.NormEps > 0)) throw new ArgumentException($"BlockConfig.NormEps must be positive, got {c.NormEps}", nameof(c));
         if (!Enum.IsDefined(c.Norm)) throw new ArgumentException($"BlockConfig.Norm: unknown NormPlacement {c.Norm}", nameof(c));
         MultiHeadAttention.Validate(c.Attention);

@@ -13,6 +13,7 @@ namespace DotGrad.Models;
 /// q, k    = rope(q), rope(k)                       Rope (half-split, see <see cref="Models.Rope"/>)
 /// att     = softmax(q k^T * scale + mask) v        scale 1/sqrt(hs) or 1/hs; mask -inf above the diagonal when Causal;
 ///                                                  LogitCap: q k^T * scale -> cap * tanh(q k^T * scale / cap) first
+///         = softmax(...) -> dropout(softmax(...)) Dropout > 0, in training mode only (GPT-2's attn_dropout)
 /// y       = OutputScale * (merge(att) Wo^T)
 /// </code>
 /// <para>The projections are separate Linear layers (<c>query</c>, <c>key</c>, <c>value</c>, <c>out</c>, weights
@@ -23,6 +24,10 @@ namespace DotGrad.Models;
 /// <para>Grouped-query attention: KvHeads key/value heads, each shared by Heads / KvHeads consecutive query heads
 /// (query head h reads key/value head h / (Heads / KvHeads)); KvHeads = 1 is multi-query attention. The shared heads
 /// are repeated with an expand and a reshape, as Llama's repeat_kv does.</para>
+/// <para>Attention dropout zeroes each probability with probability <see cref="AttentionConfig.Dropout"/> and scales
+/// the rest by 1 / (1 - p), as <c>nn.Dropout</c> on the attention matrix in GPT-2 and nanoGPT; the masks come from the
+/// generator the module was built with (<see cref="Generator.Default"/> when none). The fused kernel has no dropout,
+/// so training with it takes the written-out path.</para>
 /// </summary>
 public sealed class MultiHeadAttention : Module<Tensor, Tensor>
 {
@@ -31,6 +36,7 @@ public sealed class MultiHeadAttention : Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(config);
         Validate(config);
         Config = config;
+        DropoutGenerator = generator;
         Heads = config.Heads;
         KvHeads = config.KvHeads ?? config.Heads;
         HeadDim = config.Width / config.Heads;
@@ -60,6 +66,8 @@ public sealed class MultiHeadAttention : Module<Tensor, Tensor>
     public RmsNorm? KeyNorm { get; }
     /// <summary>The rotary embedding applied to queries and keys (no parameters), when <see cref="AttentionConfig.Rope"/>.</summary>
     public Rope? Rope { get; }
+    /// <summary>Where attention-dropout masks are drawn from (the construction generator; null: <see cref="Generator.Default"/>).</summary>
+    public Generator? DropoutGenerator { get; }
 
     /// <summary>The factor on the attention logits: 1/sqrt(hs), or 1/hs for <see cref="AttentionScale.Inverse"/>.</summary>
     public double LogitScale => Config.Scale == AttentionScale.Inverse ? 1.0 / HeadDim : 1.0 / Math.Sqrt(HeadDim);
@@ -71,7 +79,16 @@ public sealed class MultiHeadAttention : Module<Tensor, Tensor>
     /// Queries from <paramref name="query"/> [B, Tq, C], keys and values from <paramref name="context"/> [B, Tk, C];
     /// returns [B, Tq, C]. RoPE numbers both sequences from position 0; the causal mask lets query i see keys j &lt;= i.
     /// </summary>
-    public Tensor Attend(Tensor query, Tensor context)
+    public Tensor Attend(Tensor query, Tensor context) => AttendWith(query, context, cache: null);
+
+    /// <summary>
+    /// Self-attention of Tn new positions <paramref name="x"/> [B, Tn, C] that follow the <c>cache.Length</c> positions
+    /// already in <paramref name="cache"/>: their keys and values are appended to it, their queries attend to every
+    /// cached key up to their own position, and RoPE numbers them from <c>cache.Length</c>. Returns [B, Tn, C].
+    /// </summary>
+    internal Tensor AttendCached(Tensor x, KvCache.Layer cache) => AttendWith(x, x, cache);
+
+    private Tensor AttendWith(Tensor query, Tensor context, KvCache.Layer? cache)
     {
         CheckInput(query, nameof(query));
         CheckInput(context, nameof(context));
@@ -89,10 +106,16 @@ public sealed class MultiHeadAttention : Module<Tensor, Tensor>
             q = QueryNorm.Call(q);                                          // [B, nh, Tq, hs], normalised over hs, per head and position
             k = KeyNorm.Call(k);                                            // [B, nkv, Tk, hs]
         }
+        int offset = cache?.Length ?? 0;                                    // the position of the first query
         if (Rope is not null)
         {
-            q = Rope.Call(q);                                              // [B, nh, Tq, hs], positions 0 .. Tq-1
-            k = Rope.Call(k);                                              // [B, nkv, Tk, hs], positions 0 .. Tk-1
+            q = cache is null ? Rope.Call(q) : Rope.Apply(q, offset);       // [B, nh, Tq, hs], positions offset .. offset+Tq-1
+            k = cache is null ? Rope.Call(k) : Rope.Apply(k, offset);       // [B, nkv, Tk, hs], positions offset .. offset+Tk-1
+        }
+        if (cache is not null)
+        {
+            (k, v) = cache.Append(k, v);                                    // [B, nkv, offset + Tq, hs] each: the past and the new
+            Tk = k.Size(2);
         }
         if (nkv != nh)
         {
@@ -103,28 +126,36 @@ public sealed class MultiHeadAttention : Module<Tensor, Tensor>
 
         // The fused kernel computes the lines below in one node, without a [B, nh, Tq, Tk] tensor, and lays its result
         // out as [B, Tq, nh, hs] so the merge of the heads is a free reshape. The written-out path runs when the soft
-        // cap changes the logits or someone records the attention maps (they need the probabilities).
-        var y = Config.LogitCap is null && AttentionMaps.Current is null
-            ? Functional.ScaledDotProductAttention(q, k, v, Config.Causal, scale: LogitScale) // [B, nh, Tq, hs]
-            : Written(q, k, v, Tq, Tk);
+        // cap changes the logits, someone records the attention maps (they need the probabilities), dropout acts on
+        // the probabilities, or several new queries follow cached keys (the kernel's mask starts at key 0).
+        // One new query after the cache sees every key, so it needs no mask at all.
+        bool drop = Training && Config.Dropout > 0;
+        bool causal = Config.Causal && !(offset > 0 && Tq == 1);
+        var y = Config.LogitCap is null && AttentionMaps.Current is null && !drop && (offset == 0 || !causal)
+            ? Functional.ScaledDotProductAttention(q, k, v, causal, scale: LogitScale) // [B, nh, Tq, hs]
+            : Written(q, k, v, Tq, Tk, offset, drop);
         y = y.Transpose(1, 2).Reshape(B, Tq, nh * hs);                       // [B, nh, Tq, hs] -> [B, Tq, nh, hs] -> [B, Tq, C]
         y = Out.Call(y);                                                     // [B, Tq, C]
         return Config.OutputScale == 1.0 ? y : y * Config.OutputScale;      // [B, Tq, C]
     }
 
-    /// <summary>softmax(q k^T * scale + mask) v written out, with the soft cap and the attention maps: [B, nh, Tq, hs].</summary>
-    private Tensor Written(Tensor q, Tensor k, Tensor v, int Tq, int Tk)
+    /// <summary>
+    /// softmax(q k^T * scale + mask) v written out, with the soft cap, the attention maps and dropout: [B, nh, Tq, hs].
+    /// Query i is at position <paramref name="offset"/> + i (the causal mask lets it see keys j &lt;= offset + i).
+    /// </summary>
+    private Tensor Written(Tensor q, Tensor k, Tensor v, int Tq, int Tk, int offset, bool drop)
     {
         var att = q.MatMul(k.Transpose(-2, -1)) * LogitScale;               // [B, nh, Tq, hs] @ [B, nh, hs, Tk] -> [B, nh, Tq, Tk]
         if (Config.LogitCap is { } cap) att = Functional.SoftCap(att, cap);  // |att| < cap: no one key can take all the weight
         if (Config.Causal)
         {
-            var rows = Tensor.Arange(0, Tq, 1, DType.Int32, q.Device).Unsqueeze(1); // [Tq, 1]
+            var rows = Tensor.Arange(offset, offset + Tq, 1, DType.Int32, q.Device).Unsqueeze(1); // [Tq, 1]
             var cols = Tensor.Arange(0, Tk, 1, DType.Int32, q.Device);               // [Tk]
             att = att.MaskedFill(cols.Gt(rows), double.NegativeInfinity);           // [B, nh, Tq, Tk]; query i does not see keys j > i
         }
         att = att.Softmax(-1);                                               // [B, nh, Tq, Tk], stable: subtracts the row max first
         AttentionMaps.Current?.Add(this, att);                               // only while someone records the maps (a picture)
+        if (drop) att = Dropout.Apply(att, Config.Dropout, DropoutGenerator);  // [B, nh, Tq, Tk], rows no longer sum to 1
         return att.MatMul(v);                                                // [B, nh, Tq, Tk] @ [B, nh, Tk, hs] -> [B, nh, Tq, hs]
     }
 
@@ -159,6 +190,8 @@ public sealed class MultiHeadAttention : Module<Tensor, Tensor>
             throw new ArgumentException($"AttentionConfig.RopeBase must be greater than 1, got {c.RopeBase}", nameof(c));
         if (c.LogitCap is { } cap && !(cap > 0 && double.IsFinite(cap)))
             throw new ArgumentException($"AttentionConfig.LogitCap must be a positive number (30 or 50 is typical), got {cap}", nameof(c));
+        if (c.Dropout is not (>= 0 and <= 1))
+            throw new ArgumentException($"AttentionConfig.Dropout must be a probability in [0, 1], got {c.Dropout}", nameof(c));
         if (!double.IsFinite(c.OutputScale))
             throw new ArgumentException($"AttentionConfig.OutputScale must be finite, got {c.OutputScale}", nameof(c));
     }
