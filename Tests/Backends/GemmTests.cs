@@ -57,6 +57,28 @@ public unsafe class GemmTests
     }
 
     [Test]
+    public void RowDots_MatchesNaive_ForFewRowsAgainstContiguousColumns(
+        [Values(1, 2, 4)] int m, [Values(1, 2)] int threads, [Values] bool accumulate)
+    {
+        // x W^T with W row-major: A rows contiguous (RowMajor / PaddedRows), B columns contiguous (ColumnMajor).
+        foreach (var (n, k) in new[] { (1, 1), (37, 5), (300, 129), (3000, 700) })
+        {
+            Check<float>(m, n, k, Layout.RowMajor, Layout.ColumnMajor, cPad: 3, accumulate, threads, GemmPath.RowDots);
+            Check<double>(m, n, k, Layout.PaddedRows, Layout.ColumnMajor, cPad: 0, accumulate, threads, GemmPath.RowDots);
+            Check<float>(m, n, k, Layout.RowMajor, Layout.ColumnMajor, cPad: 0, accumulate, threads, GemmPath.Auto);
+        }
+        CheckBias<float>(m, 300, 129, Layout.ColumnMajor, threads, GemmPath.RowDots);
+        CheckBias<double>(m, 3000, 70, Layout.ColumnMajor, threads, GemmPath.Auto);
+    }
+
+    [Test]
+    public void RowDots_RefusesOperandsItCannotRead()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Gemm.Multiply<float>(5, 8, 8, null, 8, 1, null, 1, 8, null, 8, false, 1, GemmPath.RowDots));
+        Assert.That(ex!.Message, Does.Contain("row-dot").And.Contain("m=5"));
+    }
+
+    [Test]
     public void Gemm_WritesOnlyTheRowsOfAPaddedC([Values(1, 2)] int threads, [Values] bool accumulate)
     {
         Check<float>(50, 70, 33, Layout.RowMajor, Layout.RowMajor, cPad: 9, accumulate, threads, GemmPath.Auto);

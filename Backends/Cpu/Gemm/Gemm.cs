@@ -12,6 +12,8 @@ internal enum GemmPath
     /// <summary>The AVX-512 kernel one vector wide, for C with at most that many columns.</summary>
     Avx512Narrow,
     Avx2,
+    /// <summary>One dot product per C element (<see cref="GemmRowDots"/>): at most a few rows, A's rows and B's columns contiguous.</summary>
+    RowDots,
     Naive,
 }
 
@@ -110,6 +112,9 @@ internal static unsafe partial class Gemm
             path = (long)m * n * k < NaiveBelow ? GemmPath.Naive : BestPath<T>();
             // One vector of columns or fewer: the wide kernel would spend half its FMAs on padding.
             if (path == GemmPath.Avx512 && n <= GemmKernel512Narrow<T>.NR) path = GemmPath.Avx512Narrow;
+            // A row or a few against contiguous columns of B (x W^T in a generation step): dot products read W once,
+            // where the packed kernels would first copy all of it.
+            if (path != GemmPath.Naive && !pack && !paddedC && GemmRowDots.Suits(m, aColStride, bRowStride)) path = GemmPath.RowDots;
         }
         nint ars = aRowStride, acs = aColStride, brs = bRowStride, bcs = bColStride, ldc = cRowStride;
         switch (path)
@@ -122,6 +127,11 @@ internal static unsafe partial class Gemm
                 break;
             case GemmPath.Avx2:
                 Split<T, GemmKernel256<T>>(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, accumulate, maxThreads, bias, pack, paddedC);
+                break;
+            case GemmPath.RowDots:
+                if (!GemmRowDots.Suits(m, acs, brs))
+                    throw new ArgumentException($"GEMM: the row-dot path takes at most {GemmRowDots.MaxRows} rows with A's column stride and B's row stride 1, got m={m}, strides {acs} and {brs}.", nameof(path));
+                GemmRowDots.Run(m, n, k, a, ars, b, bcs, c, ldc, accumulate, bias, maxThreads);
                 break;
             default:
                 if (bias != null)
