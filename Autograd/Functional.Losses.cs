@@ -1,4 +1,4 @@
-// Losses: softmax cross entropy from logits with Int32 labels (ignore index, label smoothing), MSE and z-loss.
+// Losses: softmax cross entropy from logits with Int32 or Int64 labels (ignore index, label smoothing), MSE and z-loss.
 using DotGrad.Backends;
 
 namespace DotGrad.Autodiff;
@@ -6,7 +6,7 @@ namespace DotGrad.Autodiff;
 public static partial class Functional
 {
     /// <summary>
-    /// Softmax cross entropy from unnormalised <paramref name="logits"/> and Int32 class <paramref name="labels"/>,
+    /// Softmax cross entropy from unnormalised <paramref name="logits"/> and Int32 or Int64 class <paramref name="labels"/>,
     /// like <c>F.cross_entropy(logits, labels, ignore_index=, label_smoothing=, reduction=)</c>.
     /// <para>Shapes: logits [N, C] with labels [N]; logits [N, C, d1, ...] with labels [N, d1, ...] (the class dim
     /// is dim 1, as in PyTorch); or one sample, logits [C] with a scalar label. For a language model's [B, T, C]
@@ -26,7 +26,8 @@ public static partial class Functional
     {
         var (flatLogits, flatLabels, outShape) = FlattenForCrossEntropy(logits, labels, ignoreIndex, labelSmoothing, reduction);
         var loss = fused
-            ? Functions.CrossEntropyFused.Apply(flatLogits, flatLabels, ignoreIndex, labelSmoothing, reduction)
+            // The fused kernels read Int32 labels; the range check made an Int64 label's conversion exact.
+            ? Functions.CrossEntropyFused.Apply(flatLogits, flatLabels.DType == DType.Int32 ? flatLabels : flatLabels.To(DType.Int32), ignoreIndex, labelSmoothing, reduction)
             : CrossEntropyFlat(flatLogits, flatLabels, ignoreIndex, labelSmoothing, reduction);
         return reduction == "none" ? loss.Reshape(outShape) : loss;
     }
@@ -75,8 +76,8 @@ public static partial class Functional
         ArgumentNullException.ThrowIfNull(labels);
         CheckReduction(op, reduction);
         CheckFloat(op, "logits", logits);
-        if (labels.DType != DType.Int32)
-            throw new ArgumentException($"{op}: expected Int32 class labels, got {labels.DType}; class-probability targets are not supported (convert indices with .To(DType.Int32))", nameof(labels));
+        if (!labels.DType.IsIndex())
+            throw new ArgumentException($"{op}: expected Int32 or Int64 class labels, got {labels.DType}; class-probability targets are not supported (convert indices with .To(DType.Int64))", nameof(labels));
         if (logits.Device != labels.Device)
             throw new ArgumentException($"{op}: expected logits and labels on one device, got {logits.Device} and {labels.Device}", nameof(labels));
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
@@ -106,7 +107,7 @@ public static partial class Functional
         using var kept = Tensor.Where(keep, labels, zero);
         using var lo = kept.Min();
         using var hi = kept.Max();
-        int min = lo.Item<int>(), max = hi.Item<int>();
+        long min = (long)lo.Item(), max = (long)hi.Item();  // Int32 or Int64 labels (the message only needs the magnitude)
         if (min < 0 || max >= C)
             throw new ArgumentOutOfRangeException(nameof(labels), $"{op}: labels must be in [0, {C}) (or equal ignoreIndex {ignoreIndex}), got values from {min} to {max}");
     }

@@ -198,7 +198,7 @@ internal sealed class MnistTask : IImageTask
 
     public Batch NextBatch(int batchSize, Generator generator, Device device)
     {
-        var picks = Tensor.Randint(0, TrainCount, [batchSize], generator, device: Device.Cpu).ToArray<int>();
+        var picks = Tensor.Randint(0, TrainCount, [batchSize], generator, DType.Int32, Device.Cpu).ToArray<int>();
         return Gather(_data.TrainImages, _data.TrainLabels, picks.Select(i => _train[i]).ToArray(), device);
     }
 

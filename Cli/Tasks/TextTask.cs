@@ -95,7 +95,7 @@ internal sealed class TextTask : ILanguageTask
     public Batch NextBatch(int batchSize, Generator generator, Device device)
     {
         int T = ContextLength;
-        var starts = Tensor.Randint(0, _trainLength - T, [batchSize], generator, device: Device.Cpu).ToArray<int>();
+        var starts = Tensor.Randint(0, _trainLength - T, [batchSize], generator, DType.Int32, Device.Cpu).ToArray<int>();
         return Windows(starts, device);
     }
 

@@ -24,8 +24,8 @@ public sealed class Embedding : Module<Tensor, Tensor>
 
     public override Tensor Forward(Tensor indices)
     {
-        if (indices.DType != DType.Int32)
-            throw new ArgumentException($"Embedding: expected Int32 indices, got {indices.DType}", nameof(indices));
+        if (!indices.DType.IsIndex())
+            throw new ArgumentException($"Embedding: expected Int32 or Int64 indices, got {indices.DType}", nameof(indices));
         var shape = indices.Shape;
         var rows = Weight.IndexSelect(0, indices.Reshape(-1));           // [n, dim]
         return rows.Reshape([.. shape, Dim]);                             // [..., dim]
