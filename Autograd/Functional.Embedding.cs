@@ -48,7 +48,7 @@ public static partial class Functional
 
     /// <summary>
     /// <c>F.one_hot(tensor, num_classes=-1)</c>: a new last dim of <paramref name="numClasses"/> with a 1 at each
-    /// index; -1 takes max(index) + 1. Gives Int32 (PyTorch's is int64). See <see cref="Tensor.OneHot"/>.
+    /// index; -1 takes max(index) + 1. Gives Int64, as PyTorch. See <see cref="Tensor.OneHot"/>.
     /// </summary>
     public static Tensor OneHot(Tensor tensor, int numClasses = -1)
     {

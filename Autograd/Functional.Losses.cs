@@ -1,4 +1,4 @@
-// Losses over a class dim: softmax cross entropy from logits (class-index or class-probability targets, per-class
+// Losses over a class dim: softmax cross entropy from logits (Int32 or Int64 class-index or class-probability targets, per-class
 // weights, ignore index, label smoothing) and the negative log likelihood of log-probabilities; MSE and z-loss.
 using DotGrad.Backends;
 
@@ -48,7 +48,8 @@ public static partial class Functional
 
         var (flatLogits, flatLabels, outShape) = FlattenClassDim(op, logits, "logits", target, ignoreIndex);
         var loss = fused && weight is null
-            ? Functions.CrossEntropyFused.Apply(flatLogits, flatLabels, ignoreIndex, labelSmoothing, reduction)
+            // The fused kernels read Int32 labels; the range check made an Int64 label's conversion exact.
+            ? Functions.CrossEntropyFused.Apply(flatLogits, flatLabels.DType == DType.Int32 ? flatLabels : flatLabels.To(DType.Int32), ignoreIndex, labelSmoothing, reduction)
             : ClassIndexLoss(flatLogits.LogSoftmax(-1), flatLabels, weight, ignoreIndex, labelSmoothing, reduction);
         return reduction == "none" ? loss.Reshape(outShape) : loss;
     }
@@ -144,7 +145,7 @@ public static partial class Functional
         const string op = "cross_entropy";
         CheckSameDType(op, logits, "logits", target, "target");
         if (!target.ShapeRef.SequenceEqual(logits.ShapeRef))
-            throw new ArgumentException($"{op}: a floating-point target holds class probabilities and must have the logits' shape {Fmt(logits.ShapeRef)}, got {Fmt(target.ShapeRef)}; for class indices pass an Int32 target of shape {Fmt(logits.ShapeRef.Where((_, d) => d != (logits.Rank == 1 ? 0 : 1)).ToArray())}", nameof(target));
+            throw new ArgumentException($"{op}: a floating-point target holds class probabilities and must have the logits' shape {Fmt(logits.ShapeRef)}, got {Fmt(target.ShapeRef)}; for class indices pass an Int32 or Int64 target of shape {Fmt(logits.ShapeRef.Where((_, d) => d != (logits.Rank == 1 ? 0 : 1)).ToArray())}", nameof(target));
         if (ignoreIndex >= 0)
             throw new ArgumentException($"{op}: ignoreIndex is not supported for class-probability targets (it applies to class indices), got {ignoreIndex}", nameof(ignoreIndex));
         int classDim = logits.Rank == 1 ? 0 : 1;
@@ -189,14 +190,11 @@ public static partial class Functional
         return (flatInput, target.Reshape(-1), outShape);
     }
 
-    /// <summary>
-    /// Class labels and embedding indices must be an integer index dtype. The one place that says which dtypes are:
-    /// Int32 today (PyTorch's int64 where it is added).
-    /// </summary>
+    /// <summary>Class labels and embedding indices must be an index dtype (<see cref="DTypeExtensions.IsIndex"/>: Int32 or Int64).</summary>
     private static void CheckIndexDType(string op, string name, Tensor t)
     {
-        if (t.DType != DType.Int32)
-            throw new ArgumentException($"{op}: expected {name} to hold Int32 indices, got {t.DType}; convert with .To(DType.Int32)", name);
+        if (!t.DType.IsIndex())
+            throw new ArgumentException($"{op}: expected {name} to hold Int32 or Int64 indices, got {t.DType}; convert with .To(DType.Int64)", name);
     }
 
     /// <summary>A per-class weight: null, or a vector of C values in the input's dtype and on its device.</summary>
@@ -216,7 +214,7 @@ public static partial class Functional
         using var kept = Tensor.Where(keep, labels, zero);
         using var lo = kept.Min();
         using var hi = kept.Max();
-        int min = lo.Item<int>(), max = hi.Item<int>();
+        long min = (long)lo.Item(), max = (long)hi.Item();  // Int32 or Int64 labels (the message only needs the magnitude)
         if (min < 0 || max >= C)
             throw new ArgumentOutOfRangeException(nameof(labels), $"{op}: target class indices must be in [0, {C}) (or equal ignoreIndex {ignoreIndex}), got values from {min} to {max}");
     }

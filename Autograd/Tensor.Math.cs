@@ -85,7 +85,7 @@ public sealed partial class Tensor
     }
 
     // ---- reductions ----
-    /// <summary>Sum over dims (all when null). Bool sums count (Int32).</summary>
+    /// <summary>Sum over dims (all when null). The sum of Bool, Int32 or Int64 is Int64 (a Bool sum counts), as <c>torch.sum</c>'s is.</summary>
     public Tensor Sum(int[]? dims = null, bool keepDim = false) => F.Sum.Apply(this, dims, keepDim);
     public Tensor Sum(int dim, bool keepDim = false) => F.Sum.Apply(this, [dim], keepDim);
     public Tensor Mean(int[]? dims = null, bool keepDim = false) => F.Mean.Apply(this, dims, keepDim);
@@ -95,7 +95,7 @@ public sealed partial class Tensor
     public Tensor Max() => F.Amax.Apply(this, null, false);
     public Tensor Min() => F.Amin.Apply(this, null, false);
 
-    /// <summary>Max along a dim with the index of the first maximum (<c>torch.max(x, dim)</c>).</summary>
+    /// <summary>Max along a dim with the (Int64) index of the first maximum (<c>torch.max(x, dim)</c>).</summary>
     public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false) => F.MaxDim.Apply(this, dim, keepDim);
     public (Tensor Values, Tensor Indices) Min(int dim, bool keepDim = false) => F.MinDim.Apply(this, dim, keepDim);
 
@@ -103,7 +103,7 @@ public sealed partial class Tensor
     public Tensor Amax(int[]? dims = null, bool keepDim = false) => F.Amax.Apply(this, dims, keepDim);
     public Tensor Amin(int[]? dims = null, bool keepDim = false) => F.Amin.Apply(this, dims, keepDim);
 
-    /// <summary>Index of the first maximum along a dim, or in the flattened tensor when dim is null.</summary>
+    /// <summary>Index of the first maximum along a dim, or in the flattened tensor when dim is null; Int64, as <c>torch.argmax</c>'s.</summary>
     public Tensor Argmax(int? dim = null, bool keepDim = false) => ArgReduce(dim, keepDim, max: true);
     public Tensor Argmin(int? dim = null, bool keepDim = false) => ArgReduce(dim, keepDim, max: false);
 

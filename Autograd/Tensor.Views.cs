@@ -108,4 +108,7 @@ public sealed partial class Tensor
     public Tensor Float() => To(DType.Float32);
     public Tensor Double() => To(DType.Float64);
     public Tensor Int() => To(DType.Int32);
+
+    /// <summary>To Int64, PyTorch's <c>.long()</c>.</summary>
+    public Tensor Long() => To(DType.Int64);
 }

@@ -51,7 +51,11 @@ public interface IBackend
     /// <summary>y = value, converted to y's dtype.</summary>
     void Fill(Strided y, double value);
 
-    /// <summary>y = x elementwise, converting between dtypes when they differ (float to int truncates toward zero).</summary>
+    /// <summary>
+    /// y = x elementwise, converting between dtypes when they differ: float to int truncates toward zero and saturates
+    /// (NaN gives 0), Int64 to Int32 keeps the low 32 bits (as PyTorch), Int64 to a float rounds once
+    /// (<see cref="HostAccess.CopyElement"/> is the definition).
+    /// </summary>
     void Copy(Strided x, Strided y);
 
     void Unary<TOp>(Strided x, Strided y) where TOp : struct, IUnaryOperator<TOp>;
@@ -68,7 +72,8 @@ public interface IBackend
     void Reduce<TOp>(Strided x, Strided y, int[] axes) where TOp : struct, IReduceOperator<TOp>;
 
     /// <summary>
-    /// Max (or min) along one axis with its position: values and Int32 indices have x's rank with size 1 on the axis.
+    /// Max (or min) along one axis with its position: values and Int64 indices (PyTorch's index dtype) have x's rank
+    /// with size 1 on the axis.
     /// Ties go to the first position; a NaN counts as the largest (and smallest) value, as in PyTorch.
     /// </summary>
     void ArgReduce(Strided x, Strided values, Strided indices, int axis, bool max);
@@ -94,7 +99,8 @@ public interface IBackend
     /// </summary>
     void MatMul(Strided a, Strided b, Strided c);
 
-    /// <summary>y = x.index_select(axis, index): y has x's shape with index.Count on the axis.</summary>
+    /// <summary>y = x.index_select(axis, index): y has x's shape with index.Count on the axis. Indices (here and in
+    /// <see cref="Gather"/> and <see cref="ScatterAdd"/>) are Int32 or Int64.</summary>
     void IndexSelect(Strided x, int axis, Strided index, Strided y);
 
     /// <summary>y[..., i, ...] = x[..., index[..., i, ...], ...] along axis; index and y share a shape.</summary>

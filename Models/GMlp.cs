@@ -222,8 +222,8 @@ public sealed class GMlp : Module<Tensor, Tensor>, IImageFeatures
         if (TokenEmbedding is not null)
         {
             ArgumentNullException.ThrowIfNull(input);
-            if (input.Rank != 2 || input.DType != DType.Int32)
-                throw new ArgumentException($"GMlp: a language model takes Int32 tokens [B, T], got {input.DType} of shape {Format(input.Shape)}", nameof(input));
+            if (input.Rank != 2 || !input.DType.IsIndex())
+                throw new ArgumentException($"GMlp: a language model takes Int32 or Int64 tokens [B, T], got {input.DType} of shape {Format(input.Shape)}", nameof(input));
             int T = input.Size(1), n = Config.ContextLength;
             if (T > n || (!Config.Causal && T != n))
                 throw new ArgumentException($"GMlp: the sequence has {T} tokens but ContextLength is {n} " +

@@ -185,8 +185,8 @@ public sealed class Gpt : Module<Tensor, Tensor>
     internal static void CheckTokens(Tensor tokens, string name)
     {
         ArgumentNullException.ThrowIfNull(tokens, name);
-        if (tokens.DType != DType.Int32)
-            throw new ArgumentException($"Gpt: expected Int32 token ids [B, T], got {tokens.DType}; convert with .To(DType.Int32)", name);
+        if (!tokens.DType.IsIndex())
+            throw new ArgumentException($"Gpt: expected Int32 or Int64 token ids [B, T], got {tokens.DType}; convert with .To(DType.Int64)", name);
         if (tokens.Rank != 2 || tokens.Size(1) == 0)
             throw new ArgumentException($"Gpt: expected token ids [B, T] with T >= 1, got shape {Format(tokens.Shape)}", name);
     }

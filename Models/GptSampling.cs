@@ -15,7 +15,7 @@ public static class GptSampling
     /// <paramref name="temperature"/>, keep the <paramref name="topK"/> largest (ties with the k-th are kept), sample
     /// from the softmax. Temperature 0 is greedy (argmax; the first maximum on ties) and draws no random numbers.
     /// Each step draws B uniforms from <paramref name="generator"/> (<see cref="Generator.Default"/> when null), so a
-    /// seed gives the same tokens on every run. Returns [B, T0 + maxTokens] Int32 on the prompt's device; runs
+    /// seed gives the same tokens on every run. Returns [B, T0 + maxTokens] of the prompt's dtype (Int32 or Int64) on its device; runs
     /// without recording gradients. Sampling itself (top-k, softmax, inverse CDF) runs on the host in double.
     /// <para>With <paramref name="kvCache"/> (the default) the prompt goes through the model once and each later step
     /// feeds only the newest token, reading the earlier keys and values from a <see cref="KvCache"/>: O(T) work per
@@ -42,7 +42,7 @@ public static class GptSampling
         generator ??= Generator.Default;
         int B = prompt.Size(0), T0 = prompt.Size(1), V = gpt.Config.VocabSize, total = T0 + maxTokens;
         var tokens = new int[B, total];
-        var start = prompt.Contiguous().ToArray<int>();
+        var start = prompt.To(DType.Int32).Contiguous().ToArray<int>();              // ids below VocabSize: exact
         for (int b = 0; b < B; b++)
             for (int t = 0; t < T0; t++) tokens[b, t] = start[b * T0 + t];
 
@@ -74,7 +74,8 @@ public static class GptSampling
         var result = new int[B * total];
         for (int b = 0; b < B; b++)
             for (int t = 0; t < total; t++) result[b * total + t] = tokens[b, t];
-        return Tensor.FromArray(result, [B, total], prompt.Device);
+        using var ids = Tensor.FromArray(result, [B, total], prompt.Device);
+        return ids.To(prompt.DType);
     }
 
     private static int Argmax(ReadOnlySpan<double> row)

@@ -200,8 +200,8 @@ public sealed class MixerLm : Module<Tensor, Tensor>
     public override Tensor Forward(Tensor tokens)
     {
         ArgumentNullException.ThrowIfNull(tokens);
-        if (tokens.Rank != 2 || tokens.DType != DType.Int32)
-            throw new ArgumentException($"MixerLm: expected Int32 tokens [B, T], got {tokens.DType} of shape {Format(tokens.Shape)}", nameof(tokens));
+        if (tokens.Rank != 2 || !tokens.DType.IsIndex())
+            throw new ArgumentException($"MixerLm: expected Int32 or Int64 tokens [B, T], got {tokens.DType} of shape {Format(tokens.Shape)}", nameof(tokens));
         int T = tokens.Size(1);
         if (T > Config.ContextLength)
             throw new ArgumentException($"MixerLm: the input has T = {T} tokens but ContextLength = {Config.ContextLength}; pass at most ContextLength tokens", nameof(tokens));

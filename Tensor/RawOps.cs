@@ -27,44 +27,81 @@ internal static partial class RawOps
             throw new ArgumentException($"{op}: expected a floating-point tensor (Float32 or Float64), got {x.DType}; convert with .To(DType.Float32)");
     }
 
-    /// <summary>The dtype two operands compute in: Bool &lt; Int32 &lt; Float32 &lt; Float64, like PyTorch's promotion.</summary>
+    /// <summary>
+    /// The dtype two operands compute in: Bool &lt; Int32 &lt; Int64 &lt; Float32 &lt; Float64, like PyTorch's promotion
+    /// (Int64 with Int32 is Int64, any integer with a float is the float, Bool with an integer is the integer).
+    /// </summary>
     public static DType Promote(string op, DType a, DType b)
     {
         CheckComputable(op, a);
         CheckComputable(op, b);
-        static int Rank(DType d) => d switch { DType.Bool => 0, DType.Int32 => 1, DType.Float32 => 2, _ => 3 };
+        static int Rank(DType d) => d switch { DType.Bool => 0, DType.Int32 => 1, DType.Int64 => 2, DType.Float32 => 3, _ => 4 };
         return Rank(a) >= Rank(b) ? a : b;
     }
 
+    /// <summary>
+    /// Throws unless <paramref name="index"/> has an index dtype (<see cref="DTypeExtensions.IsIndex"/>: Int32 or Int64).
+    /// The one check every op that takes indices, labels or token ids makes, so they all accept the same dtypes.
+    /// </summary>
+    public static void CheckIndexDType(string op, Tensor index, string name = "index")
+    {
+        if (!index.DType.IsIndex())
+            throw new ArgumentException($"{op}: expected an Int32 or Int64 {name}, got {index.DType}; convert with .To(DType.Int64)", name);
+    }
+
     /// <summary>A rank-0 tensor for a C# number used beside <paramref name="like"/>: it takes the tensor's dtype,
-    /// except that a fractional number beside an integer tensor is Float32 (as PyTorch's wrapped numbers do).</summary>
+    /// except that a fractional number beside an integer tensor is Float32 (as PyTorch's wrapped numbers do), and a
+    /// whole number beside an Int32 tensor that Int32 cannot hold is Float32 too.</summary>
     public static Tensor ScalarLike(Tensor like, double value)
     {
         var dtype = like.DType;
+        bool whole = value == Math.Floor(value);
         if (dtype is DType.Int32 or DType.Bool)
-            dtype = value == Math.Floor(value) && Math.Abs(value) <= int.MaxValue ? DType.Int32 : DType.Float32;
+            dtype = whole && Math.Abs(value) <= int.MaxValue ? DType.Int32 : DType.Float32;
+        else if (dtype == DType.Int64)
+            dtype = whole && Math.Abs(value) <= long.MaxValue ? DType.Int64 : DType.Float32;
         return Tensor.Scalar(value, dtype, like.Device);
+    }
+
+    /// <summary>The dtype arithmetic on an input of <paramref name="dtype"/> starts from: Bool as Int32, others as themselves.</summary>
+    private static DType IntegerWidth(DType dtype) => dtype == DType.Bool ? DType.Int32 : dtype;
+
+    /// <summary>
+    /// What an integer dtype computes in for an operator: itself when the operator is defined on it; Float32 when the
+    /// operator is defined on no integers (exp(int) is float, as in PyTorch); an error when it is defined on Int32 only.
+    /// </summary>
+    private static DType IntegerDType(string op, DType dtype, bool supportsInt32, bool supportsInt64)
+    {
+        if (dtype == DType.Int32) return supportsInt32 ? dtype : DType.Float32;
+        if (dtype == DType.Int64)
+        {
+            if (supportsInt64) return dtype;
+            if (supportsInt32) throw new NotSupportedException($"{op} is defined on Int32 but not on Int64; convert with .To(DType.Int32)");
+            return DType.Float32;
+        }
+        return dtype;
     }
 
     public static Tensor Unary<TOp>(Tensor x) where TOp : struct, IUnaryOperator<TOp>
     {
         using var prof = Profiler.Op(TOp.Name, x.Count, x);
         CheckComputable(TOp.Name, x.DType);
-        var dtype = x.DType == DType.Bool ? DType.Int32 : x.DType;
-        if (dtype == DType.Int32 && !TOp.SupportsInt32) dtype = DType.Float32; // exp(int) is float, as in PyTorch
+        var dtype = IntegerDType(TOp.Name, IntegerWidth(x.DType), TOp.SupportsInt32, TOp.SupportsInt64); // exp(int) is float
         using var input = x.CastRaw(dtype);
         var y = Tensor.Empty(input.ShapeRef, input.DType, input.Device);
         input.Backend.Unary<TOp>(input.Data, y.Data);
         return y;
     }
 
-    /// <summary>The dtype a op b computes in: the promoted type, Bool as Int32, and Float32 where the op needs floats.</summary>
+    /// <summary>
+    /// The dtype a op b computes in: the promoted type, Bool as Int32, and Float32 where the op needs floats (true
+    /// division of Int32 or Int64 operands is Float32, as <c>torch.div</c> gives the default float type).
+    /// </summary>
     public static DType BinaryDType<TOp>(Tensor a, Tensor b, bool floatOnly) where TOp : struct, IBinaryOperator<TOp>
     {
-        var dtype = Promote(TOp.Name, a.DType, b.DType);
-        if (dtype == DType.Bool) dtype = DType.Int32;
-        if (dtype == DType.Int32 && (floatOnly || !TOp.SupportsInt32)) dtype = DType.Float32;
-        return dtype;
+        var dtype = IntegerWidth(Promote(TOp.Name, a.DType, b.DType));
+        if (dtype.IsInteger() && floatOnly) return DType.Float32;
+        return IntegerDType(TOp.Name, dtype, TOp.SupportsInt32, TOp.SupportsInt64);
     }
 
     /// <summary>a op b with broadcasting; <paramref name="floatOnly"/> promotes integer operands to Float32 (true division).</summary>
@@ -145,12 +182,17 @@ internal static partial class RawOps
         using (y) return y.AsStrided(shape, strides, y.Offset);
     }
 
+    /// <summary>
+    /// Sum, max or min over <paramref name="dims"/>. Like <c>torch.sum</c>, the sum of Bool, Int32 or Int64 is Int64
+    /// (so counting a mask or summing token ids does not overflow Int32); max and min keep the dtype (Bool as Int32).
+    /// </summary>
     public static Tensor Reduce<TOp>(Tensor x, int[]? dims, bool keepDim) where TOp : struct, IReduceOperator<TOp>
     {
         using var prof = Profiler.Op(TOp.Name, x.Count, x);
         CheckComputable(TOp.Name, x.DType);
         var axes = ReductionAxes(TOp.Name, x.Rank, dims);
-        using var input = x.CastRaw(x.DType == DType.Bool ? DType.Int32 : x.DType);
+        var dtype = typeof(TOp) == typeof(SumOp) && (x.DType.IsInteger() || x.DType == DType.Bool) ? DType.Int64 : IntegerWidth(x.DType);
+        using var input = x.CastRaw(dtype);
         if (typeof(TOp) != typeof(SumOp))
             foreach (var a in axes)
                 if (x.ShapeRef[a] == 0)
@@ -160,6 +202,7 @@ internal static partial class RawOps
         return keepDim ? y : DropAxes(y, axes);
     }
 
+    /// <summary>Max or min along one dim with its position; the indices are Int64, as PyTorch's are.</summary>
     public static (Tensor Values, Tensor Indices) ArgReduce(string op, Tensor x, int dim, bool keepDim, bool max)
     {
         using var prof = Profiler.Op(op, x.Count, x);
@@ -171,7 +214,7 @@ internal static partial class RawOps
             throw new ArgumentException($"{op}: cannot reduce over dim {axis} of size 0 in shape {ShapeMath.Format(x.ShapeRef)}");
         var shape = KeepDimShape(source.ShapeRef, [axis]);
         var values = Tensor.Empty(shape, source.DType, x.Device);
-        var indices = Tensor.Empty(shape, DType.Int32, x.Device);
+        var indices = Tensor.Empty(shape, DType.Int64, x.Device); // PyTorch's index dtype
         x.Backend.ArgReduce(source.Data, values.Data, indices.Data, axis, max);
         if (x.Rank == 0) return (ReshapeOwned(values), ReshapeOwned(indices));
         return keepDim ? (values, indices) : (DropAxes(values, [axis]), DropAxes(indices, [axis]));
@@ -329,7 +372,7 @@ internal static partial class RawOps
         using var prof = Profiler.Op("index_select", null, x);
         const string op = "index_select";
         CheckSameDevice(op, x, index);
-        if (index.DType != DType.Int32) throw new ArgumentException($"{op}: expected an Int32 index, got {index.DType}");
+        CheckIndexDType(op, index);
         if (index.Rank > 1) throw new ArgumentException($"{op}: expected a 0-d or 1-d index, got shape {ShapeMath.Format(index.ShapeRef)}");
         using var source = AsRank1(x);
         int axis = ShapeMath.NormalizeDim(dim, source.Rank, op);
@@ -355,7 +398,7 @@ internal static partial class RawOps
         using var prof = Profiler.Op("gather", null, x);
         const string op = "gather";
         CheckSameDevice(op, x, index);
-        if (index.DType != DType.Int32) throw new ArgumentException($"{op}: expected an Int32 index, got {index.DType}");
+        CheckIndexDType(op, index);
         int axis = ShapeMath.NormalizeDim(dim, x.Rank, op);
         CheckIndexShape(op, x, index, axis, "input");
         var y = Tensor.Empty(index.ShapeRef, x.DType, x.Device);
@@ -370,7 +413,7 @@ internal static partial class RawOps
         const string op = "scatter_add";
         CheckSameDevice(op, x, index);
         CheckSameDevice(op, x, src);
-        if (index.DType != DType.Int32) throw new ArgumentException($"{op}: expected an Int32 index, got {index.DType}");
+        CheckIndexDType(op, index);
         CheckComputable(op, x.DType);
         if (src.DType != x.DType) throw new ArgumentException($"{op}: expected src to have the input's dtype {x.DType}, got {src.DType}");
         int axis = ShapeMath.NormalizeDim(dim, x.Rank, op);
@@ -582,6 +625,10 @@ internal static partial class RawOps
         return dx;
     }
 
+    /// <remarks>
+    /// The fused kernels read Int32 labels: callers with Int64 labels convert them once they have checked the range
+    /// (<c>Functional.CrossEntropy</c> does), which makes the conversion exact.
+    /// </remarks>
     private static void CheckCrossEntropyOperands(string op, Tensor logits, Tensor labels, Tensor? rowWeight)
     {
         CheckFloating(op, logits);

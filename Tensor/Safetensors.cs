@@ -17,7 +17,7 @@ namespace DotGrad;
 /// <summary>
 /// The safetensors format (https://github.com/huggingface/safetensors): <see cref="Save"/> writes named tensors and
 /// optional string metadata atomically; <see cref="Load"/> reads them back, in file order, after checking the
-/// header against the file. Dtypes: F32, F64, I32, BF16, F16 and BOOL (DotGrad's six).
+/// header against the file. Dtypes: F32, F64, I32, I64, BF16, F16 and BOOL (DotGrad's seven).
 /// </summary>
 public static class Safetensors
 {
@@ -116,12 +116,13 @@ public static class Safetensors
         return ReadHeader(stream, path).Metadata;
     }
 
-    /// <summary>The safetensors name of a dtype: F32, F64, I32, BF16, F16, BOOL.</summary>
+    /// <summary>The safetensors name of a dtype: F32, F64, I32, I64, BF16, F16, BOOL.</summary>
     public static string DTypeName(DType dtype) => dtype switch
     {
         DType.Float32 => "F32",
         DType.Float64 => "F64",
         DType.Int32 => "I32",
+        DType.Int64 => "I64",
         DType.BFloat16 => "BF16",
         DType.Float16 => "F16",
         DType.Bool => "BOOL",
@@ -133,6 +134,7 @@ public static class Safetensors
         "F32" => DType.Float32,
         "F64" => DType.Float64,
         "I32" => DType.Int32,
+        "I64" => DType.Int64,
         "BF16" => DType.BFloat16,
         "F16" => DType.Float16,
         "BOOL" => DType.Bool,
@@ -189,6 +191,7 @@ public static class Safetensors
             case DType.Float32: Write<float>(stream, t); break;
             case DType.Float64: Write<double>(stream, t); break;
             case DType.Int32: Write<int>(stream, t); break;
+            case DType.Int64: Write<long>(stream, t); break;
             case DType.BFloat16: Write<BFloat16>(stream, t); break;
             case DType.Float16: Write<Half>(stream, t); break;
             case DType.Bool: Write<bool>(stream, t); break; // a .NET bool is one byte, 0 or 1, as safetensors' BOOL
@@ -278,7 +281,7 @@ public static class Safetensors
             throw Bad(path, $"tensor '{name}': 'dtype' is missing or not a string");
         string dtypeName = dtypeJson.GetString()!;
         var dtype = ParseDType(dtypeName)
-            ?? throw Bad(path, $"tensor '{name}' has dtype '{dtypeName}', which DotGrad does not read (it reads F32, F64, I32, BF16, F16 and BOOL)");
+            ?? throw Bad(path, $"tensor '{name}' has dtype '{dtypeName}', which DotGrad does not read (it reads F32, F64, I32, I64, BF16, F16 and BOOL)");
         if (!v.TryGetProperty("shape", out var shapeJson) || shapeJson.ValueKind != JsonValueKind.Array)
             throw Bad(path, $"tensor '{name}': 'shape' is missing or not an array");
         var shape = new int[shapeJson.GetArrayLength()];

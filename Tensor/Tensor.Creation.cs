@@ -61,8 +61,8 @@ public sealed partial class Tensor
     public static Tensor FullLike(Tensor x, double value) => Full(x._shape, value, x.DType, x.Device);
 
     /// <summary>
-    /// Values start, start + step, ... below end (<c>torch.arange</c>). Without a dtype the result is Int32 when start,
-    /// end and step are all whole numbers and Float32 otherwise (PyTorch would give int64 where this gives Int32).
+    /// Values start, start + step, ... below end (<c>torch.arange</c>). Without a dtype the result is Int64 when start,
+    /// end and step are all whole numbers and Float32 otherwise, as in PyTorch.
     /// </summary>
     public static Tensor Arange(double start, double end, double step = 1, DType? dtype = null, Device? device = null)
     {
@@ -73,11 +73,11 @@ public sealed partial class Tensor
         var values = new double[n];
         for (int i = 0; i < n; i++) values[i] = start + i * step;
         bool whole = start == Math.Floor(start) && end == Math.Floor(end) && step == Math.Floor(step);
-        return FromDoubles(values, [n], dtype ?? (whole ? DType.Int32 : DType.Float32), device ?? DefaultDevice);
+        return FromDoubles(values, [n], dtype ?? (whole ? DType.Int64 : DType.Float32), device ?? DefaultDevice);
     }
 
     /// <summary>
-    /// Integer start, end and step (Int32 unless a dtype is given). Besides reading naturally, this overload keeps
+    /// Integer start, end and step (Int64 unless a dtype is given, as <c>torch.arange</c>). Besides reading naturally, this overload keeps
     /// <c>Arange(-3, 0)</c> from binding to <c>Arange(int end, DType? dtype)</c>: C# converts a literal 0 to any enum.
     /// </summary>
     public static Tensor Arange(int start, int end, int step = 1, DType? dtype = null, Device? device = null) =>
@@ -110,8 +110,8 @@ public sealed partial class Tensor
     }
 
     /// <summary>
-    /// A tensor from a C# array of float, double, int, bool, Half or BFloat16, of any rank (<c>float[,]</c> gives a
-    /// matrix). The data is copied.
+    /// A tensor from a C# array of float, double, int, long, bool, Half or BFloat16, of any rank (<c>float[,]</c> gives a
+    /// matrix, <c>long[]</c> an Int64 vector). The data is copied.
     /// </summary>
     public static Tensor FromArray(Array data, Device? device = null)
     {
@@ -120,7 +120,7 @@ public sealed partial class Tensor
         for (int i = 0; i < data.Rank; i++) shape[i] = data.GetLength(i);
         var element = data.GetType().GetElementType();
         var dtype = DTypeExtensions.FromClrType(element)
-            ?? throw new ArgumentException($"FromArray: element type {element?.Name} is not supported; use float, double, int, bool, Half or BFloat16");
+            ?? throw new ArgumentException($"FromArray: element type {element?.Name} is not supported; use float, double, int, long, bool, Half or BFloat16");
         var y = Empty(shape, dtype, device ?? DefaultDevice);
         var handle = GCHandle.Alloc(data, GCHandleType.Pinned);
         try
@@ -182,8 +182,8 @@ public sealed partial class Tensor
         return Random(shape, RandomKind.Normal, mean, std, generator, dtype, device, "normal");
     }
 
-    /// <summary>Integers uniform on [low, high) (<c>torch.randint</c>); Int32 by default.</summary>
-    public static Tensor Randint(int low, int high, int[] shape, Generator? generator = null, DType dtype = DType.Int32, Device? device = null)
+    /// <summary>Integers uniform on [low, high) (<c>torch.randint</c>); Int64 by default, as in PyTorch.</summary>
+    public static Tensor Randint(int low, int high, int[] shape, Generator? generator = null, DType dtype = DType.Int64, Device? device = null)
     {
         if (high <= low) throw new ArgumentException($"randint: expected low < high, got low {low} and high {high}");
         return Random(shape, RandomKind.Integer, low, high, generator, dtype, device, "randint");
@@ -195,7 +195,7 @@ public sealed partial class Tensor
         if (kind != RandomKind.Integer && !(dtype is DType.Float32 or DType.Float64))
             throw new ArgumentException($"{op}: expected dtype Float32 or Float64, got {dtype}");
         if (kind == RandomKind.Integer && dtype is DType.Bool)
-            throw new ArgumentException($"{op}: dtype Bool is not supported; use Int32 or a float type");
+            throw new ArgumentException($"{op}: dtype Bool is not supported; use Int64, Int32 or a float type");
         var gen = generator ?? Generator.Default;
         var y = Empty(shape, dtype, device ?? DefaultDevice);
         ulong offset = gen.Advance(y.Count);

@@ -20,15 +20,30 @@ public sealed partial class Tensor
         if (IsDisposed) return "tensor(<disposed>)";
         using var asDouble = CastRaw(DType.Float64);
         var values = asDouble.ToArray<double>();
+        // Int64 prints from the exact values: a double holds an Int64 exactly only up to 2^53.
+        var longs = DType == DType.Int64 ? ToArray<long>() : null;
         bool summarize = values.Length > SummaryThreshold;
         const string prefix = "tensor(";
         var body = new StringBuilder();
-        if (Rank == 0) body.Append(ChooseFormat(values, DType).Format(values[0]));
-        else if (values.Length == 0) body.Append("[]"); // PyTorch prints every empty tensor as [] (the shape says the rest)
+        if (values.Length == 0 && Rank > 0) body.Append("[]"); // PyTorch prints every empty tensor as [] (the shape says the rest)
         else
         {
-            var (format, width) = ChooseFormat(Visible(values, summarize).ToArray(), DType);
-            AppendDim(body, values, 0, 0, width, format, summarize, prefix.Length);
+            var visible = Rank == 0 ? [0] : Visible(Enumerable.Range(0, values.Length).ToArray(), summarize).ToArray();
+            Func<int, string> item;
+            int width;
+            if (longs is not null)
+            {
+                item = i => longs[i].ToString(CultureInfo.InvariantCulture);
+                width = visible.Max(i => item(i).Length);
+            }
+            else
+            {
+                var (format, w) = ChooseFormat(visible.Select(i => values[i]).ToArray(), DType);
+                item = i => format(values[i]);
+                width = w;
+            }
+            if (Rank == 0) body.Append(item(0));
+            else AppendDim(body, 0, 0, width, item, summarize, prefix.Length);
         }
         return $"{prefix}{body}, shape={ShapeMath.Format(_shape)}, dtype={DType}, device={Device})";
     }
@@ -36,10 +51,11 @@ public sealed partial class Tensor
     /// <summary>Lines of a printed vector wrap at this width, like PyTorch's default <c>linewidth</c>.</summary>
     private const int LineWidth = 80;
 
-    private IEnumerable<double> Visible(double[] values, bool summarize)
+    /// <summary>The elements of <paramref name="values"/> that are printed (all, or the edges when summarized).</summary>
+    private IEnumerable<T> Visible<T>(T[] values, bool summarize)
     {
         if (!summarize) return values;
-        var list = new List<double>();
+        var list = new List<T>();
         Collect(0, 0);
         return list;
 
@@ -60,7 +76,8 @@ public sealed partial class Tensor
         return Enumerable.Range(0, EdgeItems).Concat(Enumerable.Range(size - EdgeItems, EdgeItems));
     }
 
-    private void AppendDim(StringBuilder sb, double[] values, int dim, int offset, int width, Func<double, string> format, bool summarize, int indent)
+    /// <summary>Appends dim <paramref name="dim"/> from flat position <paramref name="offset"/>; <paramref name="item"/> formats one flat position.</summary>
+    private void AppendDim(StringBuilder sb, int dim, int offset, int width, Func<int, string> item, bool summarize, int indent)
     {
         int size = _shape[dim];
         int stride = ShapeMath.Count(_shape.AsSpan(dim + 1));
@@ -74,7 +91,7 @@ public sealed partial class Tensor
             foreach (var i in Indices(size, summarize))
             {
                 if (elide && k++ == EdgeItems) items.Add(" ...");
-                items.Add(format(values[offset + i]).PadLeft(width));
+                items.Add(item(offset + i).PadLeft(width));
             }
             int perLine = Math.Max(1, (LineWidth - (indent + dim)) / (width + 2));
             sb.Append('[');
@@ -95,7 +112,7 @@ public sealed partial class Tensor
             if (elide && shown == EdgeItems) sb.Append("...").Append(',').Append('\n', Rank - dim - 1).Append(' ', indent + dim + 1);
             first = false;
             shown++;
-            AppendDim(sb, values, dim + 1, offset + i * stride, width, format, summarize, indent);
+            AppendDim(sb, dim + 1, offset + i * stride, width, item, summarize, indent);
         }
         sb.Append(']');
     }
@@ -104,7 +121,7 @@ public sealed partial class Tensor
     /// PyTorch's _Formatter: integers as integers; floats whose non-zero finite values are all whole as "1.";
     /// others with 4 decimals; scientific when max/min of the non-zero finite magnitudes exceeds 1000 or the max
     /// exceeds 1e8 (or, for non-whole values, the min is below 1e-4). The column width is the widest non-zero finite
-    /// value (zeros, inf and nan do not widen it), every value of Int32 and Bool.
+    /// value (zeros, inf and nan do not widen it), every value of Int32 and Bool. (Int64 prints its exact values, see ToString.)
     /// </summary>
     private static (Func<double, string> Format, int Width) ChooseFormat(double[] visible, DType dtype)
     {

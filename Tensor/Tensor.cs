@@ -224,6 +224,7 @@ public sealed partial class Tensor : IDisposable
         DType.Float32 => "float",
         DType.Float64 => "double",
         DType.Int32 => "int",
+        DType.Int64 => "long",
         DType.BFloat16 => "BFloat16",
         DType.Float16 => "Half",
         _ => "bool",

@@ -95,14 +95,14 @@ public sealed class ScatterAdd(int axis, Tensor index) : Function
 
 /// <summary>
 /// one_hot(index, numClasses): a new last dim with a 1 at each index (<c>torch.nn.functional.one_hot</c>);
-/// numClasses -1 means max(index) + 1; indices must lie in [0, numClasses). Gives Int32 (PyTorch gives int64). Not
-/// differentiable.
+/// numClasses -1 means max(index) + 1; indices must lie in [0, numClasses). The index is Int32 or Int64; the result is
+/// Int64, as PyTorch's. Not differentiable.
 /// </summary>
 public sealed class OneHot
 {
     public static Tensor Apply(Tensor index, int numClasses)
     {
-        if (index.DType != DType.Int32) throw new ArgumentException($"one_hot: expected an Int32 index, got {index.DType}");
+        RawOps.CheckIndexDType("one_hot", index);
         if (numClasses < -1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "one_hot: numClasses must be -1 (infer max + 1) or a class count");
         // As PyTorch: an empty index needs a positive numClasses (0 is refused too, with the same message).
         if (index.Count == 0 && numClasses <= 0) throw new ArgumentException("one_hot: cannot infer the number of classes from an empty index; pass numClasses");
@@ -110,14 +110,14 @@ public sealed class OneHot
         {
             using var lo = RawOps.Reduce<MinOp>(index, null, false);
             using var hi = RawOps.Reduce<MaxOp>(index, null, false);
-            int min = lo.Item<int>(), max = hi.Item<int>();
-            if (numClasses < 0) numClasses = max + 1;
+            long min = (long)lo.Item(), max = (long)hi.Item();
+            if (numClasses < 0) numClasses = checked((int)(max + 1));
             if (min < 0 || max >= numClasses)
                 throw new ArgumentOutOfRangeException(nameof(index), $"one_hot: index values must be in [0, {numClasses}), got values from {min} to {max}");
         }
-        using var classes = Tensor.Arange(0, numClasses, 1, DType.Int32, index.Device);
+        using var classes = Tensor.Arange(0, numClasses, 1, index.DType, index.Device);
         using var column = index.Unsqueeze(-1);
         using var mask = RawOps.Compare<EqOp>(column, classes);
-        return mask.To(DType.Int32);
+        return mask.To(DType.Int64);
     }
 }

@@ -14,6 +14,7 @@ public sealed unsafe partial class CpuBackend
             case DType.Float32: ArgReduce<float>(x, values, indices, axis, max); break;
             case DType.Float64: ArgReduce<double>(x, values, indices, axis, max); break;
             case DType.Int32: ArgReduce<int>(x, values, indices, axis, max); break;
+            case DType.Int64: ArgReduce<long>(x, values, indices, axis, max); break;
             default: throw Unsupported(max ? "argmax" : "argmin", x.DType);
         }
     }
@@ -28,7 +29,7 @@ public sealed unsafe partial class CpuBackend
         var lines = new StridedLoop(values.Shape, [x.Strides, values.Strides, indices.Strides], [x.Offset, values.Offset, indices.Offset]);
         lines.Run(new ArgKernel<T>
         {
-            X = (T*)((HostStorage)x.Storage).Pointer, Values = (T*)((HostStorage)values.Storage).Pointer, Indices = (int*)((HostStorage)indices.Storage).Pointer,
+            X = (T*)((HostStorage)x.Storage).Pointer, Values = (T*)((HostStorage)values.Storage).Pointer, Indices = (long*)((HostStorage)indices.Storage).Pointer,
             Sx = lines.InnerStrides[0], Sv = lines.InnerStrides[1], Si = lines.InnerStrides[2],
             Length = len, Step = x.Strides[axis], Max = max,
         }, costPerElement: len);
@@ -37,7 +38,7 @@ public sealed unsafe partial class CpuBackend
     private struct ArgKernel<T> : IStridedKernel where T : unmanaged, INumber<T>
     {
         public T* X, Values;
-        public int* Indices;
+        public long* Indices;
         public int Sx, Sv, Si, Length, Step;
         public bool Max;
 

@@ -11,6 +11,7 @@ public sealed unsafe partial class CpuBackend
             case DType.Float32: Fill<float>(y, value); break;
             case DType.Float64: Fill<double>(y, value); break;
             case DType.Int32: Fill<int>(y, value); break;
+            case DType.Int64: Fill<long>(y, value); break;
             case DType.BFloat16: Fill<ushort>(y, value); break;
             case DType.Float16: Fill<Half>(y, value); break;
             case DType.Bool: Fill<byte>(y, value); break;
@@ -45,6 +46,7 @@ public sealed unsafe partial class CpuBackend
             case DType.Float32: CopyFrom<float>(x, y); break;
             case DType.Float64: CopyFrom<double>(x, y); break;
             case DType.Int32: CopyFrom<int>(x, y); break;
+            case DType.Int64: CopyFrom<long>(x, y); break;
             case DType.BFloat16: CopyFrom<ushort>(x, y); break;
             case DType.Float16: CopyFrom<Half>(x, y); break;
             case DType.Bool: CopyFrom<byte>(x, y); break;
@@ -59,6 +61,7 @@ public sealed unsafe partial class CpuBackend
             case DType.Float32: Copy<TSrc, float>(x, y); break;
             case DType.Float64: Copy<TSrc, double>(x, y); break;
             case DType.Int32: Copy<TSrc, int>(x, y); break;
+            case DType.Int64: Copy<TSrc, long>(x, y); break;
             case DType.BFloat16: Copy<TSrc, ushort>(x, y); break;
             case DType.Float16: Copy<TSrc, Half>(x, y); break;
             case DType.Bool: Copy<TSrc, byte>(x, y); break;
@@ -99,6 +102,7 @@ public sealed unsafe partial class CpuBackend
             case DType.Float32: FillRandom<float>(y, kind, a, b, seed, offset); break;
             case DType.Float64: FillRandom<double>(y, kind, a, b, seed, offset); break;
             case DType.Int32: FillRandom<int>(y, kind, a, b, seed, offset); break;
+            case DType.Int64: FillRandom<long>(y, kind, a, b, seed, offset); break;
             case DType.BFloat16: FillRandom<ushort>(y, kind, a, b, seed, offset); break;
             case DType.Float16: FillRandom<Half>(y, kind, a, b, seed, offset); break;
             case DType.Bool: FillRandom<byte>(y, kind, a, b, seed, offset); break;

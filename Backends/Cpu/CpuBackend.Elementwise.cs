@@ -13,6 +13,7 @@ public sealed unsafe partial class CpuBackend
             case DType.Float32: Unary<TOp, float>(x, y); break;
             case DType.Float64: Unary<TOp, double>(x, y); break;
             case DType.Int32: Unary<TOp, int>(x, y); break;
+            case DType.Int64: Unary<TOp, long>(x, y); break;
             default: throw Unsupported(TOp.Name, y.DType);
         }
     }
@@ -47,6 +48,7 @@ public sealed unsafe partial class CpuBackend
             case DType.Float32: Binary<TOp, float>(a, b, y); break;
             case DType.Float64: Binary<TOp, double>(a, b, y); break;
             case DType.Int32: Binary<TOp, int>(a, b, y); break;
+            case DType.Int64: Binary<TOp, long>(a, b, y); break;
             default: throw Unsupported(TOp.Name, y.DType);
         }
     }
@@ -92,6 +94,7 @@ public sealed unsafe partial class CpuBackend
             case DType.Float32: Compare<TOp, float>(a, b, y); break;
             case DType.Float64: Compare<TOp, double>(a, b, y); break;
             case DType.Int32: Compare<TOp, int>(a, b, y); break;
+            case DType.Int64: Compare<TOp, long>(a, b, y); break;
             case DType.Bool: Compare<TOp, byte>(a, b, y); break;
             default: throw Unsupported(TOp.Name, a.DType);
         }
@@ -187,8 +190,8 @@ public sealed unsafe partial class CpuBackend
             for (int i = 0; i < n; i++)
             {
                 bool pick = C[o[1] + i * Sc] != 0;
-                double v = pick ? Get(A, o[2] + i * Sa) : Get(B, o[3] + i * Sb);
-                Set(Y, o[0] + i * Sy, v);
+                if (pick) CopyElement(A, o[2] + i * Sa, Y, o[0] + i * Sy);
+                else CopyElement(B, o[3] + i * Sb, Y, o[0] + i * Sy);
             }
         }
     }

@@ -14,8 +14,9 @@ public sealed unsafe partial class CpuBackend
         if (y.Count == 0) return;
         int size = x.Shape[axis], m = y.Shape[axis];
         var idx = new int[m];
-        int* ip = index.DType == DType.Int32 ? (int*)((HostStorage)index.Storage).Pointer : null;
-        for (int j = 0; j < m; j++) idx[j] = CheckedIndex("index_select", index, ip, HostAccess.OffsetOf(j, index), size, axis);
+        int* ip = IntPointer(index);
+        long* lp = LongPointer(index);
+        for (int j = 0; j < m; j++) idx[j] = CheckedIndex("index_select", index, ip, lp, HostAccess.OffsetOf(j, index), size, axis);
 
         switch (x.DType.ElementSize())
         {
@@ -91,7 +92,7 @@ public sealed unsafe partial class CpuBackend
         // then run on any number of threads.
         int size = x.Shape[axis];
         var check = StridedLoop.Over(index);
-        var validate = new CheckKernel { Op = "gather", Index = index, Ip = IntPointer(index), S = check.InnerStrides[0], Size = size, Axis = axis };
+        var validate = new CheckKernel { Op = "gather", Index = index, Ip = IntPointer(index), Lp = LongPointer(index), S = check.InnerStrides[0], Size = size, Axis = axis };
         check.Execute(ref validate, 0, check.Count);
 
         switch (x.DType.ElementSize())
@@ -110,7 +111,7 @@ public sealed unsafe partial class CpuBackend
         var loop = new StridedLoop(y.Shape, [index.Strides, y.Strides, xs], [index.Offset, y.Offset, x.Offset]);
         loop.Run(new GatherKernel<T>
         {
-            Index = index, Ip = IntPointer(index), Y = (T*)((HostStorage)y.Storage).Pointer, X = (T*)((HostStorage)x.Storage).Pointer,
+            Index = index, Ip = IntPointer(index), Lp = LongPointer(index), Y = (T*)((HostStorage)y.Storage).Pointer, X = (T*)((HostStorage)x.Storage).Pointer,
             Si = loop.InnerStrides[0], Sy = loop.InnerStrides[1], Sx = loop.InnerStrides[2], Step = x.Strides[axis],
         });
     }
@@ -119,6 +120,7 @@ public sealed unsafe partial class CpuBackend
     {
         public Strided Index;
         public int* Ip;
+        public long* Lp;
         public T* X, Y;
         public int Si, Sy, Sx, Step;
 
@@ -127,7 +129,7 @@ public sealed unsafe partial class CpuBackend
             for (int i = 0; i < n; i++)
             {
                 int off = o[0] + i * Si;
-                int id = Ip != null ? Ip[off] : (int)HostAccess.Get(Index.Storage, off); // already checked
+                long id = Ip != null ? Ip[off] : Lp != null ? Lp[off] : HostAccess.GetInt64(Index.Storage, off); // already checked
                 Y[o[1] + i * Sy] = X[o[2] + (long)i * Sx + (long)id * Step];
             }
         }
@@ -140,6 +142,7 @@ public sealed unsafe partial class CpuBackend
             case DType.Float32: ScatterAdd<float>(y, axis, index, src); break;
             case DType.Float64: ScatterAdd<double>(y, axis, index, src); break;
             case DType.Int32: ScatterAdd<int>(y, axis, index, src); break;
+            case DType.Int64: ScatterAdd<long>(y, axis, index, src); break;
             case DType.BFloat16: ScatterAdd<ushort>(y, axis, index, src); break;
             case DType.Float16: ScatterAdd<Half>(y, axis, index, src); break;
             case DType.Bool: ScatterAdd<byte>(y, axis, index, src); break;
@@ -163,7 +166,7 @@ public sealed unsafe partial class CpuBackend
         var loop = new StridedLoop(src.Shape, [index.Strides, src.Strides, ys], [index.Offset, src.Offset, y.Offset]);
         var kernel = new ScatterAddKernel<T>
         {
-            Index = index, Ip = IntPointer(index), Src = (T*)((HostStorage)src.Storage).Pointer, Y = (T*)((HostStorage)y.Storage).Pointer,
+            Index = index, Ip = IntPointer(index), Lp = LongPointer(index), Src = (T*)((HostStorage)src.Storage).Pointer, Y = (T*)((HostStorage)y.Storage).Pointer,
             Si = loop.InnerStrides[0], Ss = loop.InnerStrides[1], Sy = loop.InnerStrides[2], Step = y.Strides[axis], Size = y.Shape[axis], Axis = axis,
         };
         loop.Execute(ref kernel, 0, loop.Count);
@@ -197,10 +200,11 @@ public sealed unsafe partial class CpuBackend
         if (outer != 1) return false;                                  // leading dims: the general loop
         int count = src.Shape[axis], size = y.Shape[axis];
         int* ip = IntPointer(index);
+        long* lp = LongPointer(index);
         T* Y = (T*)((HostStorage)y.Storage).Pointer + y.Offset, S = (T*)((HostStorage)src.Storage).Pointer + src.Offset;
         for (int i = 0; i < count; i++)
         {
-            int id = CheckedIndex("scatter_add", index, ip, index.Offset + i * index.Strides[axis], size, axis);
+            int id = CheckedIndex("scatter_add", index, ip, lp, index.Offset + i * index.Strides[axis], size, axis);
             T* yRow = Y + (long)id * y.Strides[axis];
             T* sRow = S + (long)i * src.Strides[axis];
             if (typeof(T) == typeof(float))
@@ -215,6 +219,7 @@ public sealed unsafe partial class CpuBackend
     {
         public Strided Index;
         public int* Ip;
+        public long* Lp;
         public T* Src, Y;
         public int Si, Ss, Sy, Step, Size, Axis;
 
@@ -222,11 +227,13 @@ public sealed unsafe partial class CpuBackend
         {
             for (int i = 0; i < n; i++)
             {
-                int id = CheckedIndex("scatter_add", Index, Ip, o[0] + i * Si, Size, Axis);
+                int id = CheckedIndex("scatter_add", Index, Ip, Lp, o[0] + i * Si, Size, Axis);
                 T* y = Y + o[2] + (long)i * Sy + (long)id * Step;
                 // Through double, as the reference adds: for float and double this is the plain sum (double has room
                 // for a float sum's exact value); for Int32 it saturates rather than wraps, as the reference does.
-                *y = HostConvert.FromDouble<T>(HostConvert.ToDouble(*y) + HostConvert.ToDouble(Src[o[1] + i * Ss]));
+                // Int64 adds in long (wrapping), as the reference does: a double would round sums beyond 2^53.
+                if (typeof(T) == typeof(long)) *(long*)y += *(long*)(Src + o[1] + i * Ss);
+                else *y = HostConvert.FromDouble<T>(HostConvert.ToDouble(*y) + HostConvert.ToDouble(Src[o[1] + i * Ss]));
             }
         }
     }
@@ -236,26 +243,34 @@ public sealed unsafe partial class CpuBackend
         public string Op;
         public Strided Index;
         public int* Ip;
+        public long* Lp;
         public int S, Size, Axis;
 
         public void Run(ReadOnlySpan<int> o, int n, long linear)
         {
-            for (int i = 0; i < n; i++) CheckedIndex(Op, Index, Ip, o[0] + i * S, Size, Axis);
+            for (int i = 0; i < n; i++) CheckedIndex(Op, Index, Ip, Lp, o[0] + i * S, Size, Axis);
         }
     }
 
     private static int* IntPointer(Strided index) => index.DType == DType.Int32 ? (int*)((HostStorage)index.Storage).Pointer : null;
 
+    private static long* LongPointer(Strided index) => index.DType == DType.Int64 ? (long*)((HostStorage)index.Storage).Pointer : null;
+
     /// <summary>
-    /// The index at an element offset, checked to lie in [0, size). Int32 indices in range take the fast test;
-    /// anything else goes to the reference's reader, which converts other dtypes and throws its exception.
+    /// The index at an element offset, checked to lie in [0, size). Int32 and Int64 indices in range take the fast
+    /// test; anything else goes to the reference's reader, which converts other dtypes and throws its exception.
     /// </summary>
-    private static int CheckedIndex(string op, Strided index, int* ip, int offset, int size, int axis)
+    private static int CheckedIndex(string op, Strided index, int* ip, long* lp, int offset, int size, int axis)
     {
         if (ip != null)
         {
             int v = ip[offset];
             if ((uint)v < (uint)size) return v;
+        }
+        else if (lp != null)
+        {
+            long v = lp[offset];
+            if ((ulong)v < (ulong)size) return (int)v;
         }
         return ReferenceBackend.IndexValue(op, index, offset, size, axis);
     }

@@ -17,6 +17,7 @@ public sealed unsafe partial class CpuBackend
             case DType.Float32: Reduce<TOp, float>(x, y); break;
             case DType.Float64: Reduce<TOp, double>(x, y); break;
             case DType.Int32: Reduce<TOp, int>(x, y); break;
+            case DType.Int64: Reduce<TOp, long>(x, y); break;
             default: throw Unsupported(TOp.Name, x.DType);
         }
     }
@@ -163,19 +164,27 @@ public sealed unsafe partial class CpuBackend
         {
             for (int i = 0; i < n; i++)
             {
-                var fold = new FoldRowsKernel<TOp, T> { X = X + o[0] + (long)i * Sx, S = Rows.InnerStrides[0], AccInt = TOp.IdentityInt32, AccFloat = TOp.Identity };
+                var fold = new FoldRowsKernel<TOp, T>
+                {
+                    X = X + o[0] + (long)i * Sx, S = Rows.InnerStrides[0],
+                    AccInt = TOp.IdentityInt32, AccLong = TOp.IdentityInt64, AccFloat = TOp.Identity,
+                };
                 Rows.Execute(ref fold, 0, R);
-                Y[o[1] + i * Sy] = typeof(T) == typeof(int) ? HostConvert.FromDouble<T>(fold.AccInt) : HostConvert.FromDouble<T>(fold.AccFloat);
+                long accLong = fold.AccLong;
+                Y[o[1] + i * Sy] = typeof(T) == typeof(int) ? HostConvert.FromDouble<T>(fold.AccInt)
+                                 : typeof(T) == typeof(long) ? *(T*)&accLong
+                                 : HostConvert.FromDouble<T>(fold.AccFloat);
             }
         }
     }
 
-    /// <summary>Folds strided values into one accumulator: Int32 in int (wrapping, like the reference), floats in double.</summary>
+    /// <summary>Folds strided values into one accumulator: Int32 in int and Int64 in long (wrapping, like the reference), floats in double.</summary>
     private struct FoldRowsKernel<TOp, T> : IStridedKernel where TOp : struct, IReduceOperator<TOp> where T : unmanaged
     {
         public T* X;
         public int S;
         public int AccInt;
+        public long AccLong;
         public double AccFloat;
 
         public void Run(ReadOnlySpan<int> o, int n, long linear)
@@ -186,6 +195,12 @@ public sealed unsafe partial class CpuBackend
                 int* xi = (int*)x;
                 if (S == 1) AccInt = TOp.Combine(AccInt, TypedOperators.Aggregate<TOp, int>(new ReadOnlySpan<int>(xi, n)));
                 else for (int i = 0; i < n; i++) AccInt = TOp.Combine(AccInt, xi[i * S]);
+            }
+            else if (typeof(T) == typeof(long))
+            {
+                long* xl = (long*)x;
+                if (S == 1) AccLong = TOp.Combine(AccLong, TypedOperators.Aggregate<TOp, long>(new ReadOnlySpan<long>(xl, n)));
+                else for (int i = 0; i < n; i++) AccLong = TOp.Combine(AccLong, xl[i * S]);
             }
             else if (S == 1) AccFloat = TOp.Combine(AccFloat, HostConvert.ToDouble(TypedOperators.Aggregate<TOp, T>(new ReadOnlySpan<T>(x, n))));
             else for (int i = 0; i < n; i++) AccFloat = TOp.Combine(AccFloat, HostConvert.ToDouble(x[i * S]));

@@ -1,4 +1,4 @@
-// Bridges the operator structs (which overload on float, double and int) to a generic element type T, so one
+// Bridges the operator structs (which overload on float, double, int and long) to a generic element type T, so one
 // kernel body serves every computable dtype; the typeof tests are constants to the JIT and fold away.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -23,6 +23,7 @@ internal static class TypedOperators
     {
         if (typeof(T) == typeof(float)) return As<float, T>(TOp.Invoke(As<T, float>(x)));
         if (typeof(T) == typeof(double)) return As<double, T>(TOp.Invoke(As<T, double>(x)));
+        if (typeof(T) == typeof(long)) return As<long, T>(TOp.Invoke(As<T, long>(x)));
         return As<int, T>(TOp.Invoke(As<T, int>(x)));
     }
 
@@ -31,6 +32,7 @@ internal static class TypedOperators
     {
         if (typeof(T) == typeof(float)) TOp.Invoke(Cast<T, float>(x), Cast<T, float>(y));
         else if (typeof(T) == typeof(double)) TOp.Invoke(Cast<T, double>(x), Cast<T, double>(y));
+        else if (typeof(T) == typeof(long)) TOp.Invoke(Cast<T, long>(x), Cast<T, long>(y));
         else TOp.Invoke(Cast<T, int>(x), Cast<T, int>(y));
     }
 
@@ -41,6 +43,7 @@ internal static class TypedOperators
     {
         if (typeof(T) == typeof(float)) return As<float, T>(TOp.Invoke(As<T, float>(a), As<T, float>(b)));
         if (typeof(T) == typeof(double)) return As<double, T>(TOp.Invoke(As<T, double>(a), As<T, double>(b)));
+        if (typeof(T) == typeof(long)) return As<long, T>(TOp.Invoke(As<T, long>(a), As<T, long>(b)));
         return As<int, T>(TOp.Invoke(As<T, int>(a), As<T, int>(b)));
     }
 
@@ -49,10 +52,11 @@ internal static class TypedOperators
     {
         if (typeof(T) == typeof(float)) TOp.Invoke(Cast<T, float>(a), Cast<T, float>(b), Cast<T, float>(y));
         else if (typeof(T) == typeof(double)) TOp.Invoke(Cast<T, double>(a), Cast<T, double>(b), Cast<T, double>(y));
+        else if (typeof(T) == typeof(long)) TOp.Invoke(Cast<T, long>(a), Cast<T, long>(b), Cast<T, long>(y));
         else TOp.Invoke(Cast<T, int>(a), Cast<T, int>(b), Cast<T, int>(y));
     }
 
-    /// <summary>Span-scalar form; false for Int32, which has none (the caller loops).</summary>
+    /// <summary>Span-scalar form; false for the integer types, which have none (the caller loops).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Binary<TOp, T>(ReadOnlySpan<T> a, T b, Span<T> y) where TOp : struct, IBinaryOperator<TOp> where T : unmanaged
     {
@@ -62,7 +66,7 @@ internal static class TypedOperators
         return true;
     }
 
-    /// <summary>Scalar-span form; false for Int32, which has none (the caller loops).</summary>
+    /// <summary>Scalar-span form; false for the integer types, which have none (the caller loops).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Binary<TOp, T>(T a, ReadOnlySpan<T> b, Span<T> y) where TOp : struct, IBinaryOperator<TOp> where T : unmanaged
     {
@@ -80,6 +84,7 @@ internal static class TypedOperators
         if (typeof(T) == typeof(float)) return TOp.Invoke(As<T, float>(a), As<T, float>(b));
         if (typeof(T) == typeof(double)) return TOp.Invoke(As<T, double>(a), As<T, double>(b));
         if (typeof(T) == typeof(byte)) return TOp.Invoke((int)As<T, byte>(a), As<T, byte>(b));
+        if (typeof(T) == typeof(long)) return TOp.Invoke(As<T, long>(a), As<T, long>(b));
         return TOp.Invoke(As<T, int>(a), As<T, int>(b));
     }
 
@@ -90,6 +95,7 @@ internal static class TypedOperators
     {
         if (typeof(T) == typeof(float)) return As<float, T>((float)TOp.Identity);
         if (typeof(T) == typeof(double)) return As<double, T>(TOp.Identity);
+        if (typeof(T) == typeof(long)) return As<long, T>(TOp.IdentityInt64);
         return As<int, T>(TOp.IdentityInt32);
     }
 
@@ -98,6 +104,7 @@ internal static class TypedOperators
     {
         if (typeof(T) == typeof(float)) return As<float, T>(TOp.Aggregate(Cast<T, float>(x)));
         if (typeof(T) == typeof(double)) return As<double, T>(TOp.Aggregate(Cast<T, double>(x)));
+        if (typeof(T) == typeof(long)) return As<long, T>(TOp.Aggregate(Cast<T, long>(x)));
         return As<int, T>(TOp.Aggregate(Cast<T, int>(x)));
     }
 
@@ -106,6 +113,7 @@ internal static class TypedOperators
     {
         if (typeof(T) == typeof(float)) TOp.Accumulate(Cast<T, float>(acc), Cast<T, float>(x));
         else if (typeof(T) == typeof(double)) TOp.Accumulate(Cast<T, double>(acc), Cast<T, double>(x));
+        else if (typeof(T) == typeof(long)) TOp.Accumulate(Cast<T, long>(acc), Cast<T, long>(x));
         else TOp.Accumulate(Cast<T, int>(acc), Cast<T, int>(x));
     }
 
@@ -114,6 +122,7 @@ internal static class TypedOperators
     {
         if (typeof(T) == typeof(float)) return As<float, T>(TOp.Combine(As<T, float>(a), As<T, float>(b)));
         if (typeof(T) == typeof(double)) return As<double, T>(TOp.Combine(As<T, double>(a), As<T, double>(b)));
+        if (typeof(T) == typeof(long)) return As<long, T>(TOp.Combine(As<T, long>(a), As<T, long>(b)));
         return As<int, T>(TOp.Combine(As<T, int>(a), As<T, int>(b)));
     }
 }

@@ -26,8 +26,11 @@ public sealed partial class OpenCLBackend
             string bits = BitsType(from);
             return $"#define SRC {bits}\n#define DST {bits}\n#define IT {bits}\n#define LOAD(p, i) (p[i])\n#define STORE(p, i, v) (p[i] = (v))";
         }
-        bool integral = from is DType.Int32 or DType.Bool && to is DType.Int32 or DType.Bool;
-        string it = integral ? "int" : Info.SupportsFloat64 ? "double" : "float";
+        // Integers among themselves move through an integer (int, or long when one side is Int64), exactly; an Int64
+        // source also converts to a float type straight from long, one rounding, as the Reference does.
+        bool integral = from is DType.Int32 or DType.Int64 or DType.Bool && to is DType.Int32 or DType.Int64 or DType.Bool;
+        bool wide = from == DType.Int64 || to == DType.Int64;
+        string it = integral || from == DType.Int64 ? (wide ? "long" : "int") : Info.SupportsFloat64 ? "double" : "float";
         if (!integral && !Info.SupportsFloat64 && (from == DType.Float64 || to == DType.Float64))
             throw new NotSupportedException($"OpenCL: device {Info.Name} does not support Float64 (it lacks cl_khr_fp64)");
         string load = from switch
@@ -37,16 +40,24 @@ public sealed partial class OpenCLBackend
             DType.Float16 => "((IT)vload_half((i), (__global const half*)(p)))",
             _ => "((IT)p[i])",
         };
-        string store = StoreMacro(to, integral);
+        string store = StoreMacro(to, integral, from == DType.Int64);
         return $"#define SRC {CType(from)}\n#define DST {CType(to)}\n#define IT {it}\n#define LOAD(p, i) {load}\n#define STORE(p, i, v) {store}";
     }
 
     /// <summary>STORE(p, i, v): writes an intermediate value v into element i of a destination of dtype <paramref name="to"/>.</summary>
-    private static string StoreMacro(DType to, bool integral) => to switch
+    /// <remarks>
+    /// Long to int keeps the low 32 bits (through uint, which C defines as modular), as the Reference's cast does;
+    /// float to an integer truncates and saturates with NaN to 0 (the _sat_rtz conversions); a long value goes to
+    /// Float16 through double where the device has it (vstore_half takes float or double, not long).
+    /// </remarks>
+    private string StoreMacro(DType to, bool integral, bool fromLong = false) => to switch
     {
         DType.Bool => "(p[i] = ((v) != 0) ? 1 : 0)",
+        DType.Int32 when fromLong => "(p[i] = as_int((uint)(v)))",
         DType.Int32 when !integral => "(p[i] = convert_int_sat_rtz(v))",
+        DType.Int64 when !integral => "(p[i] = convert_long_sat_rtz(v))",
         DType.BFloat16 => "(p[i] = float_to_bf16((float)(v)))",
+        DType.Float16 when fromLong => $"vstore_half_rte(({(Info.SupportsFloat64 ? "double" : "float")})(v), (i), (__global half*)(p))",
         DType.Float16 => "vstore_half_rte((v), (i), (__global half*)(p))",
         _ => "(p[i] = (DST)(v))",
     };

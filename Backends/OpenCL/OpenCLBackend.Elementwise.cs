@@ -31,21 +31,30 @@ public sealed partial class OpenCLBackend
         public Int8 ShapeVector => Int8.From(Shape, "elementwise", pad: 1);
     }
 
-    private static string ElementType(DType dtype, string op, bool supportsInt32)
+    private static string ElementType(DType dtype, string op, bool supportsInt32, bool supportsInt64)
     {
         return dtype switch
         {
             DType.Float32 or DType.Float64 => CType(dtype),
             DType.Int32 when supportsInt32 => "int",
-            DType.Int32 => throw new NotSupportedException($"{op} is not defined on Int32"),
+            DType.Int64 when supportsInt64 => "long",
+            DType.Int32 or DType.Int64 => throw new NotSupportedException($"{op} is not defined on {dtype}"),
             _ => throw Unsupported(op, dtype),
         };
     }
 
+    /// <summary>The operator's expression for a dtype: its integer forms where C's floating-point functions do not apply.</summary>
+    private static string Expression(DType dtype, string general, string int32, string int64) => dtype switch
+    {
+        DType.Int32 => int32,
+        DType.Int64 => int64,
+        _ => general,
+    };
+
     public void Unary<TOp>(Strided x, Strided y) where TOp : struct, IUnaryOperator<TOp>
     {
-        string t = ElementType(y.DType, TOp.Name, TOp.SupportsInt32);
-        string expression = y.DType == DType.Int32 ? TOp.OpenCLInt32 : TOp.OpenCL;
+        string t = ElementType(y.DType, TOp.Name, TOp.SupportsInt32, TOp.SupportsInt64);
+        string expression = Expression(y.DType, TOp.OpenCL, TOp.OpenCLInt32, TOp.OpenCLInt64);
         string defines = $"#define T {t}\n#define UNARY(x) ({expression})";
         var g = new Geometry(TOp.Name, y, x);
         if (g.IsLinear)
@@ -58,8 +67,8 @@ public sealed partial class OpenCLBackend
 
     public void Binary<TOp>(Strided a, Strided b, Strided y) where TOp : struct, IBinaryOperator<TOp>
     {
-        string t = ElementType(y.DType, TOp.Name, TOp.SupportsInt32);
-        string expression = y.DType == DType.Int32 ? TOp.OpenCLInt32 : TOp.OpenCL;
+        string t = ElementType(y.DType, TOp.Name, TOp.SupportsInt32, TOp.SupportsInt64);
+        string expression = Expression(y.DType, TOp.OpenCL, TOp.OpenCLInt32, TOp.OpenCLInt64);
         string defines = $"#define T {t}\n#define BINARY(a, b) ({expression})";
         var g = new Geometry(TOp.Name, y, a, b);
         if (g.IsLinear)
@@ -74,7 +83,7 @@ public sealed partial class OpenCLBackend
 
     public void Compare<TOp>(Strided a, Strided b, Strided y) where TOp : struct, ICompareOperator<TOp>
     {
-        if (a.DType is not (DType.Float32 or DType.Float64 or DType.Int32 or DType.Bool)) throw Unsupported(TOp.Name, a.DType);
+        if (a.DType is not (DType.Float32 or DType.Float64 or DType.Int32 or DType.Int64 or DType.Bool)) throw Unsupported(TOp.Name, a.DType);
         string defines = $"#define T {CType(a.DType)}\n#define COMPARE(a, b) ({TOp.OpenCL})";
         var g = new Geometry(TOp.Name, y, a, b);
         Launch1D(Kernels.Kernel("elementwise.cl", defines, "compare_strided"), g.Count,

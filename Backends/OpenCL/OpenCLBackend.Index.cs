@@ -6,11 +6,19 @@ public sealed partial class OpenCLBackend
 {
     private const int IndexSelectOp = 1, GatherOp = 2, ScatterAddOp = 3;
 
+    /// <summary>The OpenCL C type of an index tensor's elements: int or long (the tensor layer admits only those).</summary>
+    private static string IndexType(DType dtype) => dtype switch
+    {
+        DType.Int32 => "int",
+        DType.Int64 => "long",
+        _ => throw new NotSupportedException($"OpenCL: an index of dtype {dtype}; expected Int32 or Int64"),
+    };
+
     public void IndexSelect(Strided x, int axis, Strided index, Strided y)
     {
         int n = y.Count;
         if (n == 0) return;
-        string defines = $"#define T {BitsType(y.DType)}\n#define OP {IndexSelectOp}";
+        string defines = $"#define T {BitsType(y.DType)}\n#define IDX {IndexType(index.DType)}\n#define OP {IndexSelectOp}";
         Launch1D(Kernels.Kernel("index.cl", defines, "index_select"), n,
             KernelArg.Buffer(x.Storage), x.Offset, Int8.From(x.Strides, "index_select"),
             KernelArg.Buffer(index.Storage), index.Offset, index.Rank == 0 ? 0 : index.Strides[0],
@@ -22,7 +30,7 @@ public sealed partial class OpenCLBackend
     {
         int n = y.Count;
         if (n == 0) return;
-        string defines = $"#define T {BitsType(y.DType)}\n#define OP {GatherOp}";
+        string defines = $"#define T {BitsType(y.DType)}\n#define IDX {IndexType(index.DType)}\n#define OP {GatherOp}";
         Launch1D(Kernels.Kernel("index.cl", defines, "gather"), n,
             KernelArg.Buffer(x.Storage), x.Offset, Int8.From(x.Strides, "gather"),
             KernelArg.Buffer(index.Storage), index.Offset, Int8.From(index.Strides, "gather"),
@@ -39,8 +47,8 @@ public sealed partial class OpenCLBackend
     public void ScatterAdd(Strided y, int axis, Strided index, Strided src)
     {
         if (src.Count == 0) return;
-        if (y.DType is not (DType.Float32 or DType.Float64 or DType.Int32)) throw Unsupported("scatter_add", y.DType);
-        string defines = $"#define T {CType(y.DType)}\n#define OP {ScatterAddOp}";
+        if (y.DType is not (DType.Float32 or DType.Float64 or DType.Int32 or DType.Int64)) throw Unsupported("scatter_add", y.DType);
+        string defines = $"#define T {CType(y.DType)}\n#define IDX {IndexType(index.DType)}\n#define OP {ScatterAddOp}";
         var limit = Allocate(DType.Int32, 1);
         try
         {

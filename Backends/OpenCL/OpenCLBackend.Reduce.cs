@@ -60,9 +60,9 @@ public sealed partial class OpenCLBackend
 
     public void Reduce<TOp>(Strided x, Strided y, int[] axes) where TOp : struct, IReduceOperator<TOp>
     {
-        if (x.DType is not (DType.Float32 or DType.Float64 or DType.Int32)) throw Unsupported(TOp.Name, x.DType);
+        if (x.DType is not (DType.Float32 or DType.Float64 or DType.Int32 or DType.Int64)) throw Unsupported(TOp.Name, x.DType);
         if (y.Count == 0) return;
-        bool isInt = x.DType == DType.Int32;
+        bool isInt = x.DType == DType.Int32, isLong = x.DType == DType.Int64;
 
         // Which dims are reduced is read off y's shape (size 1 where x's is not), as the reference does.
         List<int> keptShape = [], keptX = [], keptY = [], runShape = [], runX = [];
@@ -78,11 +78,13 @@ public sealed partial class OpenCLBackend
         if (plan.Extent == 0)
         {
             // The sum of nothing is 0, the max of nothing -inf (int.MinValue for Int32): the identity, as in the reference.
-            Fill(y, isInt ? TOp.IdentityInt32 : TOp.Identity);
+            // (long.MinValue and long.MaxValue are -2^63 and 2^63 as doubles, which Fill saturates back to them.)
+            Fill(y, isLong ? TOp.IdentityInt64 : isInt ? TOp.IdentityInt32 : TOp.Identity);
             return;
         }
-        string identity = isInt ? IntLiteral(TOp.IdentityInt32) : FloatLiteral(TOp.Identity);
-        string defines = $"#define T {CType(x.DType)}\n#define GROUP {Group}\n#define REDUCE(a, b) ({(isInt ? TOp.OpenCLInt32 : TOp.OpenCL)})\n#define IDENTITY {identity}";
+        string identity = isLong ? LongLiteral(TOp.IdentityInt64) : isInt ? IntLiteral(TOp.IdentityInt32) : FloatLiteral(TOp.Identity);
+        string expression = isLong ? TOp.OpenCLInt64 : isInt ? TOp.OpenCLInt32 : TOp.OpenCL;
+        string defines = $"#define T {CType(x.DType)}\n#define GROUP {Group}\n#define REDUCE(a, b) ({expression})\n#define IDENTITY {identity}";
         RunReduce(TOp.Name, defines, x.DType, x.Storage, x.Offset, y.Storage, y.Offset, plan, mayHaveSplit: true);
     }
 
@@ -152,10 +154,18 @@ public sealed partial class OpenCLBackend
         _ => value.ToString(CultureInfo.InvariantCulture),
     };
 
+    /// <summary>An Int64 identity as an OpenCL C expression of type long.</summary>
+    private static string LongLiteral(long value) => value switch
+    {
+        long.MinValue => "LONG_MIN",
+        long.MaxValue => "LONG_MAX",
+        _ => "((long)" + value.ToString(CultureInfo.InvariantCulture) + "L)",
+    };
+
     public void ArgReduce(Strided x, Strided values, Strided indices, int axis, bool max)
     {
         string op = max ? "argmax" : "argmin";
-        if (x.DType is not (DType.Float32 or DType.Float64 or DType.Int32)) throw Unsupported(op, x.DType);
+        if (x.DType is not (DType.Float32 or DType.Float64 or DType.Int32 or DType.Int64)) throw Unsupported(op, x.DType);
         int lines = values.Count, len = x.Shape[axis];
         if (lines == 0) return;
         if (len == 0)
@@ -167,7 +177,7 @@ public sealed partial class OpenCLBackend
         int step = x.Strides[axis];
         var tile = ChooseTile(lines, len, outputsAdjacent: strides[0].Length > 0 && strides[0][^1] == 1 && step != 1);
         string defines = $"#define T {CType(x.DType)}\n#define GROUP {Group}\n#define ARG\n" +
-                         $"#define BEATS(a, b) ((a) {(max ? ">" : "<")} (b))\n#define IS_NAN(v) {(x.DType == DType.Int32 ? "0" : "isnan(v)")}";
+                         $"#define BEATS(a, b) ((a) {(max ? ">" : "<")} (b))\n#define IS_NAN(v) {(x.DType.IsInteger() ? "0" : "isnan(v)")}";
         LaunchGroups(Kernels.Kernel("reduce.cl", defines, "arg_tile"), (lines + tile.Cols - 1) / tile.Cols,
             KernelArg.Buffer(x.Storage), x.Offset, Int8.From(strides[0], op), step,
             KernelArg.Buffer(values.Storage), values.Offset, Int8.From(strides[1], op),

@@ -37,7 +37,7 @@ public sealed unsafe partial class OpenCLBackend : IBackend, IFusedKernels
         Allocator = new OpenCLAllocator(_api, _context);
         Kernels = new KernelCache(_api, _context, Info);
         WorkGroup = Math.Min(256, Info.MaxWorkGroupSize);
-        // Ints a kernel sets when it meets a bad index: flag, operation, value, dim size, axis (and padding).
+        // Ints a kernel sets when it meets a bad index: flag, operation, value (low half), dim size, axis, value (high half).
         _errorBuffer = _api.CreateBuffer(_context, MemFlags.ReadWrite, ErrorBytes, null, &status);
         OpenCLException.Check(status, "clCreateBuffer(error flag)");
         ClearErrors();
@@ -142,7 +142,8 @@ public sealed unsafe partial class OpenCLBackend : IBackend, IFusedKernels
         ClearErrors();
         // The same exception and message as the CPU backends, which raise it at the call.
         string op = error[1] switch { 1 => "index_select", 2 => "gather", 3 => "scatter_add", _ => "an index kernel" };
-        int idx = error[2], size = error[3], axis = error[4];
+        long idx = (long)error[5] << 32 | (uint)error[2];
+        int size = error[3], axis = error[4];
         throw new ArgumentOutOfRangeException("index", idx, $"{op}: index {idx} is out of range for dim {axis} of size {size} (expected 0 <= index < {size})");
     }
 
@@ -152,6 +153,7 @@ public sealed unsafe partial class OpenCLBackend : IBackend, IFusedKernels
         DType.Float32 => "float",
         DType.Float64 => "double",
         DType.Int32 => "int",
+        DType.Int64 => "long",
         DType.Bool => "uchar",
         DType.BFloat16 or DType.Float16 => "ushort",
         _ => throw new NotSupportedException($"OpenCL: dtype {dtype} has no kernels"),

@@ -11,6 +11,8 @@ public readonly struct AddOp : IBinaryOperator<AddOp>
     public static double Invoke(double a, double b) => a + b;
     public static bool SupportsInt32 => true;
     public static int Invoke(int a, int b) => a + b;
+    public static bool SupportsInt64 => true;
+    public static long Invoke(long a, long b) => a + b;
     public static void Invoke(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Add(a, b, y);
     public static void Invoke(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Add(a, b, y);
     public static void Invoke(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Add(b, a, y);
@@ -18,6 +20,7 @@ public readonly struct AddOp : IBinaryOperator<AddOp>
     public static void Invoke(ReadOnlySpan<double> a, double b, Span<double> y) => TensorPrimitives.Add(a, b, y);
     public static void Invoke(double a, ReadOnlySpan<double> b, Span<double> y) => TensorPrimitives.Add(b, a, y);
     public static void Invoke(ReadOnlySpan<int> a, ReadOnlySpan<int> b, Span<int> y) => TensorPrimitives.Add(a, b, y);
+    public static void Invoke(ReadOnlySpan<long> a, ReadOnlySpan<long> b, Span<long> y) => TensorPrimitives.Add(a, b, y);
 }
 
 public readonly struct SubOp : IBinaryOperator<SubOp>
@@ -28,6 +31,8 @@ public readonly struct SubOp : IBinaryOperator<SubOp>
     public static double Invoke(double a, double b) => a - b;
     public static bool SupportsInt32 => true;
     public static int Invoke(int a, int b) => a - b;
+    public static bool SupportsInt64 => true;
+    public static long Invoke(long a, long b) => a - b;
     public static void Invoke(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Subtract(a, b, y);
     public static void Invoke(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Subtract(a, b, y);
     public static void Invoke(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Subtract(a, b, y);
@@ -35,6 +40,7 @@ public readonly struct SubOp : IBinaryOperator<SubOp>
     public static void Invoke(ReadOnlySpan<double> a, double b, Span<double> y) => TensorPrimitives.Subtract(a, b, y);
     public static void Invoke(double a, ReadOnlySpan<double> b, Span<double> y) => TensorPrimitives.Subtract(a, b, y);
     public static void Invoke(ReadOnlySpan<int> a, ReadOnlySpan<int> b, Span<int> y) => TensorPrimitives.Subtract(a, b, y);
+    public static void Invoke(ReadOnlySpan<long> a, ReadOnlySpan<long> b, Span<long> y) => TensorPrimitives.Subtract(a, b, y);
 }
 
 public readonly struct MulOp : IBinaryOperator<MulOp>
@@ -45,6 +51,8 @@ public readonly struct MulOp : IBinaryOperator<MulOp>
     public static double Invoke(double a, double b) => a * b;
     public static bool SupportsInt32 => true;
     public static int Invoke(int a, int b) => a * b;
+    public static bool SupportsInt64 => true;
+    public static long Invoke(long a, long b) => a * b;
     public static void Invoke(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Multiply(a, b, y);
     public static void Invoke(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Multiply(a, b, y);
     public static void Invoke(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Multiply(b, a, y);
@@ -52,6 +60,7 @@ public readonly struct MulOp : IBinaryOperator<MulOp>
     public static void Invoke(ReadOnlySpan<double> a, double b, Span<double> y) => TensorPrimitives.Multiply(a, b, y);
     public static void Invoke(double a, ReadOnlySpan<double> b, Span<double> y) => TensorPrimitives.Multiply(b, a, y);
     public static void Invoke(ReadOnlySpan<int> a, ReadOnlySpan<int> b, Span<int> y) => TensorPrimitives.Multiply(a, b, y);
+    public static void Invoke(ReadOnlySpan<long> a, ReadOnlySpan<long> b, Span<long> y) => TensorPrimitives.Multiply(a, b, y);
 }
 
 /// <summary>True division on floating types. (The tensor layer promotes Int32 operands to Float32 first, as PyTorch does.)</summary>
@@ -109,6 +118,8 @@ public readonly struct MaximumOp : IBinaryOperator<MaximumOp>
     public static double Invoke(double a, double b) => Math.Max(a, b);
     public static bool SupportsInt32 => true;
     public static int Invoke(int a, int b) => Math.Max(a, b);
+    public static bool SupportsInt64 => true;
+    public static long Invoke(long a, long b) => Math.Max(a, b);
     public static void Invoke(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Max(a, b, y);
     public static void Invoke(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Max(a, b, y);
     public static void Invoke(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Max(b, a, y);
@@ -116,6 +127,7 @@ public readonly struct MaximumOp : IBinaryOperator<MaximumOp>
     public static void Invoke(ReadOnlySpan<double> a, double b, Span<double> y) => TensorPrimitives.Max(a, b, y);
     public static void Invoke(double a, ReadOnlySpan<double> b, Span<double> y) => TensorPrimitives.Max(b, a, y);
     public static void Invoke(ReadOnlySpan<int> a, ReadOnlySpan<int> b, Span<int> y) => TensorPrimitives.Max(a, b, y);
+    public static void Invoke(ReadOnlySpan<long> a, ReadOnlySpan<long> b, Span<long> y) => TensorPrimitives.Max(a, b, y);
 }
 
 /// <summary>Elementwise minimum; NaN propagates, like <c>torch.minimum</c>.</summary>
@@ -128,6 +140,8 @@ public readonly struct MinimumOp : IBinaryOperator<MinimumOp>
     public static double Invoke(double a, double b) => Math.Min(a, b);
     public static bool SupportsInt32 => true;
     public static int Invoke(int a, int b) => Math.Min(a, b);
+    public static bool SupportsInt64 => true;
+    public static long Invoke(long a, long b) => Math.Min(a, b);
     public static void Invoke(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Min(a, b, y);
     public static void Invoke(ReadOnlySpan<float> a, float b, Span<float> y) => TensorPrimitives.Min(a, b, y);
     public static void Invoke(float a, ReadOnlySpan<float> b, Span<float> y) => TensorPrimitives.Min(b, a, y);
@@ -135,4 +149,5 @@ public readonly struct MinimumOp : IBinaryOperator<MinimumOp>
     public static void Invoke(ReadOnlySpan<double> a, double b, Span<double> y) => TensorPrimitives.Min(a, b, y);
     public static void Invoke(double a, ReadOnlySpan<double> b, Span<double> y) => TensorPrimitives.Min(b, a, y);
     public static void Invoke(ReadOnlySpan<int> a, ReadOnlySpan<int> b, Span<int> y) => TensorPrimitives.Min(a, b, y);
+    public static void Invoke(ReadOnlySpan<long> a, ReadOnlySpan<long> b, Span<long> y) => TensorPrimitives.Min(a, b, y);
 }

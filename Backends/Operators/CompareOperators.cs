@@ -8,6 +8,7 @@ public readonly struct EqOp : ICompareOperator<EqOp>
     public static bool Invoke(float a, float b) => a == b;
     public static bool Invoke(double a, double b) => a == b;
     public static bool Invoke(int a, int b) => a == b;
+    public static bool Invoke(long a, long b) => a == b;
 }
 
 public readonly struct NeOp : ICompareOperator<NeOp>
@@ -17,6 +18,7 @@ public readonly struct NeOp : ICompareOperator<NeOp>
     public static bool Invoke(float a, float b) => a != b;
     public static bool Invoke(double a, double b) => a != b;
     public static bool Invoke(int a, int b) => a != b;
+    public static bool Invoke(long a, long b) => a != b;
 }
 
 public readonly struct LtOp : ICompareOperator<LtOp>
@@ -26,6 +28,7 @@ public readonly struct LtOp : ICompareOperator<LtOp>
     public static bool Invoke(float a, float b) => a < b;
     public static bool Invoke(double a, double b) => a < b;
     public static bool Invoke(int a, int b) => a < b;
+    public static bool Invoke(long a, long b) => a < b;
 }
 
 public readonly struct LeOp : ICompareOperator<LeOp>
@@ -35,6 +38,7 @@ public readonly struct LeOp : ICompareOperator<LeOp>
     public static bool Invoke(float a, float b) => a <= b;
     public static bool Invoke(double a, double b) => a <= b;
     public static bool Invoke(int a, int b) => a <= b;
+    public static bool Invoke(long a, long b) => a <= b;
 }
 
 public readonly struct GtOp : ICompareOperator<GtOp>
@@ -44,6 +48,7 @@ public readonly struct GtOp : ICompareOperator<GtOp>
     public static bool Invoke(float a, float b) => a > b;
     public static bool Invoke(double a, double b) => a > b;
     public static bool Invoke(int a, int b) => a > b;
+    public static bool Invoke(long a, long b) => a > b;
 }
 
 public readonly struct GeOp : ICompareOperator<GeOp>
@@ -53,4 +58,5 @@ public readonly struct GeOp : ICompareOperator<GeOp>
     public static bool Invoke(float a, float b) => a >= b;
     public static bool Invoke(double a, double b) => a >= b;
     public static bool Invoke(int a, int b) => a >= b;
+    public static bool Invoke(long a, long b) => a >= b;
 }

@@ -21,6 +21,16 @@ public interface IUnaryOperator<TSelf> where TSelf : IUnaryOperator<TSelf>
     static virtual int Invoke(int x) => throw new NotSupportedException($"{TSelf.Name} is not defined on Int32");
 
     /// <summary>
+    /// Whether the operator is defined on Int64. An operator that computes on integers defines both widths: a new one
+    /// that sets <see cref="SupportsInt32"/> should implement <see cref="Invoke(long)"/> too and set this.
+    /// </summary>
+    static virtual bool SupportsInt64 => false;
+    static virtual long Invoke(long x) => throw new NotSupportedException($"{TSelf.Name} is not defined on Int64");
+
+    /// <summary>The OpenCL expression for Int64 (C <c>long</c>), where it differs from the Int32 one.</summary>
+    static virtual string OpenCLInt64 => TSelf.OpenCLInt32;
+
+    /// <summary>
     /// The test domain: the range of x where the operator is defined and well-conditioned, used by the conformance
     /// suite and property tests to sample inputs. It lives beside the operator so that a new operator brings its own
     /// and the suite, which finds every operator by reflection, needs no hand-kept list. Not a runtime limit.
@@ -38,6 +48,11 @@ public interface IUnaryOperator<TSelf> where TSelf : IUnaryOperator<TSelf>
     }
 
     static virtual void Invoke(ReadOnlySpan<int> x, Span<int> y)
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = TSelf.Invoke(x[i]);
+    }
+
+    static virtual void Invoke(ReadOnlySpan<long> x, Span<long> y)
     {
         for (int i = 0; i < x.Length; i++) y[i] = TSelf.Invoke(x[i]);
     }
@@ -59,6 +74,13 @@ public interface IBinaryOperator<TSelf> where TSelf : IBinaryOperator<TSelf>
 
     static virtual bool SupportsInt32 => false;
     static virtual int Invoke(int a, int b) => throw new NotSupportedException($"{TSelf.Name} is not defined on Int32");
+
+    /// <summary>Whether the operator is defined on Int64 (see <see cref="IUnaryOperator{TSelf}.SupportsInt64"/>).</summary>
+    static virtual bool SupportsInt64 => false;
+    static virtual long Invoke(long a, long b) => throw new NotSupportedException($"{TSelf.Name} is not defined on Int64");
+
+    /// <summary>The OpenCL expression for Int64 (C <c>long</c>), where it differs from the Int32 one.</summary>
+    static virtual string OpenCLInt64 => TSelf.OpenCLInt32;
 
     /// <summary>
     /// The test domain of a: the range where the operator is defined and well-conditioned, used by the conformance
@@ -103,6 +125,11 @@ public interface IBinaryOperator<TSelf> where TSelf : IBinaryOperator<TSelf>
     {
         for (int i = 0; i < y.Length; i++) y[i] = TSelf.Invoke(a[i], b[i]);
     }
+
+    static virtual void Invoke(ReadOnlySpan<long> a, ReadOnlySpan<long> b, Span<long> y)
+    {
+        for (int i = 0; i < y.Length; i++) y[i] = TSelf.Invoke(a[i], b[i]);
+    }
 }
 
 /// <summary>A comparison <c>mask = a ? b</c>, giving Bool. <see cref="OpenCL"/> is a C expression in <c>a</c>, <c>b</c>.</summary>
@@ -113,6 +140,7 @@ public interface ICompareOperator<TSelf> where TSelf : ICompareOperator<TSelf>
     static abstract bool Invoke(float a, float b);
     static abstract bool Invoke(double a, double b);
     static abstract bool Invoke(int a, int b);
+    static abstract bool Invoke(long a, long b);
 }
 
 /// <summary>
@@ -128,11 +156,16 @@ public interface IReduceOperator<TSelf> where TSelf : IReduceOperator<TSelf>
     static abstract string OpenCL { get; }
     /// <summary>The OpenCL expression for Int32, where it differs (C's isnan takes floating point only).</summary>
     static virtual string OpenCLInt32 => TSelf.OpenCL;
+    /// <summary>The OpenCL expression for Int64 (C <c>long</c>), where it differs from the Int32 one.</summary>
+    static virtual string OpenCLInt64 => TSelf.OpenCLInt32;
     static abstract double Identity { get; }
     static abstract int IdentityInt32 { get; }
+    /// <summary>The identity for Int64 (C <c>long</c>): 0 for sum, long.MinValue for max.</summary>
+    static abstract long IdentityInt64 { get; }
     static abstract float Combine(float a, float b);
     static abstract double Combine(double a, double b);
     static abstract int Combine(int a, int b);
+    static abstract long Combine(long a, long b);
 
     static virtual float Aggregate(ReadOnlySpan<float> x)
     {
@@ -155,6 +188,13 @@ public interface IReduceOperator<TSelf> where TSelf : IReduceOperator<TSelf>
         return acc;
     }
 
+    static virtual long Aggregate(ReadOnlySpan<long> x)
+    {
+        long acc = TSelf.IdentityInt64;
+        foreach (var v in x) acc = TSelf.Combine(acc, v);
+        return acc;
+    }
+
     static virtual void Accumulate(Span<float> acc, ReadOnlySpan<float> x)
     {
         for (int i = 0; i < acc.Length; i++) acc[i] = TSelf.Combine(acc[i], x[i]);
@@ -166,6 +206,11 @@ public interface IReduceOperator<TSelf> where TSelf : IReduceOperator<TSelf>
     }
 
     static virtual void Accumulate(Span<int> acc, ReadOnlySpan<int> x)
+    {
+        for (int i = 0; i < acc.Length; i++) acc[i] = TSelf.Combine(acc[i], x[i]);
+    }
+
+    static virtual void Accumulate(Span<long> acc, ReadOnlySpan<long> x)
     {
         for (int i = 0; i < acc.Length; i++) acc[i] = TSelf.Combine(acc[i], x[i]);
     }

@@ -12,6 +12,8 @@ public readonly struct NegOp : IUnaryOperator<NegOp>
     public static double Invoke(double x) => -x;
     public static bool SupportsInt32 => true;
     public static int Invoke(int x) => -x;
+    public static bool SupportsInt64 => true;
+    public static long Invoke(long x) => -x;
     public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Negate(x, y);
     public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Negate(x, y);
 }
@@ -25,6 +27,8 @@ public readonly struct AbsOp : IUnaryOperator<AbsOp>
     public static double Invoke(double x) => Math.Abs(x);
     public static bool SupportsInt32 => true;
     public static int Invoke(int x) => x < 0 ? -x : x; // like PyTorch, abs(int.MinValue) wraps
+    public static bool SupportsInt64 => true;
+    public static long Invoke(long x) => x < 0 ? -x : x; // abs(long.MinValue) wraps too
     public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Abs(x, y);
     public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Abs(x, y);
 }
@@ -39,6 +43,8 @@ public readonly struct SignOp : IUnaryOperator<SignOp>
     public static double Invoke(double x) => x > 0 ? 1.0 : x < 0 ? -1.0 : x;
     public static bool SupportsInt32 => true;
     public static int Invoke(int x) => Math.Sign(x);
+    public static bool SupportsInt64 => true;
+    public static long Invoke(long x) => Math.Sign(x);
 }
 
 public readonly struct ExpOp : IUnaryOperator<ExpOp>
@@ -151,6 +157,8 @@ public readonly struct SquareOp : IUnaryOperator<SquareOp>
     public static double Invoke(double x) => x * x;
     public static bool SupportsInt32 => true;
     public static int Invoke(int x) => x * x;
+    public static bool SupportsInt64 => true;
+    public static long Invoke(long x) => x * x;
     public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Multiply(x, x, y);
     public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Multiply(x, x, y);
 }
@@ -207,6 +215,8 @@ public readonly struct ReluOp : IUnaryOperator<ReluOp>
     public static double Invoke(double x) => x > 0 ? x : double.IsNaN(x) ? x : 0.0;
     public static bool SupportsInt32 => true;
     public static int Invoke(int x) => x > 0 ? x : 0;
+    public static bool SupportsInt64 => true;
+    public static long Invoke(long x) => x > 0 ? x : 0;
     public static void Invoke(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
     public static void Invoke(ReadOnlySpan<double> x, Span<double> y) => TensorPrimitives.Max(x, 0.0, y);
 }

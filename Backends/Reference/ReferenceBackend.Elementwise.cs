@@ -16,6 +16,7 @@ public sealed unsafe partial class ReferenceBackend
                 case DType.Float32: ((float*)yp)[yo] = TOp.Invoke(((float*)xp)[xo]); break;
                 case DType.Float64: ((double*)yp)[yo] = TOp.Invoke(((double*)xp)[xo]); break;
                 case DType.Int32: ((int*)yp)[yo] = TOp.Invoke(((int*)xp)[xo]); break;
+                case DType.Int64: ((long*)yp)[yo] = TOp.Invoke(((long*)xp)[xo]); break;
                 default: throw new NotSupportedException($"{TOp.Name}: dtype {y.DType}");
             }
         }
@@ -32,6 +33,7 @@ public sealed unsafe partial class ReferenceBackend
                 case DType.Float32: ((float*)yp)[yo] = TOp.Invoke(((float*)ap)[ao], ((float*)bp)[bo]); break;
                 case DType.Float64: ((double*)yp)[yo] = TOp.Invoke(((double*)ap)[ao], ((double*)bp)[bo]); break;
                 case DType.Int32: ((int*)yp)[yo] = TOp.Invoke(((int*)ap)[ao], ((int*)bp)[bo]); break;
+                case DType.Int64: ((long*)yp)[yo] = TOp.Invoke(((long*)ap)[ao], ((long*)bp)[bo]); break;
                 default: throw new NotSupportedException($"{TOp.Name}: dtype {y.DType}");
             }
         }
@@ -49,6 +51,7 @@ public sealed unsafe partial class ReferenceBackend
                 DType.Float32 => TOp.Invoke(((float*)ap)[ao], ((float*)bp)[bo]),
                 DType.Float64 => TOp.Invoke(((double*)ap)[ao], ((double*)bp)[bo]),
                 DType.Int32 => TOp.Invoke(((int*)ap)[ao], ((int*)bp)[bo]),
+                DType.Int64 => TOp.Invoke(((long*)ap)[ao], ((long*)bp)[bo]),
                 DType.Bool => TOp.Invoke((int)((byte*)ap)[ao], ((byte*)bp)[bo]),
                 _ => throw new NotSupportedException($"{TOp.Name}: dtype {a.DType}"),
             };
@@ -63,7 +66,7 @@ public sealed unsafe partial class ReferenceBackend
         {
             bool pick = c[OffsetOf(i, cond)] != 0;
             var src = pick ? a : b;
-            Set(y.Storage, OffsetOf(i, y), Get(src.Storage, OffsetOf(i, src)));
+            CopyElement(src.Storage, OffsetOf(i, src), y.Storage, OffsetOf(i, y));
         }
     }
 }

@@ -16,7 +16,7 @@ public sealed partial class ReferenceBackend
             int idx = IndexValue("index_select", index, OffsetOf(pos[axis], index), size, axis);
             int xo = x.Offset;
             for (int d = 0; d < pos.Length; d++) xo += (d == axis ? idx : pos[d]) * x.Strides[d];
-            Set(y.Storage, OffsetOf(i, y), Get(x.Storage, xo));
+            CopyElement(x.Storage, xo, y.Storage, OffsetOf(i, y));
         }
     }
 
@@ -30,7 +30,7 @@ public sealed partial class ReferenceBackend
             int idx = IndexValue("gather", index, OffsetOf(i, index), size, axis);
             int xo = x.Offset;
             for (int d = 0; d < pos.Length; d++) xo += (d == axis ? idx : pos[d]) * x.Strides[d];
-            Set(y.Storage, OffsetOf(i, y), Get(x.Storage, xo));
+            CopyElement(x.Storage, xo, y.Storage, OffsetOf(i, y));
         }
     }
 
@@ -44,7 +44,9 @@ public sealed partial class ReferenceBackend
             int idx = IndexValue("scatter_add", index, OffsetOf(i, index), size, axis);
             int yo = y.Offset;
             for (int d = 0; d < pos.Length; d++) yo += (d == axis ? idx : pos[d]) * y.Strides[d];
-            Set(y.Storage, yo, Get(y.Storage, yo) + Get(src.Storage, OffsetOf(i, src)));
+            // Int64 adds in long (wrapping on overflow, as PyTorch does); a double would round sums beyond 2^53.
+            if (y.DType == DType.Int64) SetInt64(y.Storage, yo, GetInt64(y.Storage, yo) + GetInt64(src.Storage, OffsetOf(i, src)));
+            else Set(y.Storage, yo, Get(y.Storage, yo) + Get(src.Storage, OffsetOf(i, src)));
         }
     }
 
@@ -60,9 +62,9 @@ public sealed partial class ReferenceBackend
     /// <summary>Reads an index and throws when it is outside [0, size), as PyTorch does (no negative wrapping).</summary>
     internal static int IndexValue(string op, Strided index, int offset, int size, int axis)
     {
-        int idx = (int)Get(index.Storage, offset);
+        long idx = GetInt64(index.Storage, offset); // Int32 or Int64, read exactly
         if (idx < 0 || idx >= size)
             throw new ArgumentOutOfRangeException(nameof(index), idx, $"{op}: index {idx} is out of range for dim {axis} of size {size} (expected 0 <= index < {size})");
-        return idx;
+        return (int)idx;
     }
 }

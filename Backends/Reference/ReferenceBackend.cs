@@ -37,7 +37,7 @@ public sealed partial class ReferenceBackend : IBackend
 
     public void Copy(Strided x, Strided y)
     {
-        for (int i = 0, n = y.Count; i < n; i++) Set(y.Storage, OffsetOf(i, y), Get(x.Storage, OffsetOf(i, x)));
+        for (int i = 0, n = y.Count; i < n; i++) CopyElement(x.Storage, OffsetOf(i, x), y.Storage, OffsetOf(i, y));
     }
 
     public void FillRandom(Strided y, RandomKind kind, double a, double b, ulong seed, ulong offset)

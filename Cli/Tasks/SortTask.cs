@@ -32,7 +32,7 @@ internal sealed class SortTask : ILanguageTask
         HeldOutSeed = heldOutSeed;
         Vocab = new CharVocab(VocabChars);
         var g = new Generator(heldOutSeed);
-        var lists = Tensor.Randint(0, 10, [HeldOutCount, digits], g, device: Device.Cpu).ToArray<int>();
+        var lists = Tensor.Randint(0, 10, [HeldOutCount, digits], g, DType.Int32, Device.Cpu).ToArray<int>();
         _heldOut = Enumerable.Range(0, HeldOutCount).Select(i => lists.AsSpan(i * digits, digits).ToArray()).ToArray();
         _heldOutKeys = _heldOut.Select(Key).ToHashSet();
     }
@@ -66,14 +66,14 @@ internal sealed class SortTask : ILanguageTask
     private (Tensor Input, Tensor Target) Draw(int batchSize, Generator generator)
     {
         int n = Digits, T = ContextLength;
-        var digits = Tensor.Randint(0, 10, [batchSize, n], generator, device: Device.Cpu).ToArray<int>();
+        var digits = Tensor.Randint(0, 10, [batchSize, n], generator, DType.Int32, Device.Cpu).ToArray<int>();
         var input = new int[batchSize * T];
         var target = new int[batchSize * T];
         for (int b = 0; b < batchSize; b++)
         {
             var list = digits.AsSpan(b * n, n).ToArray();
             while (_heldOutKeys.Contains(Key(list)))                    // keep the held-out lists unseen
-                list = Tensor.Randint(0, 10, [n], generator, device: Device.Cpu).ToArray<int>();
+                list = Tensor.Randint(0, 10, [n], generator, DType.Int32, Device.Cpu).ToArray<int>();
             var full = Sequence(list);                                   // 2n + 1 tokens
             for (int t = 0; t < T; t++)
             {

@@ -149,7 +149,7 @@ public sealed class ReplacementSampler : IBatchSampler
             throw new ArgumentOutOfRangeException(nameof(batch), $"ReplacementSampler.Indices: (epoch {epoch}, batch {batch}) is outside epochs >= 0 of {BatchesPerEpoch} batches");
         long k = (long)epoch * BatchesPerEpoch + batch;
         var generator = new Generator(Seed) { Offset = OffsetAfter(k) };
-        using var picks = Tensor.Randint(0, Count, [BatchSize], generator, device: Device.Cpu);
+        using var picks = Tensor.Randint(0, Count, [BatchSize], generator, DType.Int32, Device.Cpu);
         return picks.ToArray<int>();
     }
 }

@@ -30,7 +30,7 @@ public sealed class Dropout(double p = 0.5, Generator? generator = null) : Modul
         ArgumentNullException.ThrowIfNull(x);
         if (p is not (>= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(p), p, "Dropout: the drop probability p must be in [0, 1]");
         if (!training || p == 0) return x;
-        if (!x.DType.IsComputable() || x.DType == DType.Int32)
+        if (!x.DType.IsComputable() || x.DType.IsInteger())
             throw new ArgumentException($"Dropout: expected a Float32 or Float64 input, got {x.DType}", nameof(x));
         // Uniforms are drawn in Float32 whatever x's dtype, so a seed gives one mask for both float types.
         using var u = Tensor.Rand(x.Shape, generator, DType.Float32, x.Device);

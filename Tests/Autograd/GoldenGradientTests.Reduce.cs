@@ -32,7 +32,7 @@ public partial class GoldenGradientTests
         // max(dim 0) of [1, 3, 3, 2] selects the first maximum, index 1, which alone gets the gradient.
         var x = Leaf(1, 3, 3, 2);
         var (values, indices) = x.Max(0);
-        Assert.That(indices.Item<int>(), Is.EqualTo(1));
+        Assert.That(indices.Item<long>(), Is.EqualTo(1));
         values.Backward();
         AssertClose(x.Grad, [0, 1, 0, 0]);
     }

@@ -16,6 +16,7 @@ public sealed partial class BackendConformanceTests
         {
             DType.Bool => [0, 1],
             DType.Int32 => [-2, -1, 0, 1, 2, int.MinValue, int.MaxValue],
+            DType.Int64 => [-2, -1, 0, 1, 2, int.MinValue, int.MaxValue, -9223372036854775808.0, 1L << 40, 1L << 62],
             _ => [-1.5, 0, -0.0, 1, 2.5, double.NaN, double.PositiveInfinity, double.NegativeInfinity],
         };
         Func<double> value = () => pool[rng.Next(pool.Length)];
@@ -62,7 +63,7 @@ public sealed partial class BackendConformanceTests
 
     // ---------------------------------------------------------------- copy / cast
 
-    /// <summary>Values that exercise every conversion: ties for float32, bfloat16 and float16 rounding, saturation, NaN.</summary>
+    /// <summary>Values that exercise every conversion: ties for float32, bfloat16 and float16 rounding, saturation, wrapping, NaN.</summary>
     private static double[] CastValues(DType source, Random rng)
     {
         var list = new List<double>
@@ -72,6 +73,8 @@ public sealed partial class BackendConformanceTests
             double.NaN, double.PositiveInfinity, double.NegativeInfinity,
             1.00390625, 1.01171875, 1.0078125 + 1.0 / 1024, // bfloat16 ties (even and odd) and a near-tie
             0.1, 1.0 / 3, Math.PI, -Math.E,
+            // Int64: beyond Int32 (2^40 + 5 keeps 5 when wrapped to Int32, -2^32 - 1 keeps -1), 2^62, and past 2^63 (saturates).
+            1099511627781, -4294967297, 4611686018427387904.0, -9223372036854775808.0, 9.5e18, -9.5e18,
         };
         for (int i = 0; i < 60; i++) list.Add((rng.NextDouble() - 0.5) * Math.Pow(10, rng.Next(-6, 7)));
         if (source == DType.Bool) return list.Select(v => v != 0 && !double.IsNaN(v) ? 1.0 : 0.0).ToArray();
@@ -148,7 +151,7 @@ public sealed partial class BackendConformanceTests
     {
         var rng = new Random(53);
         // Float values in [-1, 1] keep the float32 rounding of long sums small against the tolerance.
-        double range = dtype == DType.Int32 ? 100 : 1;
+        double range = dtype.IsInteger() ? 100 : 1;
         var x = HostTensor.Make(dtype, [300, 257], Layout.Contiguous, Uniform(rng, -range, range, dtype));
         foreach (var axes in new[] { new[] { 0 }, [1], [0, 1] }) CheckReduce(op, dtype, x, axes, Layout.Contiguous, "[300,257]");
         var t = HostTensor.Make(dtype, [300, 257], Layout.Transposed, Uniform(rng, -range, range, dtype));
@@ -163,7 +166,7 @@ public sealed partial class BackendConformanceTests
     public void Reduce_MatchesReference_OnManyShortRunsAndFewLongStridedRuns(ReduceCase op, DType dtype)
     {
         var rng = new Random(55);
-        double range = dtype == DType.Int32 ? 100 : 1;
+        double range = dtype.IsInteger() ? 100 : 1;
         // Many outputs of a few elements each: runs contiguous, strided, over two dims, and just past the short-run limit.
         foreach (var (shape, layout, axes) in new[]
         {
@@ -201,7 +204,7 @@ public sealed partial class BackendConformanceTests
     {
         var shape = x.Shape.Select((n, d) => d == axis ? 1 : n).ToArray();
         Conformance.Check(backend, $"{(max ? "argmax" : "argmin")} {what} {x} axis {axis}", Tol.Exact,
-            [x, Output(x.DType, shape), Output(DType.Int32, shape, Layout.Sliced)],
+            [x, Output(x.DType, shape), Output(DType.Int64, shape, Layout.Sliced)],
             (b, v) => b.ArgReduce(v[0], v[1], v[2], axis, max), 1, 2);
     }
 
@@ -210,7 +213,7 @@ public sealed partial class BackendConformanceTests
     {
         var rng = new Random(61);
         int[][] shapes = [[2, 3, 4, 5], [7, 1], [1], [3, 1, 5], [40], [5, 33]];
-        foreach (var dtype in new[] { DType.Float32, DType.Float64, DType.Int32 })
+        foreach (var dtype in new[] { DType.Float32, DType.Float64, DType.Int32, DType.Int64 })
             foreach (var shape in shapes)
                 for (int axis = 0; axis < shape.Length; axis++)
                     foreach (var layout in new[] { Layout.Contiguous, Layout.Transposed, Layout.Sliced, Layout.BroadcastOuter })
@@ -246,12 +249,12 @@ public sealed partial class BackendConformanceTests
     public void ArgReduce_MatchesReference_OnLongAndShortLinesWithTiesAndLateNaN([Values] bool max)
     {
         var rng = new Random(64);
-        foreach (var dtype in new[] { DType.Float32, DType.Float64, DType.Int32 })
+        foreach (var dtype in new[] { DType.Float32, DType.Float64, DType.Int32, DType.Int64 })
             foreach (var (shape, axis, layout) in new[] { (new[] { 3, 5000 }, 1, Layout.Contiguous), ([5000, 3], 0, Layout.Contiguous), ([3, 5000], 1, Layout.Transposed), ([2000, 3], 1, Layout.Contiguous), ([3, 2000], 0, Layout.Sliced) })
             {
                 // Few distinct values, so the extreme value occurs many times along each line.
                 CheckArgReduce(HostTensor.Make(dtype, shape, layout, () => rng.Next(50)), axis, max, "ties");
-                if (dtype != DType.Int32)
+                if (!dtype.IsInteger())
                     CheckArgReduce(HostTensor.Make(dtype, shape, layout, () => rng.Next(3000) == 0 ? double.NaN : rng.Next(50)), axis, max, "rare NaN");
             }
     }

@@ -52,7 +52,7 @@ public sealed class CpuBackendTests
         AssertSameForThreadCounts("sum transposed columns", [xt, row], (b, v) => b.Reduce<SumOp>(v[0], v[1], [0]));
         AssertSameForThreadCounts("sum all", [x, one], (b, v) => b.Reduce<SumOp>(v[0], v[1], [0, 1]));
         AssertSameForThreadCounts("log_softmax", [x, y], (b, v) => CompositeKernels.For(b).Softmax(v[0], v[1], 1, log: true));
-        AssertSameForThreadCounts("argmax", [x, col, HostTensor.Make(DType.Int32, [300, 1], Layout.Contiguous, () => 0)], (b, v) => b.ArgReduce(v[0], v[1], v[2], 1, max: true));
+        AssertSameForThreadCounts("argmax", [x, col, HostTensor.Make(DType.Int64, [300, 1], Layout.Contiguous, () => 0)], (b, v) => b.ArgReduce(v[0], v[1], v[2], 1, max: true));
         AssertSameForThreadCounts("randn", [y], (b, v) => b.FillRandom(v[0], RandomKind.Normal, 0, 1, 7, 0));
     }
 

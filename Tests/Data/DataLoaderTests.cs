@@ -171,7 +171,7 @@ public class DataLoaderTests
         var g = new Generator(42);
         for (int k = 0; k < 7; k++)
         {
-            using var expected = Tensor.Randint(0, 1000, [5], g, device: Device.Cpu);
+            using var expected = Tensor.Randint(0, 1000, [5], g, DType.Int32, Device.Cpu);
             Assert.That(sampler.Indices(k / 3, k % 3), Is.EqualTo(expected.ToArray<int>()), $"batch {k}");
         }
         Assert.That(g.Offset, Is.EqualTo(7UL * 5), "k batches of B take kB counters");

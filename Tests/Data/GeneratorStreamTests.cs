@@ -12,7 +12,7 @@ public class GeneratorStreamTests
     {
         while (true)
         {
-            var t = Tensor.Randint(0, 10, [3], g, device: Device.Cpu);
+            var t = Tensor.Randint(0, 10, [3], g, DType.Int32, Device.Cpu);
             if (t.ToArray<int>().Sum() % 2 == 0) return t;
             t.Dispose();
         }

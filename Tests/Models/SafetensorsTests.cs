@@ -96,6 +96,42 @@ public class SafetensorsTests
         Assert.That(Safetensors.ReadMetadata(FilePath()), Is.EqualTo(new Dictionary<string, string> { ["format"] = "pt", ["step"] = "10" }));
     }
 
+    [Test]
+    public void Load_ReadsI64_FromHandBuiltBytes()
+    {
+        // An int64 tensor as PyTorch saves torch.tensor([[2**40 + 5, -1], [2**53 + 1, -2**63]]): 32 bytes, little-endian.
+        // 2^40 + 5 = 0x0000_0100_0000_0005; -1 = all ones; 2^53 + 1 = 0x0020_0000_0000_0001 (no double holds it);
+        // -2^63 = 0x8000_0000_0000_0000. An I32 tensor follows, so one file mixes both widths.
+        const string header = "{\"ids\":{\"dtype\":\"I64\",\"shape\":[2,2],\"data_offsets\":[0,32]}," +
+                              "\"n\":{\"dtype\":\"I32\",\"shape\":[],\"data_offsets\":[32,36]}}";
+        File.WriteAllBytes(FilePath(), FileBytes(header,
+            0x05, 0, 0, 0, 0x00, 0x01, 0, 0,
+            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+            0x01, 0, 0, 0, 0, 0, 0x20, 0x00,
+            0, 0, 0, 0, 0, 0, 0, 0x80,
+            0x2A, 0, 0, 0));
+        var loaded = Safetensors.Load(FilePath(), Device.Cpu);
+        Assert.That((loaded["ids"].DType, loaded["ids"].Shape), Is.EqualTo((DType.Int64, new[] { 2, 2 })));
+        Assert.That(loaded["ids"].ToArray<long>(), Is.EqualTo(new[] { (1L << 40) + 5, -1, (1L << 53) + 1, long.MinValue }));
+        Assert.That(loaded["n"].Item<int>(), Is.EqualTo(42));
+    }
+
+    [Test]
+    public void Save_WritesI64_AsTheHandWrittenBytes()
+    {
+        Safetensors.Save(FilePath(), new Dictionary<string, Tensor> { ["t"] = Tensor.FromArray(new long[] { 3, -(1L << 40) }) });
+        const string json = "{\"t\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,16]}}"; // 55 bytes, 1 space of padding
+        Assert.That(json, Has.Length.EqualTo(55));
+        byte[] expected =
+        [
+            56, 0, 0, 0, 0, 0, 0, 0,
+            .. Encoding.ASCII.GetBytes(json + " "),
+            0x03, 0, 0, 0, 0, 0, 0, 0,                            // 3
+            0, 0, 0, 0, 0x00, 0xFF, 0xFF, 0xFF,                   // -2^40 = 0xFFFF_FF00_0000_0000
+        ];
+        Assert.That(File.ReadAllBytes(FilePath()), Is.EqualTo(expected));
+    }
+
     private static Tensor Halves(DType dtype) => Tensor.FromArray(new float[,] { { 1, -0f, 65504, 1e-7f }, { float.NaN, float.PositiveInfinity, -3.140625f, 0.1f } }).To(dtype);
 
     private static IEnumerable<TestCaseData> EveryDType()
@@ -103,6 +139,7 @@ public class SafetensorsTests
         yield return new TestCaseData(DType.Float32, (Func<Tensor>)(() => Tensor.FromArray(new float[,] { { 1.5f, -0f, float.Epsilon }, { float.NaN, float.NegativeInfinity, 3.4e38f } }))).SetArgDisplayNames("F32");
         yield return new TestCaseData(DType.Float64, (Func<Tensor>)(() => Tensor.FromArray(new double[,,] { { { Math.PI, -0.0 }, { double.Epsilon, double.NaN } } }))).SetArgDisplayNames("F64");
         yield return new TestCaseData(DType.Int32, (Func<Tensor>)(() => Tensor.FromArray(new[] { int.MinValue, -1, 0, int.MaxValue }))).SetArgDisplayNames("I32");
+        yield return new TestCaseData(DType.Int64, (Func<Tensor>)(() => Tensor.FromArray(new long[,] { { long.MinValue, -1 }, { (1L << 53) + 1, long.MaxValue } }))).SetArgDisplayNames("I64");
         yield return new TestCaseData(DType.BFloat16, (Func<Tensor>)(() => Halves(DType.BFloat16))).SetArgDisplayNames("BF16");
         yield return new TestCaseData(DType.Float16, (Func<Tensor>)(() => Halves(DType.Float16))).SetArgDisplayNames("F16");
         yield return new TestCaseData(DType.Bool, (Func<Tensor>)(() => Tensor.FromArray(new[,] { { true, false }, { false, true } }))).SetArgDisplayNames("BOOL");
@@ -113,6 +150,7 @@ public class SafetensorsTests
         DType.Float32 => Bytes(t.ToArray<float>()),
         DType.Float64 => Bytes(t.ToArray<double>()),
         DType.Int32 => Bytes(t.ToArray<int>()),
+        DType.Int64 => Bytes(t.ToArray<long>()),
         DType.BFloat16 => Bytes(t.ToArray<BFloat16>()),
         DType.Float16 => Bytes(t.ToArray<Half>()),
         _ => Bytes(t.ToArray<bool>()),
@@ -191,7 +229,7 @@ public class SafetensorsTests
         yield return Case("header length beyond the file", FileBytes(OneF32, new byte[8])[..40], "header length 54 runs beyond the end of the file");
         yield return Case("bad JSON", FileBytes("{\"x\":{\"dtype\":", new byte[8]), "not valid JSON");
         yield return Case("not an object", FileBytes("[1, 2, 3]"), "must be a JSON object");
-        yield return Case("unknown dtype", FileBytes(OneF32.Replace("F32", "I64"), new byte[8]), "dtype 'I64', which DotGrad does not read");
+        yield return Case("unknown dtype", FileBytes(OneF32.Replace("F32", "I16"), new byte[8]), "dtype 'I16', which DotGrad does not read");
         yield return Case("missing shape", FileBytes("{\"x\":{\"dtype\":\"F32\",\"data_offsets\":[0,8]}}", new byte[8]), "'shape' is missing");
         yield return Case("negative size", FileBytes(OneF32.Replace("[2]", "[-2]"), new byte[8]), "shape entries must be non-negative");
         yield return Case("offsets beyond the data", FileBytes(OneF32, new byte[6]), "data_offsets [0, 8] beyond the data section of 6 bytes");

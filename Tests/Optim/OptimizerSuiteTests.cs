@@ -17,7 +17,7 @@ public class OptimizerSuiteTests(ZooEntry entry)
     private static (Tensor Tokens, Tensor Targets) Batch(Device device)
     {
         int V = OptimizerZoo.Config.VocabSize;
-        var ids = Tensor.Randint(0, V, [B, T], new Generator(7)).ToArray<int>();
+        var ids = Tensor.Randint(0, V, [B, T], new Generator(7), DType.Int32).ToArray<int>();
         var tokens = Tensor.FromArray(ids, [B, T], device);
         var targets = Tensor.FromArray(ids.Select(t => (t + 1) % V).ToArray(), [B, T], device);
         return (tokens.DetachFromDisposeScope(), targets.DetachFromDisposeScope());

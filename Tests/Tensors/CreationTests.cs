@@ -60,13 +60,16 @@ public class CreationTests
     // ---- ranges ----
 
     [Test]
-    public void Arange_WithWholeArguments_IsInt32()
+    public void Arange_WithWholeArguments_IsInt64_AsInPyTorch()
     {
+        // torch.arange(5).dtype is torch.int64.
         using var a = Tensor.Arange(5);
-        Assert.That(a.DType, Is.EqualTo(DType.Int32));
-        Assert.That(a.ToArray<int>(), Is.EqualTo(new[] { 0, 1, 2, 3, 4 }));
+        Assert.That(a.DType, Is.EqualTo(DType.Int64));
+        Assert.That(a.ToArray<long>(), Is.EqualTo(new long[] { 0, 1, 2, 3, 4 }));
         using var b = Tensor.Arange(2, 9, 3);
-        Assert.That(b.ToArray<int>(), Is.EqualTo(new[] { 2, 5, 8 }));
+        Assert.That(b.ToArray<long>(), Is.EqualTo(new long[] { 2, 5, 8 }));
+        using var c = Tensor.Arange(0, 3, 1, DType.Int32);
+        Assert.That(c.ToArray<int>(), Is.EqualTo(new[] { 0, 1, 2 }));
     }
 
     [Test]
@@ -87,7 +90,7 @@ public class CreationTests
     {
         // ceil((0 - 5) / -2) = ceil(2.5) = 3 values: 5, 3, 1
         using var a = Tensor.Arange(5, 0, -2);
-        Assert.That(a.ToArray<int>(), Is.EqualTo(new[] { 5, 3, 1 }));
+        Assert.That(a.ToArray<long>(), Is.EqualTo(new long[] { 5, 3, 1 }));
     }
 
     [Test]
@@ -95,8 +98,8 @@ public class CreationTests
     {
         // The literal 0 must be the end, not a DType (C# converts a literal 0 to any enum).
         using var a = Tensor.Arange(-3, 0);
-        Assert.That(a.DType, Is.EqualTo(DType.Int32));
-        Assert.That(a.ToArray<int>(), Is.EqualTo(new[] { -3, -2, -1 }));
+        Assert.That(a.DType, Is.EqualTo(DType.Int64));
+        Assert.That(a.ToArray<long>(), Is.EqualTo(new long[] { -3, -2, -1 }));
         using var e = Tensor.Arange(0, 0);
         Assert.That(e.Shape, Is.EqualTo(new[] { 0 }));
     }
@@ -260,7 +263,7 @@ public class CreationTests
         Assert.That(c.ToArray<double>(), Is.EqualTo(d.ToArray<double>()));
         using var e = Tensor.Randint(0, 1000, [50], new Generator(7));
         using var f = Tensor.Randint(0, 1000, [50], new Generator(7));
-        Assert.That(e.ToArray<int>(), Is.EqualTo(f.ToArray<int>()));
+        Assert.That(e.ToArray<long>(), Is.EqualTo(f.ToArray<long>()));
     }
 
     [Test]
@@ -306,7 +309,7 @@ public class CreationTests
         }
         using var ir = Tensor.Randint(-5, 5, [257], new Generator(8), device: Device.Reference);
         using var ic = Tensor.Randint(-5, 5, [257], new Generator(8), device: Device.Cpu);
-        Assert.That(ic.ToArray<int>(), Is.EqualTo(ir.ToArray<int>()));
+        Assert.That(ic.ToArray<long>(), Is.EqualTo(ir.ToArray<long>()));
     }
 
     [Test]
@@ -339,10 +342,13 @@ public class CreationTests
     public void Randint_IsInLowHighHalfOpen_AndHitsEveryValue()
     {
         using var x = Tensor.Randint(-3, 4, [10_000], new Generator(10));
-        Assert.That(x.DType, Is.EqualTo(DType.Int32));
-        var v = x.ToArray<int>();
+        Assert.That(x.DType, Is.EqualTo(DType.Int64)); // torch.randint gives int64
+        var v = x.ToArray<long>();
         Assert.That(v.All(a => a >= -3 && a < 4), Is.True);
-        Assert.That(v.Distinct().OrderBy(a => a), Is.EqualTo(Enumerable.Range(-3, 7)));
+        Assert.That(v.Distinct().OrderBy(a => a), Is.EqualTo(Enumerable.Range(-3, 7).Select(a => (long)a)));
+        // Int32 on request, with the same numbers (one Philox stream, whatever the dtype).
+        using var narrow = Tensor.Randint(-3, 4, [10_000], new Generator(10), DType.Int32);
+        Assert.That(narrow.ToArray<int>().Select(a => (long)a), Is.EqualTo(v));
     }
 
     // ---- reading back ----

@@ -41,13 +41,13 @@ public class CrossBackendPropertyTests
                 case Layout.Transposed:
                 {
                     // Storage holds the reversed shape; permuting back gives the logical shape with reversed strides.
-                    using var b = Tensor.Randn(Shape.Reverse().ToArray(), g, DType, device);
+                    using var b = Draw(Shape.Reverse().ToArray(), g, device);
                     return b.Permute(Enumerable.Range(0, Rank).Reverse().ToArray());
                 }
                 case Layout.Strided:
                 {
                     // Each dim 2n + 1 long, then elements 1, 3, ..., 2n - 1: doubled strides and a non-zero offset.
-                    var v = Tensor.Randn(Shape.Select(s => 2 * s + 1).ToArray(), g, DType, device);
+                    var v = Draw(Shape.Select(s => 2 * s + 1).ToArray(), g, device);
                     for (int d = 0; d < Rank; d++)
                     {
                         var next = v.Slice(d, 1, null, 2);
@@ -57,8 +57,20 @@ public class CrossBackendPropertyTests
                     return v;
                 }
                 default:
-                    return Tensor.Randn(Shape, g, DType, device);
+                    return Draw(Shape, g, device);
             }
+        }
+
+        /// <summary>
+        /// Normal values in the dtype; integers are normals scaled and truncated: about +-1000 for Int32, and about
+        /// +-10^12 for Int64, beyond Int32's range (their products wrap, alike on every backend).
+        /// </summary>
+        private Tensor Draw(int[] shape, Generator g, Device device)
+        {
+            if (!DType.IsInteger()) return Tensor.Randn(shape, g, DType, device);
+            using var normal = Tensor.Randn(shape, g, DType.Float64, device);
+            using var scaled = normal * (DType == DType.Int32 ? 1000.0 : 1e12);
+            return scaled.To(DType);
         }
 
         public override string ToString() => $"Input(shape [{string.Join(", ", Shape)}], {Layout}, seed {Seed}, {DType})";
@@ -67,6 +79,7 @@ public class CrossBackendPropertyTests
     private static readonly Gen<int> Size = Gen.Frequency((1, Gen.Constant(0)), (4, Gen.Constant(1)), (10, Gen.Choose(2, 5)));
     private static readonly Gen<int[]> Shape = Gen.Choose(0, 4).SelectMany(r => Gen.ArrayOf(Size, r));
     private static readonly Gen<DType> FloatType = Gen.Elements(DType.Float32, DType.Float64);
+    private static readonly Gen<DType> IntType = Gen.Elements(DType.Int32, DType.Int64);
 
     private static Gen<Input> InputOf(Gen<int[]> shape, Gen<DType> dtype) =>
         from s in shape
@@ -283,7 +296,8 @@ public class CrossBackendPropertyTests
              from parts in Gen.Choose(1, 3)
              from inputs in Gen.CollectToArray(Enumerable.Range(0, parts), i =>
                  InputOf(Gen.Constant(s.Select((v, d) => d == (dim + s.Length) % s.Length ? lengths[i] : v).ToArray()), Gen.Constant(DType.Float32)))
-             select (inputs, dim)).ToArbitrary(),
+             from dtype in Gen.Elements(DType.Float32, DType.Int64)
+             select (inputs.Select(i => i with { DType = dtype }).ToArray(), dim)).ToArbitrary(),
             c =>
             {
                 var (inputs, dim) = c;
@@ -325,33 +339,81 @@ public class CrossBackendPropertyTests
                  ? (x.Shape[d] == 0 ? Gen.Constant(0) : Gen.Choose(1, 4))
                  : Gen.Frequency((1, Gen.Choose(0, x.Shape[d])), (3, Gen.Constant(x.Shape[d]))))
              from seed in Gen.Choose(0, int.MaxValue)
-             select (x, dim, idxShape, seed)).ToArbitrary(),
+             from indexType in IntType
+             select (x, dim, idxShape, seed, indexType)).ToArbitrary(),
             c =>
             {
-                var (x, dim, idxShape, seed) = c;
+                var (x, dim, idxShape, seed, indexType) = c;
                 int size = x.Shape[dim];
                 var rng = new Random(seed);
                 var idx = Enumerable.Range(0, idxShape.Aggregate(1, (p, s) => p * s)).Select(_ => size == 0 ? 0 : rng.Next(size)).ToArray();
                 var rows = Enumerable.Range(0, Math.Min(size, 1) * 4).Select(_ => rng.Next(size)).ToArray();
-                string what = $"{x}, dim {dim}, index shape [{string.Join(", ", idxShape)}]";
+                string what = $"{x}, dim {dim}, {indexType} index shape [{string.Join(", ", idxShape)}]";
+                // The same positions as Int32 and as Int64 indices must select the same elements: both results come back.
+                Tensor Index(int[] values, int[] shape, Device device, DType dtype) => dtype == DType.Int32
+                    ? Tensor.FromArray(values, shape, device)
+                    : Tensor.FromArray(values.Select(v => (long)v).ToArray(), shape, device);
+                Tensor[] BothIndexTypes(Device device, Func<Tensor, Tensor> op, int[] values, int[] shape)
+                {
+                    using var i = Index(values, shape, device, indexType);
+                    using var i32 = Index(values, shape, device, DType.Int32);
+                    var (y, y32) = (op(i), op(i32));
+                    Assert.That(Check.Values(y), Is.EqualTo(Check.Values(y32)), $"{what}: {indexType} and Int32 indices select the same elements on {device}");
+                    return [y, y32];
+                }
                 SameOnBothBackends($"gather {what}", device =>
                 {
                     using var t = x.Make(device);
-                    using var i = Tensor.FromArray(idx, idxShape, device);
-                    return [t.Gather(dim, i)];
+                    return BothIndexTypes(device, i => t.Gather(dim, i), idx, idxShape);
                 });
                 SameOnBothBackends($"scatter_add {what}", device =>
                 {
                     using var t = x.Make(device);
-                    using var i = Tensor.FromArray(idx, idxShape, device);
                     using var src = Tensor.Randn(idxShape, new Generator((ulong)seed), x.DType, device);
-                    return [t.ScatterAdd(dim, i, src)];
+                    return BothIndexTypes(device, i => t.ScatterAdd(dim, i, src), idx, idxShape);
                 });
                 SameOnBothBackends($"index_select {what}", device =>
                 {
                     using var t = x.Make(device);
-                    using var i = Tensor.FromArray(rows, [rows.Length], device);
-                    return [t.IndexSelect(dim, i)];
+                    return BothIndexTypes(device, i => t.IndexSelect(dim, i), rows, [rows.Length]);
                 });
             });
+
+    private static readonly (string Name, Func<Tensor, Tensor> Op)[] IntegerUnaryOps =
+    [
+        ("neg", x => -x), ("abs", x => x.Abs()), ("sign", x => x.Sign()), ("square", x => x.Square()), ("relu", x => x.Relu()),
+        ("x * 3 - 1", x => x * 3 - 1), ("x / 7 (true division: Float32)", x => x / 7), ("x + 0.5 (Float32)", x => x + 0.5),
+        ("sum", x => x.Sum()), ("sum dim 0 keepdim", x => x.Rank == 0 ? x.Sum() : x.Sum(0, keepDim: true)),
+        ("amax", x => x.Count == 0 ? x.Sum() : x.Amax()), ("amin", x => x.Count == 0 ? x.Sum() : x.Amin()),
+        ("argmax", x => x.Count == 0 ? x.Sum() : x.Argmax()), ("to Float64", x => x.To(DType.Float64)), ("to Int32", x => x.To(DType.Int32)),
+        ("to Int64", x => x.To(DType.Int64)), ("to Float32", x => x.To(DType.Float32)), ("to BFloat16 and back", x => x.To(DType.BFloat16).To(DType.Float32)),
+        ("contiguous", x => x.Contiguous()), ("cat", x => Tensor.Cat([x.Rank == 0 ? x.Unsqueeze(0) : x, x.Rank == 0 ? x.Unsqueeze(0) : x])),
+    ];
+
+    private static readonly Gen<(Input A, Input B)> IntegerBroadcastPair =
+        from a in InputOf(Shape, IntType)
+        from p in PartnerOf(a.Shape)
+        from bType in IntType
+        from b in InputOf(Gen.Constant(p), Gen.Constant(bType))
+        from swap in Gen.Elements(false, true)
+        select swap ? (b, a) : (a, b);
+
+    /// <summary>
+    /// Int32 and Int64 through the integer operators, reductions, casts and promotions, against the reference: exact
+    /// (integers wrap alike everywhere), except where an op promotes to Float32 (true division, a fractional scalar).
+    /// </summary>
+    [Property(MaxTest = Runs)]
+    public Property IntegerOps_OnInt32AndInt64_MatchReference() =>
+        Prop.ForAll(IntegerBroadcastPair.ToArbitrary(), pair =>
+        {
+            var (a, b) = pair;
+            foreach (var (name, op) in IntegerUnaryOps) Unary(name, a, op);
+            foreach (var (name, op) in BinaryOps.Where(o => o.Name is not ("pow" or "masked_fill")))
+                SameOnBothBackends($"{name} of {a} and {b}", device =>
+                {
+                    using var x = a.Make(device);
+                    using var y = b.Make(device);
+                    return [op(x, y)];
+                });
+        });
 }

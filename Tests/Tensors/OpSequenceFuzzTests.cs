@@ -55,7 +55,7 @@ public class OpSequenceFuzzTests
         new("gt", (x, _) => x.Gt(0.0)),
         new("where", (x, _) => Tensor.Where(x.Gt(0.0), x, x * 2.0)),
         new("cat", (x, p) => Tensor.Cat([x, x], Dim(x, p))),
-        new("cast", (x, p) => x.To(new[] { DType.Float32, DType.Float64, DType.Int32, DType.BFloat16 }[p % 4])),
+        new("cast", (x, p) => x.To(new[] { DType.Float32, DType.Float64, DType.Int32, DType.BFloat16, DType.Int64 }[p % 5])),
     ];
 
     private static readonly Gen<int> Size = Gen.Frequency((1, Gen.Constant(0)), (4, Gen.Constant(1)), (8, Gen.Choose(2, 5)));
@@ -66,7 +66,7 @@ public class OpSequenceFuzzTests
         from shape in Gen.ArrayOf(Size, rank)
         from layout in Gen.Elements(CrossBackendPropertyTests.Layout.Contiguous, CrossBackendPropertyTests.Layout.Transposed, CrossBackendPropertyTests.Layout.Strided)
         from seed in Gen.Choose(0, int.MaxValue)
-        from dtype in Gen.Elements(DType.Float32, DType.Float64, DType.Int32, DType.BFloat16, DType.Bool)
+        from dtype in Gen.Elements(DType.Float32, DType.Float64, DType.Int32, DType.BFloat16, DType.Bool, DType.Int64)
         from length in Gen.Choose(1, 5)
         from steps in Gen.ArrayOf(Gen.Choose(0, Ops.Length - 1).SelectMany(o => Gen.Choose(0, 1000).Select(p => (o, p))), length)
         select (new CrossBackendPropertyTests.Input(shape, layout, seed, DType.Float64), steps.Select(s => (s.Item1, s.Item2)).ToArray()) switch
@@ -103,9 +103,9 @@ public class OpSequenceFuzzTests
                 // later cast up to Float64, and a later cast to an integer (or a comparison) can flip by one.
                 bool exact = loosest is null;
                 double tol = exact ? 0
-                    : deviceResult.DType is DType.Int32 or DType.Bool ? 1
+                    : deviceResult.DType is DType.Int32 or DType.Int64 or DType.Bool ? 1
                     : loosest switch { DType.Float64 => 1e-9, DType.Float32 => 1e-3, _ => 5e-2 };
-                if (deviceResult.DType is DType.Int32 or DType.Bool && !exact)
+                if (deviceResult.DType is DType.Int32 or DType.Int64 or DType.Bool && !exact)
                 {
                     for (int i = 0; i < got.Length; i++) Assert.That(Math.Abs(got[i] - expected[i]), Is.LessThanOrEqualTo(1), $"{what}: element {i}");
                     return;

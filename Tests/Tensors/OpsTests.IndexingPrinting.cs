@@ -73,7 +73,7 @@ public partial class OpsTests
     {
         using var idx = I(0, 2, 1);
         using var oh = idx.OneHot();
-        Assert.That(oh.DType, Is.EqualTo(DType.Int32));
+        Assert.That(oh.DType, Is.EqualTo(DType.Int64)); // F.one_hot gives int64
         Close(oh, [3, 3], [1, 0, 0, 0, 0, 1, 0, 1, 0]);
         using var four = idx.OneHot(4);
         Close(four, [3, 4], [1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0]);
@@ -143,7 +143,7 @@ public partial class OpsTests
     public void ToString_MoreThanAThousandElements_IsSummarized()
     {
         using var v = Tensor.Arange(1001);
-        Assert.That(v.ToString(), Is.EqualTo("tensor([   0,    1,    2,  ...,  998,  999, 1000], shape=[1001], dtype=Int32, device=cpu)"));
+        Assert.That(v.ToString(), Is.EqualTo("tensor([   0,    1,    2,  ...,  998,  999, 1000], shape=[1001], dtype=Int64, device=cpu)"));
         using var m = Tensor.Arange(2000).Reshape(1000, 2);
         Assert.That(m.ToString(), Is.EqualTo(
             "tensor([[   0,    1],\n" +
@@ -152,7 +152,7 @@ public partial class OpsTests
             "        ...,\n" +
             "        [1994, 1995],\n" +
             "        [1996, 1997],\n" +
-            "        [1998, 1999]], shape=[1000, 2], dtype=Int32, device=cpu)"));
+            "        [1998, 1999]], shape=[1000, 2], dtype=Int64, device=cpu)"));
         using var exactly = Tensor.Arange(1000);
         Assert.That(exactly.ToString(), Does.Not.Contain("..."));
     }
@@ -184,7 +184,7 @@ public partial class OpsTests
             "         [2, 3]],\n" +
             "\n" +
             "        [[4, 5],\n" +
-            "         [6, 7]]], shape=[2, 2, 2], dtype=Int32, device=cpu)"));
+            "         [6, 7]]], shape=[2, 2, 2], dtype=Int64, device=cpu)"));
     }
 
     [Test]

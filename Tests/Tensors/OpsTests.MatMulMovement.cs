@@ -139,10 +139,10 @@ public partial class OpsTests
         using var x = Tensor.Arange(5);
         var bySize = x.Split(2);
         Assert.That(bySize.Select(p => p.Shape[0]), Is.EqualTo(new[] { 2, 2, 1 }));
-        Assert.That(bySize[2].ToArray<int>(), Is.EqualTo(new[] { 4 }));
+        Assert.That(bySize[2].ToArray<long>(), Is.EqualTo(new long[] { 4 }));
         var bySizes = x.Split([1, 0, 4]);
         Assert.That(bySizes.Select(p => p.Shape[0]), Is.EqualTo(new[] { 1, 0, 4 }));
-        Assert.That(bySizes[2].ToArray<int>(), Is.EqualTo(new[] { 1, 2, 3, 4 }));
+        Assert.That(bySizes[2].ToArray<long>(), Is.EqualTo(new long[] { 1, 2, 3, 4 }));
         using var m = M23();
         var cols = m.Split(2, 1);
         Assert.That(cols.Select(p => p.Shape[1]), Is.EqualTo(new[] { 2, 1 }));

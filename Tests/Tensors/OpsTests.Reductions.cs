@@ -44,16 +44,24 @@ public partial class OpsTests
     }
 
     [Test]
-    public void Sum_OfIntAndBool_IsInt32()
+    public void Sum_OfIntAndBool_IsInt64_AsInPyTorch()
     {
+        // torch.sum of an int32 or bool tensor is int64: 1 + 2 + 3 = 6, and three trues count 3.
         using var i = I(1, 2, 3);
         using var si = i.Sum();
-        Assert.That(si.DType, Is.EqualTo(DType.Int32));
-        Assert.That(si.Item<int>(), Is.EqualTo(6));
+        Assert.That(si.DType, Is.EqualTo(DType.Int64));
+        Assert.That(si.Item<long>(), Is.EqualTo(6));
         using var b = Tensor.FromArray(new[] { true, false, true, true });
         using var sb = b.Sum();
-        Assert.That(sb.DType, Is.EqualTo(DType.Int32));
-        Assert.That(sb.Item<int>(), Is.EqualTo(3));
+        Assert.That(sb.DType, Is.EqualTo(DType.Int64));
+        Assert.That(sb.Item<long>(), Is.EqualTo(3));
+        // Two Int32 maxima do not overflow: 2 * (2^31 - 1) = 4294967294 in Int64.
+        using var big = I(int.MaxValue, int.MaxValue);
+        using var sbig = big.Sum();
+        Assert.That(sbig.Item<long>(), Is.EqualTo(4294967294L));
+        // Max and min keep the dtype, as torch.amax does.
+        using var mx = i.Max();
+        Assert.That(mx.DType, Is.EqualTo(DType.Int32));
     }
 
     [Test]
@@ -176,20 +184,20 @@ public partial class OpsTests
         using (mv) using (mi)
         {
             Close(mv, [2], [3, 2]);
-            Assert.That(mi.DType, Is.EqualTo(DType.Int32));
-            Assert.That(mi.ToArray<int>(), Is.EqualTo(new[] { 1, 0 }));
+            Assert.That(mi.DType, Is.EqualTo(DType.Int64)); // torch.max(x, dim).indices is int64
+            Assert.That(mi.ToArray<long>(), Is.EqualTo(new long[] { 1, 0 }));
         }
         var (nv, ni) = x.Min(1, keepDim: true);
         using (nv) using (ni)
         {
             Close(nv, [2, 1], [1, 0]);
-            Assert.That(ni.ToArray<int>(), Is.EqualTo(new[] { 0, 2 }));
+            Assert.That(ni.ToArray<long>(), Is.EqualTo(new long[] { 0, 2 }));
         }
         var (cv, ci) = x.Max(0);
         using (cv) using (ci)
         {
             Close(cv, [3], [2, 3, 3]);
-            Assert.That(ci.ToArray<int>(), Is.EqualTo(new[] { 1, 0, 0 }));
+            Assert.That(ci.ToArray<long>(), Is.EqualTo(new long[] { 1, 0, 0 }));
         }
     }
 
@@ -200,15 +208,16 @@ public partial class OpsTests
         using var x = Tensor.FromArray(new[] { 1f, 5, 5, 2 }, [2, 2]);
         using var flat = x.Argmax();
         Assert.That(flat.Rank, Is.EqualTo(0));
-        Assert.That(flat.Item<int>(), Is.EqualTo(1));
+        Assert.That(flat.DType, Is.EqualTo(DType.Int64)); // torch.argmax gives int64
+        Assert.That(flat.Item<long>(), Is.EqualTo(1));
         using var keep = x.Argmax(keepDim: true);
         Assert.That(keep.Shape, Is.EqualTo(new[] { 1, 1 }));
         using var d0 = x.Argmax(0);
-        Assert.That(d0.ToArray<int>(), Is.EqualTo(new[] { 1, 0 }));
+        Assert.That(d0.ToArray<long>(), Is.EqualTo(new long[] { 1, 0 }));
         using var amin = x.Argmin(1);
-        Assert.That(amin.ToArray<int>(), Is.EqualTo(new[] { 0, 1 }));
+        Assert.That(amin.ToArray<long>(), Is.EqualTo(new long[] { 0, 1 }));
         using var ints = I(4, 9, 9, 1).Argmax();
-        Assert.That(ints.Item<int>(), Is.EqualTo(1));
+        Assert.That(ints.Item<long>(), Is.EqualTo(1));
     }
 
     [Test]

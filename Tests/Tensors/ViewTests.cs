@@ -223,12 +223,12 @@ public class ViewTests
     {
         using var x = Tensor.Arange(10);
         using var s = x.Slice(0, 1, 8, 3);  // 1, 4, 7
-        Assert.That(s.ToArray<int>(), Is.EqualTo(new[] { 1, 4, 7 }));
+        Assert.That(s.ToArray<long>(), Is.EqualTo(new long[] { 1, 4, 7 }));
         Assert.That(s.Strides, Is.EqualTo(new[] { 3 }));
         using var tail = x.Slice(0, -3);      // 7, 8, 9
-        Assert.That(tail.ToArray<int>(), Is.EqualTo(new[] { 7, 8, 9 }));
+        Assert.That(tail.ToArray<long>(), Is.EqualTo(new long[] { 7, 8, 9 }));
         using var clamped = x.Slice(0, 5, 100, 2); // 5, 7, 9
-        Assert.That(clamped.ToArray<int>(), Is.EqualTo(new[] { 5, 7, 9 }));
+        Assert.That(clamped.ToArray<long>(), Is.EqualTo(new long[] { 5, 7, 9 }));
         using var none = x.Slice(0, 6, 2);
         Assert.That(none.Shape, Is.EqualTo(new[] { 0 }));
     }

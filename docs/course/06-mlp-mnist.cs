@@ -58,7 +58,7 @@ double Accuracy(Func<Tensor, Tensor> model)
 {
     using var scope = Tensor.NewDisposeScope();
     using var noGrad = Autograd.NoGrad();
-    var predicted = model(xTest).Argmax(1);                    // [10000, 10] -> [10000] Int32
+    var predicted = model(xTest).Argmax(1);                    // [10000, 10] -> [10000] Int64
     return predicted.Eq(yTest).Float().Mean().Item();          // Bool -> 0/1 -> the mean
 }
 // endregion
@@ -132,11 +132,11 @@ Console.WriteLine("figure: " + Draw.Lines("06-loss.png", "MNIST training loss (m
 
 // region: mistakes
 // The first test images the trained MLP gets wrong, with what it said.
-int[] predictions;
+long[] predictions;                                            // Int64, as torch.argmax gives
 using (Autograd.NoGrad())
 using (var logits = net.Call(xTest))                           // [10000, 10]
 using (var argmax = logits.Argmax(1))                          // [10000]
-    predictions = argmax.ToArray<int>();
+    predictions = argmax.ToArray<long>();
 var wrong = Enumerable.Range(0, test.Count).Where(i => predictions[i] != test.Labels[i]).Take(10).ToArray();
 // endregion
 Console.WriteLine($"{predictions.Where((p, i) => p != test.Labels[i]).Count()} of {test.Count} test images are wrong");

@@ -134,7 +134,7 @@ string Generate(MiniGpt model, int[] prompt, int count, double temperature, Gene
 // B random windows of T + 1 characters from ids[from .. to): the first T are the input, the last T the targets.
 static (Tensor X, Tensor Y) Batch(int[] ids, int from, int to, int B, int T, Generator g)
 {
-    int[] starts = Tensor.Randint(from, to - T - 1, [B], g).ToArray<int>();
+    int[] starts = Tensor.Randint(from, to - T - 1, [B], g, DType.Int32).ToArray<int>();
     var x = new int[B * T];
     var y = new int[B * T];
     for (int b = 0; b < B; b++)

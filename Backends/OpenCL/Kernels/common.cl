@@ -26,16 +26,18 @@ inline int offset_of(int i, int rank, const int* shape, const int* stride, int o
     return offset;
 }
 
-// Records a bad index a kernel meets: err = {flag, operation, value, dim size, axis}. The host raises it at its
-// next synchronisation. Only the work item that wins the flag writes the details.
-inline void report_bad_index(__global int* err, int op, int value, int size, int axis)
+// Records a bad index a kernel meets: err = {flag, operation, value's low 32 bits, dim size, axis, value's high
+// 32 bits} (an Int64 index may not fit an int). The host raises it at its next synchronisation. Only the work
+// item that wins the flag writes the details.
+inline void report_bad_index(__global int* err, int op, long value, int size, int axis)
 {
     if (atomic_cmpxchg(&err[0], 0, 1) == 0)
     {
         err[1] = op;
-        err[2] = value;
+        err[2] = (int)(value & 0xFFFFFFFFL);
         err[3] = size;
         err[4] = axis;
+        err[5] = (int)(value >> 32);
     }
 }
 

@@ -99,7 +99,7 @@ inline bool arg_beats(T v, int i, T bv, int bi)
 // A tile of `cols` lines per work group, `GROUP / cols` work items per line. The line's elements are `step`
 // apart; lshape and the *ls strides place each line's first element in x, values and indices.
 __kernel void arg_tile(__global const T* x, int xo, int8 xls, int step,
-                       __global T* values, int vo, int8 vls, __global int* indices, int io, int8 ils,
+                       __global T* values, int vo, int8 vls, __global long* indices, int io, int8 ils,
                        int8 lshape, int lrank, int lines, int len, int cols)
 {
     __local T best_value[GROUP];
