@@ -38,7 +38,7 @@ public static partial class Functional
         {
             // NaN fails both comparisons, so it is refused too, as in PyTorch.
             using var inRange = (input.Ge(0.0).To(DType.Int32) * input.Le(1.0).To(DType.Int32)).Sum();
-            int bad = input.Count - inRange.Item<int>();
+            long bad = input.Count - inRange.Item<long>();   // the sum of integers is Int64, as in PyTorch
             if (bad > 0)
             {
                 using var lo = input.Min();

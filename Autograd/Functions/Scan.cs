@@ -17,11 +17,12 @@ public sealed class CumSum(int axis, bool reverse) : Function
 
     /// <summary>
     /// cumsum(x, dim, dtype): with <paramref name="dtype"/> the input is cast to it first (PyTorch's <c>dtype=</c>).
-    /// Without, the result keeps x's dtype, Bool counting as Int32; PyTorch promotes integer inputs to int64.
+    /// Without, floats keep their dtype and Bool, Int32 and Int64 inputs give Int64, as PyTorch promotes them.
     /// </summary>
     public static Tensor Apply(Tensor x, int dim, DType? dtype = null)
     {
-        if (dtype is { } d && d != x.DType) x = x.To(d);
+        var target = dtype ?? (x.DType is DType.Bool or DType.Int32 ? DType.Int64 : x.DType);
+        if (target != x.DType) x = x.To(target);
         int axis = ShapeMath.NormalizeDim(dim, Math.Max(x.Rank, 1), "cumsum");
         return Run(x, axis, reverse: false);
     }

@@ -15,10 +15,10 @@ namespace DotGrad.Autodiff.Functions;
 public sealed class Sort(int axis, Tensor indices) : Function
 {
     /// <summary>
-    /// The dtype of the indices sort, argsort and topk return: Int32 here (PyTorch returns int64). The one place
-    /// that decides it; the kernels always produce Int32 positions, and results are cast to this when it differs.
+    /// The dtype of the indices sort, argsort and topk return: Int64, as PyTorch's. The one place that decides it;
+    /// the kernels write Int32 positions (a line is shorter than 2^31), and results are cast to this.
     /// </summary>
-    public static DType IndexDType => DType.Int32;
+    public static DType IndexDType => DType.Int64;
 
     /// <summary>The backward needs only the positions, so in-place writes into the input afterwards are fine.</summary>
     protected internal override bool ReadsInput(int index) => false;

@@ -14,6 +14,7 @@ public sealed unsafe partial class CpuBackend
             case DType.Float32: CumSumLines<float, double>(x, y, axis, reverse); break;
             case DType.Float64: CumSumLines<double, double>(x, y, axis, reverse); break;
             case DType.Int32: CumSumLines<int, int>(x, y, axis, reverse); break;
+            case DType.Int64: CumSumLines<long, long>(x, y, axis, reverse); break;
             default: throw Unsupported("cumsum", x.DType);
         }
     }
@@ -64,6 +65,7 @@ public sealed unsafe partial class CpuBackend
             case DType.Float32: SortLines<float>(x, values, indices, axis, descending); break;
             case DType.Float64: SortLines<double>(x, values, indices, axis, descending); break;
             case DType.Int32: SortLines<int>(x, values, indices, axis, descending); break;
+            case DType.Int64: SortLines<long>(x, values, indices, axis, descending); break;
             default: throw Unsupported("sort", x.DType);
         }
     }

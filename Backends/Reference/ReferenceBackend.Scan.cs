@@ -9,20 +9,29 @@ public sealed partial class ReferenceBackend
     {
         int len = x.Shape[axis];
         if (x.Count == 0) return;
-        bool isInt = x.DType == DType.Int32;
+        // Integers add in long (Int32 wraps at 32 bits, as its kernel does): a double would round Int64 sums beyond 2^53.
+        bool isInt = x.DType is DType.Int32 or DType.Int64;
         var lineShape = LineShape(x.Shape, axis);
         for (int j = 0, lines = ShapeMath.Count(lineShape); j < lines; j++)
         {
             int xs = OffsetOf(j, lineShape, x.Strides, x.Offset), ys = OffsetOf(j, lineShape, y.Strides, y.Offset);
             double total = 0;
-            int totalInt = 0;
+            long totalInt = 0;
             for (int s = 0; s < len; s++)
             {
                 int k = reverse ? len - 1 - s : s;
-                double v = Get(x.Storage, xs + k * x.Strides[axis]);
-                if (isInt) totalInt = unchecked(totalInt + (int)v);
-                else total += v;
-                Set(y.Storage, ys + k * y.Strides[axis], isInt ? totalInt : total);
+                int xk = xs + k * x.Strides[axis], yk = ys + k * y.Strides[axis];
+                if (isInt)
+                {
+                    totalInt = unchecked(totalInt + GetInt64(x.Storage, xk));
+                    if (x.DType == DType.Int32) totalInt = unchecked((int)totalInt);
+                    SetInt64(y.Storage, yk, totalInt);
+                }
+                else
+                {
+                    total += Get(x.Storage, xk);
+                    Set(y.Storage, yk, total);
+                }
             }
         }
     }
@@ -35,6 +44,21 @@ public sealed partial class ReferenceBackend
         for (int j = 0, lines = ShapeMath.Count(lineShape); j < lines; j++)
         {
             int xs = OffsetOf(j, lineShape, x.Strides, x.Offset);
+            if (x.DType == DType.Int64)
+            {
+                // Int64 compared as longs: a double would tie distinct values beyond 2^53.
+                var longs = Enumerable.Range(0, len).Select(k => GetInt64(x.Storage, xs + k * x.Strides[axis])).ToArray();
+                var byLong = descending ? Enumerable.Range(0, len).OrderByDescending(k => longs[k]) : Enumerable.Range(0, len).OrderBy(k => longs[k]);
+                int vl = OffsetOf(j, lineShape, values.Strides, values.Offset), il = OffsetOf(j, lineShape, indices.Strides, indices.Offset);
+                int rl = 0;
+                foreach (int k in byLong)
+                {
+                    SetInt64(values.Storage, vl + rl * values.Strides[axis], longs[k]);
+                    Set(indices.Storage, il + rl * indices.Strides[axis], k);
+                    rl++;
+                }
+                continue;
+            }
             var line = Enumerable.Range(0, len).Select(k => Get(x.Storage, xs + k * x.Strides[axis])).ToArray();
             // OrderBy and OrderByDescending are stable: equal keys keep their order of position. The comparer
             // puts NaN above every number.

@@ -360,7 +360,7 @@ public partial class LossTests
     {
         // num_classes -1 infers max + 1 = 3; an explicit 4 pads a class; Int32 (PyTorch: int64).
         var oh = F.OneHot(Check.I(2, 0));
-        Assert.That(oh.DType, Is.EqualTo(DType.Int32));
+        Assert.That(oh.DType, Is.EqualTo(DType.Int64));
         Check.Close(oh, [2, 3], [0, 0, 1, 1, 0, 0], atol: 0);
         Check.Close(F.OneHot(Check.I(2, 0), 4), [2, 4], [0, 0, 1, 0, 1, 0, 0, 0], atol: 0);
         Check.Close(F.OneHot(Tensor.Zeros([0], DType.Int32), 2), [0, 2], [], atol: 0);

@@ -31,7 +31,7 @@ public class TaskBatchesTests
         // Digits 3: 1,000 possible lists, about 865 of them held out (2,000 draws), so most batches redraw some lists.
         var task = new SortTask(3, heldOutSeed: 7);
         var held = new HashSet<string>();
-        using (var lists = Tensor.Randint(0, 10, [2000, 3], new Generator(7), device: Device.Cpu))
+        using (var lists = Tensor.Randint(0, 10, [2000, 3], new Generator(7), DType.Int32, Device.Cpu))
         {
             var v = lists.ToArray<int>();
             for (int i = 0; i < 2000; i++) held.Add(string.Concat(v.AsSpan(i * 3, 3).ToArray()));
@@ -42,13 +42,13 @@ public class TaskBatchesTests
         const int B = 8, n = 3, T = 6;
         for (int step = 0; step < 25; step++)
         {
-            var digits = Tensor.Randint(0, 10, [B, n], g, device: Device.Cpu).ToArray<int>();
+            var digits = Tensor.Randint(0, 10, [B, n], g, DType.Int32, Device.Cpu).ToArray<int>();
             var input = new int[B * T];
             var target = new int[B * T];
             for (int b = 0; b < B; b++)
             {
                 var list = digits.AsSpan(b * n, n).ToArray();
-                while (held.Contains(string.Concat(list))) list = Tensor.Randint(0, 10, [n], g, device: Device.Cpu).ToArray<int>();
+                while (held.Contains(string.Concat(list))) list = Tensor.Randint(0, 10, [n], g, DType.Int32, Device.Cpu).ToArray<int>();
                 int[] full = [.. list, 10, .. list.Order()];
                 for (int t = 0; t < T; t++)
                 {
@@ -77,7 +77,7 @@ public class TaskBatchesTests
         var expected = new List<(int[], int[], ulong)>();
         for (int step = 0; step < 20; step++)
         {
-            var starts = Tensor.Randint(0, trainLength - T, [B], g, device: Device.Cpu).ToArray<int>();
+            var starts = Tensor.Randint(0, trainLength - T, [B], g, DType.Int32, Device.Cpu).ToArray<int>();
             expected.Add((starts.SelectMany(s => ids[s..(s + T)]).ToArray(), starts.SelectMany(s => ids[(s + 1)..(s + T + 1)]).ToArray(), g.Offset));
         }
         Assert.That(Draw(task, B, 3, prefetch: 0, 20), Is.EqualTo(expected));
@@ -97,7 +97,7 @@ public class TaskBatchesTests
         const int B = 6;
         for (int step = 0; step < 15; step++)
         {
-            var picks = Tensor.Randint(0, task.TrainCount, [B], g, device: Device.Cpu).ToArray<int>().Select(i => kept[i]).ToArray();
+            var picks = Tensor.Randint(0, task.TrainCount, [B], g, DType.Int32, Device.Cpu).ToArray<int>().Select(i => kept[i]).ToArray();
             using var images = task.Images(test: false, picks, Device.Cpu);
             var classes = picks.Select(i => Array.IndexOf(new[] { 1, 3, 4 }, task.FileLabels(test: false)[i])).ToArray();
             expected.Add((images.ToArray<float>().Select(BitConverter.SingleToInt32Bits).ToArray(), classes, g.Offset));

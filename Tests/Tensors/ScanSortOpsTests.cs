@@ -95,19 +95,27 @@ public class ScanSortOpsTests(string device)
     }
 
     [Test]
-    public void CumSum_OfIntegersAndBools_CountsInInt32_OrInTheDTypeAskedFor()
+    public void CumSum_OfIntegersAndBools_CountsInInt64_OrInTheDTypeAskedFor()
     {
+        // PyTorch promotes integer and bool inputs of cumsum to int64.
         using var i = Tensor.FromArray(new[] { 1, 2, 3 }).To(_device);
         using var yi = i.CumSum(0);
-        Assert.That(yi.DType, Is.EqualTo(DType.Int32));
+        Assert.That(yi.DType, Is.EqualTo(DType.Int64));
         Assert.That(Ints(yi), Is.EqualTo(new[] { 1, 3, 6 }));
         using var b = Tensor.FromArray(new[] { true, false, true }).To(_device);
         using var yb = b.CumSum(0);
-        Assert.That(yb.DType, Is.EqualTo(DType.Int32));
+        Assert.That(yb.DType, Is.EqualTo(DType.Int64));
         Assert.That(Ints(yb), Is.EqualTo(new[] { 1, 1, 2 }));
         using var yd = i.CumSum(0, DType.Float64);
         Assert.That(yd.DType, Is.EqualTo(DType.Float64));
         Close(yd, [3], [1, 3, 6]);
+        using var y32 = i.CumSum(0, DType.Int32);
+        Assert.That(y32.DType, Is.EqualTo(DType.Int32));
+        Assert.That(Ints(y32), Is.EqualTo(new[] { 1, 3, 6 }));
+        // Int64 totals past 2^53 stay exact (a double would round 2^53 + 1).
+        using var big = Tensor.FromArray(new[] { 1L << 53, 1L, 1L }).To(_device);
+        using var yBig = big.CumSum(0);
+        Assert.That(yBig.To(Device.Cpu).ToArray<long>(), Is.EqualTo(new[] { 1L << 53, (1L << 53) + 1, (1L << 53) + 2 }));
     }
 
     [Test]
@@ -211,7 +219,13 @@ public class ScanSortOpsTests(string device)
         var (vs, iss) = s.Sort();
         Assert.That(vs.Rank + iss.Rank, Is.EqualTo(0));
         Assert.That(vs.Item<double>(), Is.EqualTo(3.0));
-        Assert.That(iss.Item<int>(), Is.EqualTo(0));
+        Assert.That(iss.DType, Is.EqualTo(DType.Int64));   // PyTorch's index dtype
+        Assert.That(iss.Item<long>(), Is.EqualTo(0));
+        // Int64 values beyond 2^53 sort exactly (as doubles, 2^53 and 2^53 + 1 would tie).
+        using var big = Tensor.FromArray(new[] { (1L << 53) + 1, 1L << 53, -5L }).To(_device);
+        var (vBig, iBig) = big.Sort();
+        Assert.That(vBig.To(Device.Cpu).ToArray<long>(), Is.EqualTo(new[] { -5L, 1L << 53, (1L << 53) + 1 }));
+        Assert.That(iBig.To(Device.Cpu).ToArray<long>(), Is.EqualTo(new[] { 2L, 1L, 0L }));
         using var e = Tensor.Zeros([0, 3], DType.Float32, _device);
         var (ve, ie) = e.Sort(0);
         Assert.That(ve.Shape, Is.EqualTo(new[] { 0, 3 }));
