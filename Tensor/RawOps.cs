@@ -49,16 +49,30 @@ internal static partial class RawOps
             throw new ArgumentException($"{op}: expected an Int32 or Int64 {name}, got {index.DType}; convert with .To(DType.Int64)", name);
     }
 
-    /// <summary>A rank-0 tensor for a C# number used beside <paramref name="like"/>: it takes the tensor's dtype,
-    /// except that a fractional number beside an integer tensor is Float32 (as PyTorch's wrapped numbers do), and a
-    /// whole number beside an Int32 tensor that Int32 cannot hold is Float32 too.</summary>
+    /// <summary>
+    /// Indices an op produced, as Int64 (PyTorch's index dtype, what argmax, topk and sort return): an Int32 tensor is
+    /// converted (exactly) and released, an Int64 one handed back as is. Takes ownership of <paramref name="indices"/>.
+    /// </summary>
+    public static Tensor AsInt64Indices(Tensor indices)
+    {
+        if (indices.DType == DType.Int64) return indices;
+        CheckIndexDType("indices", indices, "indices");
+        using (indices) return indices.CastRaw(DType.Int64);
+    }
+
+    /// <summary>
+    /// A rank-0 tensor for a C# number used beside <paramref name="like"/>, as PyTorch's wrapped numbers: it takes the
+    /// tensor's dtype, except that a fractional number beside an integer or Bool tensor is Float32, and a whole number
+    /// beside a Bool tensor is Int64 (<c>torch.tensor([True]) + 1</c> is int64). Unlike PyTorch, a whole number that
+    /// Int32 cannot hold beside an Int32 tensor is Float32 rather than wrapping.
+    /// </summary>
     public static Tensor ScalarLike(Tensor like, double value)
     {
         var dtype = like.DType;
         bool whole = value == Math.Floor(value);
-        if (dtype is DType.Int32 or DType.Bool)
+        if (dtype == DType.Int32)
             dtype = whole && Math.Abs(value) <= int.MaxValue ? DType.Int32 : DType.Float32;
-        else if (dtype == DType.Int64)
+        else if (dtype is DType.Int64 or DType.Bool)
             dtype = whole && Math.Abs(value) <= long.MaxValue ? DType.Int64 : DType.Float32;
         return Tensor.Scalar(value, dtype, like.Device);
     }

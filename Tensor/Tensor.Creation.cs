@@ -44,7 +44,10 @@ public sealed partial class Tensor
 
     public static Tensor Ones(int[] shape, DType dtype, Device? device = null) => Full(shape, 1.0, dtype, device);
 
-    /// <summary>A tensor filled with one value.</summary>
+    /// <summary>
+    /// A tensor filled with one value. The value is a double, so an Int64 fill is exact up to 2^53 in magnitude (every
+    /// value a double holds); build larger Int64 values with <see cref="FromArray(Array, Device?)"/> from a <c>long[]</c>.
+    /// </summary>
     public static Tensor Full(int[] shape, double value, DType dtype = DType.Float32, Device? device = null)
     {
         var y = Empty(CheckShape(shape, "full"), dtype, device ?? DefaultDevice);

@@ -426,6 +426,13 @@ public class Int64PromotionTests
         Assert.That((big.DType, big.Item<long>()), Is.EqualTo((DType.Int64, (1L << 40) + 4_000_000_000_000)));
         using var frac = x * 0.5;                                       // 2^39 in Float32
         Assert.That((frac.DType, frac.Item()), Is.EqualTo((DType.Float32, 549755813888.0)));
+        // torch.tensor([True, False]) * 3 is int64 [3, 0]; an Int32 tensor keeps Int32 with a whole scalar.
+        using var mask = Tensor.FromArray(new[] { true, false });
+        using var counted = mask * 3;
+        Assert.That(counted.DType, Is.EqualTo(DType.Int64));
+        Assert.That(counted.ToArray<long>(), Is.EqualTo(new long[] { 3, 0 }));
+        using var i32 = Tensor.FromArray(new[] { 1, 2 }) + 3;
+        Assert.That(i32.DType, Is.EqualTo(DType.Int32));
     }
 
     [Test]
@@ -480,6 +487,21 @@ public class Int64PromotionTests
         var e = Assert.Throws<ArgumentException>(() => x.IndexSelect(0, f));
         Assert.That(e!.Message, Does.StartWith("index_select: expected an Int32 or Int64 index, got Float32"));
         Assert.That(DType.Int64.IsIndex() && DType.Int32.IsIndex() && !DType.Bool.IsIndex() && !DType.Float32.IsIndex(), Is.True);
+    }
+
+    [Test]
+    public void AsInt64Indices_ConvertsInt32IndicesExactly_AndKeepsInt64()
+    {
+        // The helper ops that compute Int32 indices (topk, sort) call to return PyTorch's int64.
+        var i32 = Tensor.FromArray(new[] { int.MaxValue, 0, -1 });
+        using var converted = RawOps.AsInt64Indices(i32);
+        Assert.That(converted.ToArray<long>(), Is.EqualTo(new long[] { int.MaxValue, 0, -1 }));
+        Assert.That(i32.IsDisposed, Is.True, "the Int32 tensor is released");
+        var i64 = Tensor.FromArray(new long[] { 5 });
+        using var same = RawOps.AsInt64Indices(i64);
+        Assert.That(same, Is.SameAs(i64));
+        using var f = Tensor.FromArray(new[] { 1f });
+        Assert.Throws<ArgumentException>(() => RawOps.AsInt64Indices(f));
     }
 
     /// <summary>A module with an Int64 buffer, as PyTorch's BatchNorm keeps num_batches_tracked.</summary>
