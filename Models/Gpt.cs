@@ -147,7 +147,11 @@ public sealed class Gpt : Module<Tensor, Tensor>
         }
         x = Dropout.Apply(x, Config.EmbeddingDropout, DropoutGenerator, Training);   // [B, T, C], embedding dropout (training only)
         for (int i = 0; i < Blocks.Count; i++)                                       // [B, T, C]
-            x = cache is null ? Blocks[i].Call(x) : Blocks[i].Forward(x, cache[i]);
+        {
+            var (block, layer) = (Blocks[i], cache?[i]);
+            // The cached step still runs through the block's hooks, as every call of a module does.
+            x = layer is null ? block.Call(x) : block.CallWith(x, h => block.Forward(h, layer));
+        }
         return FinalNorm is null ? x : FinalNorm.Call(x);                           // [B, T, C]
     }
 

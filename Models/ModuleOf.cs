@@ -17,17 +17,23 @@ public abstract partial class Module<TIn, TOut> : Module
     /// Runs the forward pre-hooks, <see cref="Forward"/> and the forward hooks (ModuleOf.Hooks.cs),
     /// and records the call when a summary is being taken.
     /// </summary>
-    public TOut Call(TIn input)
+    public TOut Call(TIn input) => CallWith(input, Forward);
+
+    /// <summary>
+    /// <see cref="Call"/> with another forward in place of <see cref="Forward"/>: the same hooks and summary record
+    /// around a variant of this module's computation, such as a generation step that reads a KV cache.
+    /// </summary>
+    internal TOut CallWith(TIn input, Func<TIn, TOut> forward)
     {
         var hooks = _hooks;                             // a snapshot: a hook may remove itself (or others) while it runs
         if (hooks.Pre.Length > 0) input = RunPreHooks(hooks.Pre, input);
         var recorder = SummaryRecorder.Current;
         TOut output;
-        if (recorder is null) output = Forward(input);
+        if (recorder is null) output = forward(input);
         else
         {
             int slot = recorder.Enter(this);
-            output = Forward(input);
+            output = forward(input);
             recorder.Exit(slot, output);
         }
         return hooks.Post.Length > 0 ? RunHooks(hooks.Post, input, output) : output;

@@ -102,7 +102,7 @@ public sealed class TransformerBlock : Module<Tensor, Tensor>
 
     /// <summary>The attention branch, [B, T, C] -> [B, T, C], with the Double placement's norm on its output, then residual dropout.</summary>
     private Tensor Attend(Tensor h, KvCache.Layer? cache) =>
-        Drop(OutputNorm(Norm1Post, cache is null ? Attention.Call(h) : Attention.AttendCached(h, cache)));
+        Drop(OutputNorm(Norm1Post, cache is null ? Attention.Call(h) : Attention.CallWith(h, a => Attention.AttendCached(a, cache))));
 
     /// <summary>The MLP branch, [B, T, C] -> [B, T, C], with the Double placement's norm on its output, then residual dropout.</summary>
     private Tensor FeedForward(Tensor h) => Drop(OutputNorm(Norm2Post, Mlp.Call(h)));

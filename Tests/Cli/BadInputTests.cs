@@ -126,7 +126,7 @@ public class BadInputTests
 
     [Test]
     public void UnknownOptimizer() =>
-        CliRunner.AssertUsageError(CliRunner.Run("train", "--optimizer", "rmsprop", "--steps", "1"), "adamw");
+        CliRunner.AssertUsageError(CliRunner.Run("train", "--optimizer", "adadelta", "--steps", "1"), "adamw");
 
     [Test]
     public void ImpossibleSchedule() =>

@@ -46,7 +46,7 @@ public class CompareCommandTests
 
     [Test]
     public void UnknownOptimizer_IsAUsageError() =>
-        CliRunner.AssertUsageError(CliRunner.Run("compare", "--optimizers", "sgd,rmsprop"), "rmsprop");
+        CliRunner.AssertUsageError(CliRunner.Run("compare", "--optimizers", "sgd,adadelta"), "adadelta");
 
     [Test]
     public void OneRun_IsAUsageError() =>

@@ -112,6 +112,25 @@ public class KvCacheTests
         }
     }
 
+    [Test]
+    public void CachedSteps_RunThroughTheForwardHooks_OfTheBlocksAndTheirAttention()
+    {
+        // A hook sees every call of its module, cached steps included: the prompt's forward gives [B, 3, C], then each
+        // cached step [B, 1, C] (one new position).
+        using var gpt = new Gpt(Small, new Generator(21));
+        gpt.Eval();
+        var blockShapes = new List<int[]>();
+        var attentionShapes = new List<int[]>();
+        using var h1 = gpt.Blocks[0].RegisterForwardHook((_, _, y) => blockShapes.Add(y.Shape));
+        using var h2 = gpt.Blocks[^1].Attention.RegisterForwardHook((_, _, y) => attentionShapes.Add(y.Shape));
+        using var prompt = Tensor.FromArray(new[] { 3, 1, 4, 1, 5, 9 }, [2, 3]);
+        gpt.Generate(prompt, 4, 0, kvCache: true).Dispose();
+        Assert.That(blockShapes, Has.Count.GreaterThanOrEqualTo(4));
+        Assert.That(blockShapes[0], Is.EqualTo(new[] { 2, 3, Small.Width }));
+        Assert.That(blockShapes[^1], Is.EqualTo(new[] { 2, 1, Small.Width }));
+        Assert.That(attentionShapes.Select(s => s[1]), Is.EqualTo(blockShapes.Select(s => s[1])));
+    }
+
     [TestCaseSource(typeof(TestDevices), nameof(TestDevices.WithOpenCL))]
     public void Generate_OnEachDevice_CachedStepsAgreeWithTheFullForward(Device device)
     {

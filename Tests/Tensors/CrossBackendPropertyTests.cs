@@ -159,7 +159,7 @@ public class CrossBackendPropertyTests
 
     private static readonly (string Name, Func<Tensor, Tensor> Op)[] UnaryOps =
     [
-        ("neg", x => -x), ("abs", x => x.Abs()), ("sign", x => x.Sign()), ("exp", x => x.Exp()), ("log", x => x.Log()),
+        ("neg", x => -x), ("abs", x => x.Abs()), ("sign", x => x.Sign()), ("exp", x => x.Exp()), ("log", x => x.Log()), ("log1p", x => x.Log1p()),
         ("sqrt", x => x.Sqrt()), ("rsqrt", x => x.Rsqrt()), ("reciprocal", x => x.Reciprocal()), ("square", x => x.Square()),
         ("pow 2", x => x.Pow(2)), ("pow 0.5", x => x.Pow(0.5)), ("pow -1.5", x => x.Pow(-1.5)), ("pow 3", x => x.Pow(3)),
         ("sin", x => x.Sin()), ("cos", x => x.Cos()), ("tanh", x => x.Tanh()), ("sigmoid", x => x.Sigmoid()),

@@ -41,6 +41,8 @@ public partial class OpsTests
             ("sign", x => x.Sign(), x => Math.Sign(x)),
             ("exp", x => x.Exp(), Math.Exp),
             ("log", x => x.Log(), Math.Log),          // NaN for x < 0, -inf at 0
+            // ln(1 + x): NaN below -1, -inf at -1; for small x the series x - x^2/2 + x^3/3 - x^4/4, where 1 + x would round.
+            ("log1p", x => x.Log1p(), x => Math.Abs(x) < 1e-4 ? x - x * x / 2 + x * x * x / 3 - x * x * x * x / 4 : Math.Log(1 + x)),
             ("sqrt", x => x.Sqrt(), Math.Sqrt),
             ("rsqrt", x => x.Rsqrt(), x => 1 / Math.Sqrt(x)),
             ("reciprocal", x => x.Reciprocal(), x => 1 / x),
