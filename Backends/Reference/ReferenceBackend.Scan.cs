@@ -43,33 +43,26 @@ public sealed partial class ReferenceBackend
         var lineShape = LineShape(x.Shape, axis);
         for (int j = 0, lines = ShapeMath.Count(lineShape); j < lines; j++)
         {
-            int xs = OffsetOf(j, lineShape, x.Strides, x.Offset);
+            int xs = OffsetOf(j, lineShape, x.Strides, x.Offset), step = x.Strides[axis];
+            // OrderBy and OrderByDescending are stable: equal keys keep their order of position. Int64 compares as
+            // longs (a double would tie distinct values beyond 2^53); the rest as doubles with NaN above every number.
+            var positions = Enumerable.Range(0, len);
+            IEnumerable<int> order;
             if (x.DType == DType.Int64)
             {
-                // Int64 compared as longs: a double would tie distinct values beyond 2^53.
-                var longs = Enumerable.Range(0, len).Select(k => GetInt64(x.Storage, xs + k * x.Strides[axis])).ToArray();
-                var byLong = descending ? Enumerable.Range(0, len).OrderByDescending(k => longs[k]) : Enumerable.Range(0, len).OrderBy(k => longs[k]);
-                int vl = OffsetOf(j, lineShape, values.Strides, values.Offset), il = OffsetOf(j, lineShape, indices.Strides, indices.Offset);
-                int rl = 0;
-                foreach (int k in byLong)
-                {
-                    SetInt64(values.Storage, vl + rl * values.Strides[axis], longs[k]);
-                    Set(indices.Storage, il + rl * indices.Strides[axis], k);
-                    rl++;
-                }
-                continue;
+                var line = positions.Select(k => GetInt64(x.Storage, xs + k * step)).ToArray();
+                order = descending ? positions.OrderByDescending(k => line[k]) : positions.OrderBy(k => line[k]);
             }
-            var line = Enumerable.Range(0, len).Select(k => Get(x.Storage, xs + k * x.Strides[axis])).ToArray();
-            // OrderBy and OrderByDescending are stable: equal keys keep their order of position. The comparer
-            // puts NaN above every number.
-            var order = descending
-                ? Enumerable.Range(0, len).OrderByDescending(k => line[k], NaNLargest.Instance)
-                : Enumerable.Range(0, len).OrderBy(k => line[k], NaNLargest.Instance);
+            else
+            {
+                var line = positions.Select(k => Get(x.Storage, xs + k * step)).ToArray();
+                order = descending ? positions.OrderByDescending(k => line[k], NaNLargest.Instance) : positions.OrderBy(k => line[k], NaNLargest.Instance);
+            }
             int vs = OffsetOf(j, lineShape, values.Strides, values.Offset), ist = OffsetOf(j, lineShape, indices.Strides, indices.Offset);
             int r = 0;
             foreach (int k in order)
             {
-                Set(values.Storage, vs + r * values.Strides[axis], line[k]);
+                CopyElement(x.Storage, xs + k * step, values.Storage, vs + r * values.Strides[axis]);   // exact for every dtype
                 Set(indices.Storage, ist + r * indices.Strides[axis], k);
                 r++;
             }
